@@ -1,0 +1,1 @@
+"""HTTP API and web pages: a thin shell over workflow/."""

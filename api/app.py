@@ -1,0 +1,51 @@
+"""The FastAPI application: a thin shell over workflow/ (parse, call a service, map errors)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import shingi
+from api import errors
+from api.deps import Services
+from api.routes import assessments, health, procedures
+from shingi.config import Settings
+from workflow.clock import Clock, SystemClock
+from workflow.db import Database
+from workflow.engine import Workflows
+
+DESCRIPTION = """
+特定個人情報保護評価（PIA）と諮問の審議手続を管理する API です。
+
+Every error answers with one JSON shape, `{"error": {"code", "message": {"ja", "en"}, …}}`:
+422 names each field and the rule it breaks (`fields`), 409 lists the events allowed now
+(`allowed_events`) or the current version of a case (`current_version`).
+"""
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None,
+               workflows: Workflows | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or Settings()
+    workflows = workflows or Workflows.load(settings.procedure_dirs)  # fails fast on a bad procedure file
+    owns_database = database is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = database or Database(settings.database_url)
+        if settings.migrate_on_start:
+            db.upgrade()
+        app.state.services = Services(settings=settings, db=db, workflows=workflows, clock=clock or SystemClock())
+        try:
+            yield
+        finally:
+            if owns_database:
+                db.dispose()
+
+    app = FastAPI(title="shingi 審議", version=shingi.__version__, description=DESCRIPTION, lifespan=lifespan)
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(assessments.router)
+    app.include_router(procedures.router)
+    return app

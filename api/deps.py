@@ -1,0 +1,28 @@
+"""What every route needs, built once in the lifespan and handed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from shingi.config import Settings
+from workflow.clock import Clock
+from workflow.db import Database
+from workflow.engine import Workflows
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    db: Database
+    workflows: Workflows
+    clock: Clock
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(_services)]

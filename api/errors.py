@@ -1,0 +1,116 @@
+"""One error shape for every failure, and the mapping of domain errors to HTTP statuses.
+
+    {"error": {"code": "...", "message": {"ja": "...", "en": "..."},
+               "fields": [{"field": "...", "rule": "...", "message": {"ja": "...", "en": "..."}}],
+               "allowed_events": [...], "current_version": 3, "current_state": "..."}}
+
+`fields` is present for 422, `allowed_events`, `current_version` and `current_state` for 409.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from workflow.errors import Conflict, DomainError, InvalidInput, Message, NotFound
+from workflow.validation import problem_from_pydantic
+
+log = logging.getLogger("shingi.api")
+
+
+class LocalisedText(BaseModel):
+    ja: str
+    en: str
+
+
+class FieldError(BaseModel):
+    field: str
+    rule: str
+    message: LocalisedText
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: LocalisedText
+    fields: list[FieldError] | None = None
+    allowed_events: list[dict[str, Any]] | None = None
+    current_version: int | None = None
+    current_state: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "見つかりません / Not found"},
+    409: {"model": ErrorBody, "description": "現在の状態では実行できない、または版が古い / Not allowed now, or a stale version"},
+    422: {"model": ErrorBody, "description": "入力内容の誤り（項目と規則を示す） / Invalid input, naming the field and the rule"},
+}
+
+_STATUS_MESSAGES = {
+    400: ("リクエストが正しくありません。", "Bad request."),
+    401: ("認証が必要です。", "Authentication is required."),
+    403: ("この操作の権限がありません。", "You may not do this."),
+    404: ("見つかりません。", "Not found."),
+    405: ("このメソッドは使用できません。", "Method not allowed."),
+    413: ("リクエストが大きすぎます。", "The request is too large."),
+    503: ("サービスを一時的に利用できません。", "The service is temporarily unavailable."),
+}
+
+
+def error_response(status: int, code: str, message: Message, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"code": code, "message": message.as_dict()}
+    body.update({key: value for key, value in extra.items() if value is not None})
+    return JSONResponse({"error": body}, status_code=status)
+
+
+def _domain_error(_request: Request, error: DomainError) -> JSONResponse:
+    if isinstance(error, InvalidInput):
+        return error_response(422, error.code, error.message, fields=[p.as_dict() for p in error.problems])
+    if isinstance(error, Conflict):
+        return error_response(409, error.code, error.message, allowed_events=error.allowed_events,
+                              current_version=error.current_version, current_state=error.current_state)
+    if isinstance(error, NotFound):
+        return error_response(404, error.code, error.message)
+    return error_response(400, error.code, error.message)
+
+
+def _request_validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+    problems = [problem_from_pydantic(item) for item in error.errors()]
+    return error_response(422, "invalid_input", Message("入力内容に誤りがあります。", "The input is not valid."),
+                          fields=[p.as_dict() for p in problems])
+
+
+def _http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+    ja, en = _STATUS_MESSAGES.get(error.status_code, ("エラーが発生しました。", str(error.detail)))
+    response = error_response(error.status_code, f"http_{error.status_code}", Message(ja, en))
+    if error.headers:
+        response.headers.update(error.headers)
+    return response
+
+
+def _database_unavailable(_request: Request, error: OperationalError) -> JSONResponse:
+    # A locked or unreachable database is an outage to retry, not a bug: 503 with Retry-After.
+    log.warning("database unavailable: %s", error)
+    response = error_response(503, "database_unavailable",
+                              Message("データベースに接続できません。しばらくしてから再度お試しください。",
+                                      "The database is unavailable; try again shortly."))
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _request_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)

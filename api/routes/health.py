@@ -1,0 +1,28 @@
+"""/health: is the service able to work (database reachable, procedures loaded)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+import shingi
+from api.deps import ServicesDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", summary="稼働状況")
+def health(services: ServicesDep) -> JSONResponse:
+    try:
+        services.db.ping()
+        database = "ok"
+    except SQLAlchemyError:
+        database = "unavailable"
+    body = {
+        "status": "ok" if database == "ok" else "degraded",
+        "version": shingi.__version__,
+        "database": {"status": database, "backend": "sqlite" if services.db.is_sqlite else "postgresql"},
+        "procedures": sorted(services.workflows.procedures),
+    }
+    return JSONResponse(body, status_code=200 if database == "ok" else 503)

@@ -1,0 +1,132 @@
+"""Response shapes of the API (requests reuse the domain's own models)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.errors import LocalisedText
+from workflow.engine import Workflows
+from workflow.models import Assessment, HistoryEntry
+from workflow.service import MAX_ID, allowed_events
+from workflow.threshold import LEVEL_TITLES, Level
+from workflow.validation import text_type
+
+
+class EventRequest(BaseModel):
+    """Fire an event. Any further keys are the event's inputs (see `allowed_events[].inputs`)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "event": "open_public_comment", "expected_version": 1,
+        "comment_start": "2015-06-22", "comment_end": "2015-07-21", "note": "市のホームページ等で実施",
+    }]})
+
+    event: text_type(64)
+    expected_version: Annotated[int, Field(ge=1, le=MAX_ID, description="the version you last read")]
+    note: text_type(2000) | None = None
+    actor: text_type(200) | None = Field(default=None, description="who fires the event (until accounts exist)")
+
+
+class AllowedEventInput(BaseModel):
+    name: str
+    type: str
+    required: bool
+    title: LocalisedText
+    choices: list[str] | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    max_length: int | None = None
+    not_future: bool | None = None
+
+
+class AllowedEvent(BaseModel):
+    name: str
+    title: LocalisedText
+    to: str
+    actor: str
+    inputs: list[AllowedEventInput]
+
+
+class AssessmentOut(BaseModel):
+    id: int
+    title: str
+    office: str
+    target_count: int
+    handler_count: int
+    serious_incident: bool
+    voluntary_level: str | None
+    level: str
+    level_title: LocalisedText
+    procedure: str
+    procedure_title: LocalisedText
+    state: str
+    state_title: LocalisedText
+    state_kind: str
+    version: int
+    cycle: int
+    planned_holding_date: date | None
+    comment_start: date | None
+    comment_end: date | None
+    comment_shortened_reason: str | None
+    comment_count: int | None
+    reported_on: date | None
+    submitted_on: date | None
+    published_on: date | None
+    last_reviewed_on: date | None
+    annual_review_due: date | None
+    reassessment_due: date | None
+    withdrawn_reason: str | None
+    state_entered_at: datetime
+    state_target_days: int | None
+    created_at: datetime
+    updated_at: datetime
+    allowed_events: list[AllowedEvent]
+
+
+class AssessmentPage(BaseModel):
+    items: list[AssessmentOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class HistoryOut(BaseModel):
+    id: int
+    cycle: int
+    at: datetime
+    actor: str
+    event: str
+    from_state: str | None
+    to_state: str
+    procedure: str
+    version: int
+    note: str | None
+    inputs: dict[str, Any]
+
+
+class ThresholdOut(BaseModel):
+    required_level: str
+    title: LocalisedText
+    procedure: str | None
+
+
+def assessment_out(case: Assessment, workflows: Workflows) -> dict[str, Any]:
+    procedure = workflows.procedure(case.procedure)
+    state = procedure.states[case.state]
+    ja, en = LEVEL_TITLES[Level(case.level)]
+    view = case.model_dump()
+    view.update(
+        level_title={"ja": ja, "en": en},
+        procedure_title=procedure.title.as_dict(),
+        state_title=state.title.as_dict(),
+        state_kind=state.kind,
+        state_target_days=state.target_days,
+        allowed_events=allowed_events(procedure, case.state),
+    )
+    return view
+
+
+def history_out(entry: HistoryEntry) -> dict[str, Any]:
+    return entry.model_dump()

@@ -1,0 +1,1 @@
+"""Notices and reminders (開催通知, reminders of deadlines): see issue 5."""

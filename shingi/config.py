@@ -1,0 +1,27 @@
+"""Settings from the environment (SHINGI_…)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SHINGI_", extra="ignore")
+
+    #: SQLite file by default; `postgresql://user@host/db` when several instances share the work.
+    database_url: str = Field(default="sqlite:///./var/shingi.db")
+    #: The councils' time zone: deadlines and "today" are dates there.
+    timezone: str = "Asia/Tokyo"
+    #: Extra procedure files (*.yaml) of the secretariat; a file replaces a shipped one of the same name.
+    procedures_dir: Path | None = None
+    #: Apply the Alembic migrations when the service starts.
+    migrate_on_start: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @property
+    def procedure_dirs(self) -> list[Path]:
+        return [self.procedures_dir] if self.procedures_dir else []

@@ -1,0 +1,1 @@
+"""The domain: assessments, their procedure engine and the services over them (no HTTP here)."""

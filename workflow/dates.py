@@ -1,0 +1,51 @@
+"""Date arithmetic and Japanese-era (和暦) formatting used in messages and documents."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+# (first day, era name); dates before 平成 do not occur in this domain but are still named.
+_ERAS = (
+    (date(2019, 5, 1), "令和"),
+    (date(1989, 1, 8), "平成"),
+    (date(1926, 12, 25), "昭和"),
+)
+_WEEKDAYS_JA = "月火水木金土日"
+_WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def add_years(day: date, years: int) -> date:
+    """The same calendar day `years` later; 29 February falls back to the 28th."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def days_inclusive(first: date, last: date) -> int:
+    """Days in a period counting both ends (2015-06-22 to 2015-07-21 is 30 days)."""
+    return (last - first).days + 1
+
+
+def reassessment_deadline(published_on: date) -> date:
+    """The last day before five years have passed since publication (再実施)."""
+    return add_years(published_on, 5) - timedelta(days=1)
+
+
+def wareki(day: date, *, weekday: bool = True) -> str:
+    """令和7年12月21日（日） — the form formal documents use."""
+    for first_day, era in _ERAS:
+        if day >= first_day:
+            year = day.year - first_day.year + 1
+            year_text = "元" if year == 1 else str(year)
+            text = f"{era}{year_text}年{day.month}月{day.day}日"
+            break
+    else:
+        text = f"{day.year}年{day.month}月{day.day}日"
+    return f"{text}（{_WEEKDAYS_JA[day.weekday()]}）" if weekday else text
+
+
+def english_date(day: date, *, weekday: bool = True) -> str:
+    """Sun 21 Dec 2025."""
+    text = f"{day.day} {day.strftime('%b')} {day.year}"
+    return f"{_WEEKDAYS_EN[day.weekday()]} {text}" if weekday else text

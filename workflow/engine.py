@@ -1,0 +1,131 @@
+"""The state machines: one `transitions` Machine per procedure, built once at start-up.
+
+A Machine per case would cost ~0.5 ms and O(n²) model registration (TECH-NOTES); instead each
+procedure has one model-less machine and every case is fired through it wrapped in a CaseWorkflow,
+which maps the machine's state onto the row's `state` column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from transitions import EventData, Machine
+
+from states import Procedure, load_procedures
+from states.definition import EventSpec
+from workflow.errors import InvalidInput, Message, NotFound
+from workflow.guards import EFFECTS, GUARDS, TransitionContext
+from workflow.models import Assessment
+from workflow.threshold import Level
+from workflow.validation import input_model, validate
+
+#: Case attributes an event input may write to (`field:` in a procedure file).
+WRITABLE_FIELDS = frozenset({
+    "comment_start", "comment_end", "comment_shortened_reason", "comment_count", "reported_on",
+    "submitted_on", "published_on", "last_reviewed_on", "withdrawn_reason", "planned_holding_date",
+})
+
+
+class CaseWorkflow:
+    """What the machine drives: one case in one transition, its state kept in the row."""
+
+    __slots__ = ("context",)
+
+    def __init__(self, context: TransitionContext):
+        self.context = context
+
+    @property
+    def state(self) -> str:
+        return self.context.case.state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        self.context.case.state = value
+
+
+def _run_guards(event: EventSpec, event_data: EventData) -> bool:
+    context: TransitionContext = event_data.model.context
+    for name in event.guards:
+        GUARDS[name](context)  # raises when the guard does not hold
+    return True
+
+
+def _apply_event(event: EventSpec, event_data: EventData) -> None:
+    context: TransitionContext = event_data.model.context
+    for spec in event.inputs:
+        if spec.field is not None:
+            setattr(context.case, spec.field, context.inputs.get(spec.name))
+    for name in event.effects:
+        EFFECTS[name](context)
+
+
+class ProcedureMachine:
+    """One procedure's machine and its per-event input models, built once."""
+
+    def __init__(self, procedure: Procedure):
+        self.procedure = procedure
+        transitions = [
+            {
+                "trigger": event.name,
+                "source": source,
+                "dest": event.target,
+                "conditions": [partial(_run_guards, event)],
+                "after": [partial(_apply_event, event)],
+            }
+            for event in procedure.events.values()
+            for source in event.sources
+        ]
+        self.machine = Machine(
+            model=None, states=list(procedure.states), transitions=transitions, initial=None,
+            auto_transitions=False, send_event=True, model_attribute="state",
+        )
+        self.input_models: dict[str, type[BaseModel]] = {
+            name: input_model(event) for name, event in procedure.events.items()
+        }
+
+    def fire(self, context: TransitionContext) -> None:
+        self.machine.events[context.event.name].trigger(CaseWorkflow(context))
+
+
+class Workflows:
+    """The loaded procedures and their machines; shared by every request (read-only after start)."""
+
+    def __init__(self, procedures: Mapping[str, Procedure]):
+        self.procedures = dict(procedures)
+        self.machines = {name: ProcedureMachine(procedure) for name, procedure in self.procedures.items()}
+        self._by_level = {level: procedure for procedure in self.procedures.values() for level in procedure.levels}
+
+    @classmethod
+    def load(cls, extra_dirs: Iterable[Path] = ()) -> Workflows:
+        return cls(load_procedures(extra_dirs, guards=GUARDS, effects=EFFECTS, fields=WRITABLE_FIELDS))
+
+    def procedure(self, name: str) -> Procedure:
+        try:
+            return self.procedures[name]
+        except KeyError:
+            raise NotFound(Message(f"手続「{name}」は定義されていません。", f"No procedure named '{name}'.")) from None
+
+    def procedure_for_level(self, level: Level | str) -> Procedure:
+        return self._by_level[str(level)]
+
+    def validated_inputs(self, case: Assessment, event: EventSpec, raw: Mapping[str, Any],
+                         today: date) -> dict[str, Any]:
+        """The event's inputs, validated against its declaration; dates of past facts not after today."""
+        model = self.machines[case.procedure].input_models[event.name]
+        values = validate(model, raw).model_dump()
+        for spec in event.inputs:
+            value = values.get(spec.name)
+            if spec.not_future and value is not None and value > today:
+                raise InvalidInput.single(
+                    spec.name, "not_in_future",
+                    f"{spec.title.ja}に未来の日付は指定できません。", f"{spec.title.en} cannot be in the future.",
+                )
+        return values
+
+    def fire(self, context: TransitionContext) -> None:
+        self.machines[context.case.procedure].fire(context)

@@ -1,0 +1,201 @@
+"""Services over assessments: create, read, and advance through the procedure.
+
+Each write is one database transaction: the case row (compare-and-swap on its version) and its
+history entry are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, col, select
+
+from states.definition import EventSpec, Procedure
+from workflow.clock import Clock, local_today
+from workflow.db import Database
+from workflow.engine import Workflows
+from workflow.errors import EventNotAllowed, InvalidInput, Message, NotFound, StaleVersion
+from workflow.guards import TransitionContext
+from workflow.models import Assessment, HistoryEntry
+from workflow.threshold import Level, judge
+from workflow.validation import RecordDate, text_type
+
+MAX_TARGET_COUNT = 200_000_000  # more than everyone in Japan: anything above is a typing mistake
+MAX_HANDLER_COUNT = 10_000_000
+MAX_ID = 2**31 - 1
+
+
+class NewAssessment(BaseModel):
+    """What the secretariat gives to open an assessment: the 事務 and the しきい値判断 inputs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: text_type(200) = Field(description="評価の対象となる事務の名称 (name of the work assessed)")
+    office: text_type(100) = Field(description="実施機関・担当課 (the office that does the work)")
+    target_count: Annotated[int, Field(ge=0, le=MAX_TARGET_COUNT, description="対象人数")]
+    handler_count: Annotated[int, Field(ge=0, le=MAX_HANDLER_COUNT, description="取扱者数")]
+    serious_incident: bool = Field(description="過去1年以内の重大事故の有無")
+    voluntary_level: Literal["basic", "focused", "full"] | None = Field(
+        default=None, description="任意で実施するより詳細な評価 (a fuller level chosen voluntarily)")
+    planned_holding_date: RecordDate | None = Field(default=None, description="保有予定日")
+
+
+@dataclass(frozen=True)
+class AssessmentFilter:
+    state: str | None = None
+    level: str | None = None
+    office: str | None = None
+    procedure: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: Sequence[Assessment]
+    total: int
+    limit: int
+    offset: int
+
+
+def _creation_level(data: NewAssessment) -> Level:
+    level = judge(data.target_count, data.handler_count, data.serious_incident, data.voluntary_level)
+    if level is Level.NONE:
+        raise InvalidInput.single(
+            "target_count", "assessment_required",
+            "しきい値判断の結果、評価の実施は義務付けられていません（対象人数1,000人未満）。"
+            "任意で実施する場合は voluntary_level を指定してください。",
+            "The threshold judgment requires no assessment (fewer than 1,000 persons); "
+            "give voluntary_level to carry one out voluntarily.",
+        )
+    return level
+
+
+def create_assessment(db: Database, workflows: Workflows, clock: Clock, data: NewAssessment,
+                      actor: str) -> Assessment:
+    level = _creation_level(data)
+    procedure = workflows.procedure_for_level(level)
+    now = clock.now()
+    case = Assessment(
+        **data.model_dump(), level=str(level), procedure=procedure.name, state=procedure.initial,
+        state_entered_at=now, created_at=now, updated_at=now,
+    )
+    with db.writing() as session:
+        session.add(case)
+        session.flush()
+        session.add(HistoryEntry(
+            assessment_id=case.id, cycle=case.cycle, at=now, actor=actor, event="created",
+            from_state=None, to_state=case.state, procedure=case.procedure, version=case.version,
+            inputs={**data.model_dump(mode="json", exclude_none=True), "level": str(level)},
+        ))
+    return case
+
+
+def get_assessment(db: Database, case_id: int) -> Assessment:
+    with db.reading() as session:
+        return _load(session, case_id)
+
+
+def list_assessments(db: Database, filters: AssessmentFilter, limit: int, offset: int) -> Page:
+    conditions = [
+        getattr(Assessment, name) == value
+        for name, value in vars(filters).items()
+        if value is not None
+    ]
+    with db.reading() as session:
+        total = session.exec(select(func.count()).select_from(Assessment).where(*conditions)).one()
+        items = session.exec(
+            select(Assessment).where(*conditions).order_by(col(Assessment.id)).limit(limit).offset(offset)
+        ).all()
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+def history(db: Database, case_id: int) -> list[HistoryEntry]:
+    with db.reading() as session:
+        _load(session, case_id)
+        return list(session.exec(
+            select(HistoryEntry).where(HistoryEntry.assessment_id == case_id).order_by(col(HistoryEntry.id))
+        ).all())
+
+
+def allowed_events(procedure: Procedure, state: str) -> list[dict[str, Any]]:
+    """The events that may be fired now, with the inputs each needs (for clients and 409 bodies)."""
+    return [_describe(event) for event in procedure.events_from(state)]
+
+
+def _describe(event: EventSpec) -> dict[str, Any]:
+    return {
+        "name": event.name,
+        "title": event.title.as_dict(),
+        "to": event.target,
+        "actor": event.actor,
+        "inputs": [spec.as_dict() for spec in event.inputs],
+    }
+
+
+def advance(db: Database, workflows: Workflows, clock: Clock, case_id: int, *, event: str,
+            expected_version: int, inputs: Mapping[str, Any], actor: str, note: str | None = None) -> Assessment:
+    """Fire `event` on the case if its version is still `expected_version` and the procedure allows it."""
+    now = clock.now()
+    with db.writing() as session:
+        # FOR UPDATE: on PostgreSQL a concurrent advance waits here and then sees the new version.
+        case = _load(session, case_id, for_update=True)
+        procedure = workflows.procedure(case.procedure)
+        if case.version != expected_version:
+            raise StaleVersion(
+                Message(f"この案件は他の操作により更新されています（現在の版: {case.version}、送信された版: {expected_version}）。"
+                        "最新の状態を読み込んでからやり直してください。",
+                        f"The case has changed since you read it (version {case.version}, you sent "
+                        f"{expected_version}); reload it and try again."),
+                current_version=case.version, current_state=case.state,
+                allowed_events=allowed_events(procedure, case.state),
+            )
+        spec = procedure.events.get(event)
+        if spec is None or case.state not in spec.sources:
+            state_title = procedure.states[case.state].title
+            raise EventNotAllowed(
+                Message(f"現在の状態（{state_title.ja}）では「{spec.title.ja if spec else event}」はできません。",
+                        f"'{spec.title.en if spec else event}' is not possible in the state '{state_title.en}'."),
+                current_version=case.version, current_state=case.state,
+                allowed_events=allowed_events(procedure, case.state),
+            )
+        today = local_today(clock)
+        values = workflows.validated_inputs(case, spec, inputs, today)
+        context = TransitionContext(case=case, event=spec, inputs=values, today=today, now=now, actor=actor,
+                                    workflows=workflows, note=note)
+        from_state, from_procedure = case.state, case.procedure
+        workflows.fire(context)
+        if (case.state, case.procedure) != (from_state, from_procedure):
+            case.state_entered_at = now
+        case.updated_at = now
+        try:
+            session.flush()  # UPDATE … WHERE version = :seen (the mapper's version counter)
+        except StaleDataError:
+            raise StaleVersion(
+                Message("この案件は他の操作により同時に更新されました。最新の状態を読み込んでからやり直してください。",
+                        "The case was changed by someone else at the same moment; reload it and try again."),
+            ) from None
+        recorded = {name: _jsonable(value) for name, value in values.items() if value is not None}
+        if context.outcomes:
+            recorded["outcomes"] = context.outcomes
+        session.add(HistoryEntry(
+            assessment_id=case.id, cycle=case.cycle, at=now, actor=actor, event=spec.name,
+            from_state=from_state, to_state=case.state, procedure=case.procedure, version=case.version,
+            note=note, inputs=recorded,
+        ))
+    return case
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _load(session: Session, case_id: int, *, for_update: bool = False) -> Assessment:
+    case = session.get(Assessment, case_id, with_for_update=for_update) if 0 < case_id <= MAX_ID else None
+    if case is None:
+        raise NotFound(Message(f"評価（ID {case_id}）は見つかりません。", f"No assessment with id {case_id}."))
+    return case
