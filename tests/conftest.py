@@ -1,0 +1,180 @@
+"""Fixtures: a real database (a SQLite file, or PostgreSQL when SHINGI_TEST_DATABASE_URL says so),
+a settable clock, the API app over them, and factories for cases in any state.
+
+On PostgreSQL each test process creates its own database on the server and drops it at the end, so
+parallel workers (pytest-xdist) never share tables. Every test starts with empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from api.app import create_app
+from shingi.config import Settings
+from workflow import service
+from workflow.clock import TOKYO, FixedClock
+from workflow.db import Database, normalise_url
+from workflow.engine import Workflows
+from workflow.models import Assessment
+
+POSTGRES_URL = os.environ.get("SHINGI_TEST_DATABASE_URL")
+TABLES = ("assessment_history", "assessment")  # children first
+
+#: The instant every test starts at, unless it moves the clock: Mon 2 Jun 2025, 09:00 in Tokyo.
+START = datetime(2025, 6, 2, 9, 0, tzinfo=TOKYO)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if POSTGRES_URL:
+        return f"shingi: database PostgreSQL ({make_url(normalise_url(POSTGRES_URL)).render_as_string()})"
+    return "shingi: database SQLite (a temporary file)"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not POSTGRES_URL:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'shingi-test.db'}"
+        return
+    server = make_url(normalise_url(POSTGRES_URL))
+    name = f"shingi_test_{uuid.uuid4().hex[:12]}"
+    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:  # an unreachable server fails the run
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def migrated_database(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    database.upgrade()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def db(migrated_database: Database) -> Iterator[Database]:
+    yield migrated_database
+    with migrated_database.writing() as session:
+        if migrated_database.is_sqlite:
+            for table in TABLES:
+                session.execute(text(f"DELETE FROM {table}"))
+        else:
+            session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def workflows() -> Workflows:
+    return Workflows.load()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def app(db: Database, workflows: Workflows, clock: FixedClock):
+    settings = Settings(database_url=db.url, migrate_on_start=False)
+    return create_app(settings, database=db, workflows=workflows, clock=clock)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+# --- factories ----------------------------------------------------------------------------------
+
+FULL = {"title": "住民基本台帳に関する事務", "office": "市民課", "target_count": 430_000, "handler_count": 120,
+        "serious_incident": False}
+FOCUSED = {**FULL, "target_count": 150_000}
+BASIC = {**FULL, "target_count": 5_000}
+
+#: Events (with inputs) that walk a full assessment along its main road, and the state each reaches.
+#: Dates fit START's clock: the public comment has ended by the time it is closed.
+ROAD = {
+    "public_comment": [("open_public_comment", {"comment_start": "2025-04-01", "comment_end": "2025-04-30"})],
+    "subcommittee_review": [("close_public_comment", {"comment_count": 0})],
+    "revised": [("request_revision", {})],
+    "reviewed_again": [("submit_revision", {})],
+    "reported_to_plenary": [("report_to_plenary", {"reported_on": "2025-05-20"})],
+    "published": [("publish", {"submitted_on": "2025-05-26", "published_on": "2025-05-30"})],
+}
+ROAD_ORDER = list(ROAD)
+
+#: How to reach each state of each procedure from its initial state.
+PATHS: dict[str, dict[str, list[tuple[str, dict[str, Any]]]]] = {
+    "full_assessment": {
+        "drafted": [],
+        "public_comment": ROAD["public_comment"],
+        "subcommittee_review": ROAD["public_comment"] + ROAD["subcommittee_review"],
+        "revised": ROAD["public_comment"] + ROAD["subcommittee_review"] + ROAD["revised"],
+        "reported_to_plenary": ROAD["public_comment"] + ROAD["subcommittee_review"] + ROAD["reported_to_plenary"],
+        "published": ROAD["public_comment"] + ROAD["subcommittee_review"] + ROAD["reported_to_plenary"]
+        + ROAD["published"],
+        "withdrawn": [("withdraw", {"reason": "事務の廃止"})],
+    },
+}
+for _procedure in ("focused_assessment", "basic_assessment"):
+    PATHS[_procedure] = {
+        "drafted": [],
+        "published": ROAD["published"],
+        "withdrawn": [("withdraw", {"reason": "事務の廃止"})],
+    }
+PROCEDURE_CASES = {"full_assessment": FULL, "focused_assessment": FOCUSED, "basic_assessment": BASIC}
+
+
+@pytest.fixture
+def make_case(db: Database, workflows: Workflows, clock: FixedClock) -> Callable[..., Assessment]:
+    """make_case(state="published", procedure="full_assessment", **overrides) → a case in that state."""
+
+    def make(state: str = "drafted", procedure: str = "full_assessment", **overrides: Any) -> Assessment:
+        data = service.NewAssessment(**{**PROCEDURE_CASES[procedure], **overrides})
+        case = service.create_assessment(db, workflows, clock, data, "事務局 テスト")
+        for event, inputs in PATHS[case.procedure][state]:
+            case = service.advance(db, workflows, clock, case.id, event=event, expected_version=case.version,
+                                   inputs=inputs, actor="事務局 テスト")
+        assert case.state == state
+        return case
+
+    return make
+
+
+@pytest.fixture
+def fire(db: Database, workflows: Workflows, clock: FixedClock) -> Callable[..., Assessment]:
+    """fire(case, event, **inputs) → the case after the event (with the case's current version)."""
+
+    def fire_event(case: Assessment, event: str, *, version: int | None = None, note: str | None = None,
+                   **inputs: Any) -> Assessment:
+        return service.advance(db, workflows, clock, case.id, event=event,
+                               expected_version=case.version if version is None else version,
+                               inputs=inputs, actor="事務局 テスト", note=note)
+
+    return fire_event
+
+
+def snapshot(db: Database, case_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The case row and its history, to show that a refused advance changed nothing."""
+    case = service.get_assessment(db, case_id)
+    return case.model_dump(), [entry.model_dump() for entry in service.history(db, case_id)]
+
+
+@pytest.fixture
+def project_root() -> Path:
+    return Path(__file__).resolve().parents[1]
