@@ -10,7 +10,7 @@ from fastapi import FastAPI
 import shingi
 from api import errors
 from api.deps import Services
-from api.routes import assessments, health, procedures
+from api.routes import accounts, assessments, health, procedures
 from shingi.config import Settings
 from workflow.clock import Clock, SystemClock
 from workflow.db import Database
@@ -48,4 +48,5 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(health.router)
     app.include_router(assessments.router)
     app.include_router(procedures.router)
+    app.include_router(accounts.router)
     return app

@@ -19,7 +19,10 @@ from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.auth import CsrfFailed, InvalidToken
+from workflow.accounts import SignInFailed, SignInLocked
 from workflow.errors import Conflict, DomainError, InvalidInput, Message, NotFound
+from workflow.policy import Forbidden, Unauthenticated
 from workflow.validation import problem_from_pydantic
 
 log = logging.getLogger("shingi.api")
@@ -52,6 +55,8 @@ class ErrorBody(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "ログインが必要 / Sign in first (or a bad API token)"},
+    403: {"model": ErrorBody, "description": "権限がない、またはCSRF検証の失敗 / Not allowed, or a failed CSRF check"},
     404: {"model": ErrorBody, "description": "見つかりません / Not found"},
     409: {"model": ErrorBody, "description": "現在の状態では実行できない、または版が古い / Not allowed now, or a stale version"},
     422: {"model": ErrorBody, "description": "入力内容の誤り（項目と規則を示す） / Invalid input, naming the field and the rule"},
@@ -74,15 +79,38 @@ def error_response(status: int, code: str, message: Message, **extra: Any) -> JS
     return JSONResponse({"error": body}, status_code=status)
 
 
+#: HTTP status of each kind of domain error (the most specific class in its MRO wins).
+STATUS_OF: dict[type[DomainError], int] = {
+    InvalidInput: 422,
+    Conflict: 409,
+    NotFound: 404,
+    Unauthenticated: 401,
+    SignInFailed: 401,
+    InvalidToken: 401,
+    Forbidden: 403,
+    CsrfFailed: 403,
+    SignInLocked: 429,
+}
+
+
+def status_of(error: DomainError) -> int:
+    return next((STATUS_OF[kind] for kind in type(error).__mro__ if kind in STATUS_OF), 400)
+
+
 def _domain_error(_request: Request, error: DomainError) -> JSONResponse:
+    status = status_of(error)
+    extra: dict[str, Any] = {}
     if isinstance(error, InvalidInput):
-        return error_response(422, error.code, error.message, fields=[p.as_dict() for p in error.problems])
+        extra["fields"] = [problem.as_dict() for problem in error.problems]
     if isinstance(error, Conflict):
-        return error_response(409, error.code, error.message, allowed_events=error.allowed_events,
-                              current_version=error.current_version, current_state=error.current_state)
-    if isinstance(error, NotFound):
-        return error_response(404, error.code, error.message)
-    return error_response(400, error.code, error.message)
+        extra.update(allowed_events=error.allowed_events, current_version=error.current_version,
+                     current_state=error.current_state)
+    response = error_response(status, error.code, error.message, **extra)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="shingi"'
+    if isinstance(error, SignInLocked):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def _request_validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:

@@ -26,7 +26,6 @@ class EventRequest(BaseModel):
     event: text_type(64)
     expected_version: Annotated[int, Field(ge=1, le=MAX_ID, description="the version you last read")]
     note: text_type(2000) | None = None
-    actor: text_type(200) | None = Field(default=None, description="who fires the event (until accounts exist)")
 
 
 class AllowedEventInput(BaseModel):
@@ -78,6 +77,7 @@ class AssessmentOut(BaseModel):
     annual_review_due: date | None
     reassessment_due: date | None
     withdrawn_reason: str | None
+    body_id: int | None
     state_entered_at: datetime
     state_target_days: int | None
     created_at: datetime

@@ -2,7 +2,9 @@
 
 Both read the database URL from BENCH_DATABASE_URL:
 
-* `shingi_app` — the real service (`api.app:create_app`), migrations applied on start.
+* `shingi_app` — the real service (`api.app:create_app`), migrations applied on start. When the
+  tree has accounts (workflow.accounts), a secretariat user is added and its API token written to
+  BENCH_TOKEN_FILE, for the client to send as `Authorization: Bearer …`.
 * `bare_app`   — the baseline: bare FastAPI + SQLModel, one sync `def` endpoint that loads one row
   by id, updates one column, commits and returns the row as JSON. It uses the same engine
   (`workflow.db.Database`: same pool, same SQLite pragmas — WAL, synchronous=NORMAL — and the same
@@ -12,6 +14,7 @@ Both read the database URL from BENCH_DATABASE_URL:
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -32,7 +35,24 @@ def shingi_app() -> FastAPI:
     from api.app import create_app
     from shingi.config import Settings
 
-    return create_app(Settings(database_url=_database_url(), migrate_on_start=True))
+    settings = Settings(database_url=_database_url(), migrate_on_start=True)
+    try:  # a tree with accounts wants a signed-in secretariat: issue it an API token
+        from workflow import accounts
+        from workflow.policy import Role, system_actor
+    except ImportError:
+        return create_app(settings)
+    from workflow.clock import SystemClock
+
+    db, clock, system = Database(settings.database_url), SystemClock(), system_actor("bench")
+    db.upgrade()
+    email = "bench@shingi.example.org"
+    accounts.add_user(db, clock, accounts.NewUser(email=email, display_name="ベンチマーク",
+                                                  roles={Role.SECRETARIAT}), system)
+    issued = accounts.create_token(db, clock, email, system, name="bench")
+    token_file = os.environ.get("BENCH_TOKEN_FILE")
+    if token_file:
+        Path(token_file).write_text(issued.token)
+    return create_app(settings, database=db)
 
 
 class BareRow(SQLModel, table=True):

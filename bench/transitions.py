@@ -59,13 +59,15 @@ def _free_port() -> int:
 
 
 class Server:
-    """One uvicorn process (one worker, loopback only) serving a factory from bench/_apps.py."""
+    """One uvicorn process (one worker, loopback only) serving an app factory ("module:function")."""
 
     def __init__(self, factory: str, database_url: str, log_dir: Path):
         self.factory = factory
         self.database_url = database_url
-        self.log_path = log_dir / f"{factory}.log"
+        self.log_path = log_dir / f"{factory.rpartition(':')[2]}-{_free_port()}.log"
         self.port = _free_port()
+        self.token_file = log_dir / f"{factory.rpartition(':')[2]}-{self.port}.token"
+        self.headers: dict[str, str] = {}
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -75,9 +77,10 @@ class Server:
     def start(self, timeout: float = 60.0) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SHINGI_") and k != "WEB_CONCURRENCY"}
         env["BENCH_DATABASE_URL"] = self.database_url
+        env["BENCH_TOKEN_FILE"] = str(self.token_file)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
         command = [
-            sys.executable, "-m", "uvicorn", "--factory", f"bench._apps:{self.factory}", "--app-dir", str(REPO),
+            sys.executable, "-m", "uvicorn", "--factory", self.factory, "--app-dir", str(REPO),
             "--host", HOST, "--port", str(self.port), "--workers", "1",
             "--no-access-log", "--log-level", "warning",
         ]
@@ -91,6 +94,8 @@ class Server:
                     raise RuntimeError(f"{self.factory} exited with {self.proc.returncode}:\n{self.log()}")
                 try:
                     if client.get("/health").status_code == 200:
+                        if self.token_file.exists():
+                            self.headers = {"Authorization": f"Bearer {self.token_file.read_text().strip()}"}
                         return
                 except httpx.TransportError:
                     pass
@@ -183,8 +188,7 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def drive(name: str, base_url: str, owned: list[list[Item]], warmup: float, seconds: float,
-          server_pid: int | None = None) -> Result:
+def drive(name: str, server: Server, owned: list[list[Item]], warmup: float, seconds: float) -> Result:
     """Each thread posts to its own items in turn; requests completing inside the window count."""
     start = time.perf_counter()
     measure_from = start + warmup
@@ -195,7 +199,7 @@ def drive(name: str, base_url: str, owned: list[list[Item]], warmup: float, seco
     def client_loop(items: list[Item]) -> None:
         ok, statuses, errors, latencies = 0, Counter(), Counter(), []
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        with httpx.Client(base_url=base_url, timeout=30.0, limits=limits) as client:
+        with httpx.Client(base_url=server.base_url, headers=server.headers, timeout=30.0, limits=limits) as client:
             i = 0
             while True:
                 item = items[i % len(items)]
@@ -234,9 +238,9 @@ def drive(name: str, base_url: str, owned: list[list[Item]], warmup: float, seco
     for thread in threads:
         thread.start()
     time.sleep(max(0.0, measure_from - time.perf_counter()))
-    server0, client0 = _cpu_seconds(server_pid) if server_pid else float("nan"), time.process_time()
+    server0, client0 = _cpu_seconds(server.proc.pid), time.process_time()
     time.sleep(max(0.0, measure_to - time.perf_counter()))
-    server1, client1 = _cpu_seconds(server_pid) if server_pid else float("nan"), time.process_time()
+    server1, client1 = _cpu_seconds(server.proc.pid), time.process_time()
     result.server_cpu, result.client_cpu = server1 - server0, client1 - client0
     for thread in threads:
         thread.join()
@@ -259,10 +263,10 @@ def _split(items: list[Item], clients: int) -> list[list[Item]]:
     return [items[i::clients] for i in range(clients)]
 
 
-def setup_cases(base_url: str, count: int) -> list[Item]:
+def setup_cases(server: Server, count: int) -> list[Item]:
     """Full-assessment cases created through the API and moved to subcommittee_review."""
     items = []
-    with httpx.Client(base_url=base_url, timeout=30.0) as client:
+    with httpx.Client(base_url=server.base_url, headers=server.headers, timeout=30.0) as client:
         for n in range(count):
             response = client.post("/api/assessments", json={
                 "title": f"ベンチマーク事務 {n + 1}", "office": "ベンチマーク課",
@@ -281,9 +285,9 @@ def setup_cases(base_url: str, count: int) -> list[Item]:
     return items
 
 
-def setup_rows(base_url: str, count: int) -> list[Item]:
+def setup_rows(server: Server, count: int) -> list[Item]:
     items = []
-    with httpx.Client(base_url=base_url, timeout=30.0) as client:
+    with httpx.Client(base_url=server.base_url, headers=server.headers, timeout=30.0) as client:
         for _ in range(count):
             response = client.post("/rows")
             response.raise_for_status()
@@ -443,42 +447,56 @@ def machine_summary() -> str:
     return f"{cpus} CPU(s) {model}; Python {platform.python_version()}; {platform.system()} {platform.release()}"
 
 
+def _merge(name: str, parts: list[Result]) -> Result:
+    merged = Result(name=name, seconds=sum(p.seconds for p in parts), server_cpu=0.0, client_cpu=0.0)
+    for part in parts:
+        merged.ok += part.ok
+        merged.statuses.update(part.statuses)
+        merged.errors.update(part.errors)
+        merged.latencies.extend(part.latencies)
+        merged.server_cpu += part.server_cpu
+        merged.client_cpu += part.client_cpu
+    return merged
+
+
 def run(args: argparse.Namespace) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="shingi-bench-"))
     databases = Databases(args.database_url, args.pg_database, workdir)
     clients = args.concurrency
     n_items = clients * args.cases_per_client
-    results: dict[str, Result] = {}
+    rounds: dict[str, list[Result]] = {"advance": [], "bare": []}
     try:
         databases.create()
         print(f"machine: {machine_summary()} (client and server share these cores)")
         print(f"database: {databases.kind}; {clients} client threads × {args.cases_per_client} rows each; "
-              f"{args.warmup:g} s warm-up + {args.seconds:g} s per measurement\n")
+              f"{args.rounds} round(s) of {args.warmup:g} s warm-up + {args.seconds:g} s per server\n")
 
-        with Server("shingi_app", databases.url_for("advance"), workdir) as server:
-            items = setup_cases(server.base_url, n_items)
-            print(f"advance: {len(items)} cases in subcommittee_review; driving request_revision ⇄ submit_revision …")
-            results["advance"] = drive("advance", server.base_url, _split(items, clients), args.warmup, args.seconds,
-                                       server.proc.pid)
-
-        with Server("bare_app", databases.url_for("bare"), workdir) as server:
-            items = setup_rows(server.base_url, n_items)
-            print(f"bare:    {len(items)} rows; driving load → update one column → commit …")
-            results["bare"] = drive("bare", server.base_url, _split(items, clients), args.warmup, args.seconds,
-                                    server.proc.pid)
-
-        print("engine:  firing without database or HTTP …\n")
-        micro = engine_micro(args.micro_seconds)
+        with Server(args.advance_app, databases.url_for("advance"), workdir) as advance_server, \
+                Server(args.bare_app, databases.url_for("bare"), workdir) as bare_server:
+            targets = {
+                "advance": (advance_server, setup_cases(advance_server, n_items)),
+                "bare": (bare_server, setup_rows(bare_server, n_items)),
+            }
+            print(f"advance: {n_items} cases in subcommittee_review, request_revision ⇄ submit_revision")
+            print(f"bare:    {n_items} rows, load → update one column → commit")
+            for number in range(1, args.rounds + 1):
+                for name, (server, items) in targets.items():  # the other server idles meanwhile
+                    result = drive(name, server, _split(items, clients), args.warmup, args.seconds)
+                    rounds[name].append(result)
+                    print(f"  round {number}  {name:<8} {result.rate:8.1f} req/s  (non-200: {result.non_ok})")
+        if not args.skip_engine:
+            print("engine:  firing without database or HTTP …")
+            micro = engine_micro(args.micro_seconds)
     finally:
         try:
             databases.drop()
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    advance, bare = results["advance"], results["bare"]
+    advance, bare = _merge("advance", rounds["advance"]), _merge("bare", rounds["bare"])
     ratio = advance.rate / bare.rate if bare.rate else float("nan")
     width = 46
-    print(f"{'HTTP, ' + databases.kind + f', {clients} clients':<{width}} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+    print(f"\n{'HTTP, ' + databases.kind + f', {clients} clients':<{width}} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'non-200':>8} {'server CPU µs/req':>18} {'CPU % srv/cli':>14}")
     for label, result in (("advance  POST /api/assessments/{id}/events", advance),
                           ("bare     load → update one column → commit", bare)):
@@ -489,13 +507,18 @@ def run(args: argparse.Namespace) -> int:
         if result.non_ok:
             detail = {**{str(k): v for k, v in result.statuses.items() if k != 200}, **result.errors}
             print(f"  {result.name}: non-200 responses / errors: {detail}")
+    if args.rounds > 1:
+        per_round = [a.rate / b.rate for a, b in zip(rounds["advance"], rounds["bare"])]
+        print(f"per-round ratios: {', '.join(f'{r:.1%}' for r in per_round)}")
     verdict = "MET" if ratio >= GOAL else "NOT MET"
-    print(f"\nadvance / bare = {ratio:.1%}   goal: advance ≥ {GOAL:.0%} of bare → {verdict}")
-    print(f"(server CPU per request: bare / advance = {bare.server_cpu_us / advance.server_cpu_us:.1%})\n")
-    print(f"{'engine alone (no DB, no HTTP)':<{width}} {'µs/transition':>14} {'median':>9}")
-    print(f"{'shared prebuilt machine (Workflows.fire)':<{width}} {micro['shared']:>14.1f} {micro['shared_median']:>9.1f}")
-    print(f"{'fresh transitions.Machine per call':<{width}} {micro['fresh']:>14.1f} {micro['fresh_median']:>9.1f}")
-    print(f"{'fresh / shared':<{width}} {micro['fresh'] / micro['shared']:>13.1f}×")
+    print(f"advance / bare = {ratio:.1%}   goal: advance ≥ {GOAL:.0%} of bare → {verdict}")
+    print(f"server CPU per request, bare / advance = {bare.server_cpu_us / advance.server_cpu_us:.1%}\n")
+    if not args.skip_engine:
+        print(f"{'engine alone (no DB, no HTTP)':<{width}} {'µs/transition':>14} {'median':>9}")
+        print(f"{'shared prebuilt machine (Workflows.fire)':<{width}} {micro['shared']:>14.1f} "
+              f"{micro['shared_median']:>9.1f}")
+        print(f"{'fresh transitions.Machine per call':<{width}} {micro['fresh']:>14.1f} {micro['fresh_median']:>9.1f}")
+        print(f"{'fresh / shared':<{width}} {micro['fresh'] / micro['shared']:>13.1f}×")
     return 0 if advance.non_ok == 0 and bare.non_ok == 0 else 1
 
 
@@ -509,10 +532,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="postgresql://user@host:port/db to run on PostgreSQL (default: SQLite temp files)")
     parser.add_argument("--pg-database", default="shingi_bench",
                         help="the dedicated PostgreSQL database created and dropped for the run (shingi_bench)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="alternate advance and bare this many times; figures are over all rounds (1)")
     parser.add_argument("--micro-seconds", type=float, default=1.0, help="time per engine micro-benchmark (1)")
+    parser.add_argument("--skip-engine", action="store_true", help="leave out the engine micro-benchmark")
+    parser.add_argument("--advance-app", default="bench._apps:shingi_app", help=argparse.SUPPRESS)
+    parser.add_argument("--bare-app", default="bench._apps:bare_app", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.concurrency < 1 or args.cases_per_client < 1 or args.seconds <= 0:
-        parser.error("--concurrency, --cases-per-client and --seconds must be positive")
+    if args.concurrency < 1 or args.cases_per_client < 1 or args.seconds <= 0 or args.rounds < 1:
+        parser.error("--concurrency, --cases-per-client, --rounds and --seconds must be positive")
     # SIGTERM is turned into an exception so that the finally blocks stop servers and remove files.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:

@@ -13,8 +13,31 @@ app = typer.Typer(help="shingi 審議 — privacy-council deliberation procedure
                   add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 procedures_app = typer.Typer(help="Procedure definitions.", no_args_is_help=True)
+users_app = typer.Typer(help="Users (operators' commands).", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(procedures_app, name="procedures")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(audit_app, name="audit")
+
+
+def _operator_context():
+    """The database (migrated), a system clock and the operator acting through the CLI."""
+    from workflow.clock import SystemClock
+    from workflow.db import Database
+    from workflow.policy import system_actor
+
+    database = Database(Settings().database_url)
+    database.upgrade()
+    return database, SystemClock(), system_actor("運用者（CLI）")
+
+
+def _fail(error: Exception) -> None:
+    message = getattr(error, "message", None)
+    typer.echo(f"error: {message.en if message else error}", err=True)
+    raise typer.Exit(1)
 
 
 @app.command()
@@ -38,9 +61,12 @@ def serve(
     if demo:
         result = load_demo(database, workflows)
         if result.skipped:
-            typer.echo("demo: the database already holds cases; nothing loaded")
+            typer.echo("demo: the database already holds cases; no cases loaded")
         else:
             typer.echo(f"demo: loaded {result.loaded} cases from the seed councils")
+        typer.echo("demo users (passwords are new at every start):")
+        for email, password in result.passwords.items():
+            typer.echo(f"  {email:<24} {password}")
     host, port = host or settings.host, port or settings.port
     typer.echo(f"shingi: serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(create_app(settings, database=database, workflows=workflows), host=host, port=port,
@@ -87,6 +113,82 @@ def procedures_list() -> None:
     for procedure in Workflows.load(Settings().procedure_dirs).procedures.values():
         levels = ", ".join(procedure.levels) or "-"
         typer.echo(f"{procedure.name}\t{procedure.title.ja}\tlevels: {levels}\t{procedure.source}")
+
+
+@users_app.command("add")
+def users_add(
+    email: str,
+    role: Annotated[list[str], typer.Option("--role", help="secretariat, member, office or admin (repeatable).")],
+    name: Annotated[str | None, typer.Option(help="Display name (default: the e-mail address).")] = None,
+    body: Annotated[list[str] | None, typer.Option("--body", help="Body of a member; BODY or BODY=chair|acting_chair.")] = None,
+    office: Annotated[str | None, typer.Option(help="Office of an office user.")] = None,
+    password: Annotated[str | None, typer.Option(help="Password (asked for when omitted).")] = None,
+) -> None:
+    """Register a user."""
+    from pydantic import ValidationError
+
+    from workflow import accounts
+    from workflow.errors import DomainError
+
+    if password is None:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    bodies = dict(item.split("=", 1) if "=" in item else (item, "member") for item in body or [])
+    database, clock, operator = _operator_context()
+    try:
+        data = accounts.NewUser(email=email, display_name=name or email, password=password, roles=set(role),
+                                bodies=bodies, office=office)
+        user = accounts.add_user(database, clock, data, operator)
+    except ValidationError as error:
+        _fail(ValueError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())))
+    except DomainError as error:
+        _fail(error)
+    typer.echo(f"added {user.email} (id {user.id})")
+
+
+@users_app.command("disable")
+def users_disable(email: str) -> None:
+    """Disable a user: sign-in, sessions and tokens stop working."""
+    from workflow import accounts
+    from workflow.errors import DomainError
+
+    database, clock, operator = _operator_context()
+    try:
+        accounts.disable_user(database, clock, email, operator)
+    except DomainError as error:
+        _fail(error)
+    typer.echo(f"disabled {email}")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    email: str,
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "api",
+    days: Annotated[int, typer.Option(min=1, max=366, help="Days until it expires.")] = 90,
+) -> None:
+    """Create an API token for a user and print it (once: only its hash is kept)."""
+    from datetime import timedelta
+
+    from workflow import accounts
+    from workflow.errors import DomainError
+
+    database, clock, operator = _operator_context()
+    try:
+        issued = accounts.create_token(database, clock, email, operator, name=name, lifetime=timedelta(days=days))
+    except DomainError as error:
+        _fail(error)
+    typer.echo(issued.token)
+    typer.echo(f"token {issued.record.id} for {email}, expires {issued.record.expires_at:%Y-%m-%d}", err=True)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit chain; exit 1 naming the first broken entry."""
+    from workflow import audit
+
+    database, _clock, _operator = _operator_context()
+    verdict = audit.verify(database)
+    typer.echo(str(verdict), err=not verdict.ok)
+    raise typer.Exit(0 if verdict.ok else 1)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,14 @@ class Settings(BaseSettings):
     procedures_dir: Path | None = None
     #: Apply the Alembic migrations when the service starts.
     migrate_on_start: bool = True
+    #: Session cookies carry the Secure flag; turn off only for plain-HTTP local use.
+    cookie_secure: bool = True
+    #: Where uploaded documents are kept (their content never goes into the database).
+    files_dir: Path = Path("./var/files")
+    #: Largest accepted upload, in bytes.
+    max_upload_bytes: int = 20 * 1024 * 1024
+    #: The organisation's closure days besides weekends and national holidays (MM-DD, ranges with ..).
+    closure_days: str = "12-29..01-03"
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +23,21 @@ from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from shingi.config import Settings
-from workflow import service
+from workflow import accounts, service
 from workflow.clock import TOKYO, FixedClock
 from workflow.db import Database, normalise_url
 from workflow.engine import Workflows
+from workflow.audit import GENESIS
 from workflow.models import Assessment
+from workflow.policy import system_actor
 
 POSTGRES_URL = os.environ.get("SHINGI_TEST_DATABASE_URL")
-TABLES = ("assessment_history", "assessment")  # children first
+#: Every table a test may fill, children first (the audit head is reset, not emptied).
+TABLES = ("audit_entry", "document", "web_session", "api_token", "membership", "sign_in_throttle",
+          "assessment_history", "assessment", "user_account", "body", "office")
+
+#: The actor of service-level tests: the system acting for the secretariat.
+SYSTEM = system_actor("事務局 テスト")
 
 #: The instant every test starts at, unless it moves the clock: Mon 2 Jun 2025, 09:00 in Tokyo.
 START = datetime(2025, 6, 2, 9, 0, tzinfo=TOKYO)
@@ -75,6 +83,7 @@ def db(migrated_database: Database) -> Iterator[Database]:
                 session.execute(text(f"DELETE FROM {table}"))
         else:
             session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        session.execute(text(f"UPDATE audit_head SET last_id = 0, length = 0, last_hash = '{GENESIS}'"))
 
 
 @pytest.fixture(scope="session")
@@ -93,9 +102,62 @@ def app(db: Database, workflows: Workflows, clock: FixedClock):
     return create_app(settings, database=db, workflows=workflows, clock=clock)
 
 
+# --- people -------------------------------------------------------------------------------------
+
+REVIEWING_BODY = "テスト市情報公開・個人情報保護審議会 特定個人情報保護評価部会"
+OTHER_BODY = "別市個人情報保護審議会"
+
+#: One person per role the policy knows, and the ones it must keep out.
+ROLES: dict[str, dict[str, Any]] = {
+    "secretariat": {"roles": {"secretariat"}},
+    "chair": {"roles": {"member"}, "bodies": {REVIEWING_BODY: "chair"}},
+    "member": {"roles": {"member"}, "bodies": {REVIEWING_BODY: "member"}},
+    "other_member": {"roles": {"member"}, "bodies": {OTHER_BODY: "member"}},
+    "office": {"roles": {"office"}, "office": "市民課"},
+    "other_office": {"roles": {"office"}, "office": "市民税課"},
+    "admin": {"roles": {"admin"}},
+}
+
+
+@dataclass
+class Person:
+    role: str
+    email: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:
+def person(db: Database, clock: FixedClock) -> Callable[[str], Person]:
+    """person("member") → a user of that role with an API token (made on first use)."""
+    made: dict[str, Person] = {}
+
+    def get(role: str) -> Person:
+        if role not in made:
+            email = f"{role.replace('_', '-')}@example.jp"
+            accounts.add_user(db, clock, accounts.NewUser(email=email, display_name=f"{role} テスト", **ROLES[role]),
+                              SYSTEM)
+            issued = accounts.create_token(db, clock, email, SYSTEM, name="tests", lifetime=timedelta(days=3650))
+            made[role] = Person(role, email, issued.token)
+        return made[role]
+
+    return get
+
+
+@pytest.fixture
+def public(app) -> Iterator[TestClient]:
+    """A client with no account: the public."""
     with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def client(app, person) -> Iterator[TestClient]:
+    """A client signed in (by API token) as the secretariat."""
+    with TestClient(app, raise_server_exceptions=False, headers=person("secretariat").headers) as test_client:
         yield test_client
 
 
@@ -116,7 +178,6 @@ ROAD = {
     "reported_to_plenary": [("report_to_plenary", {"reported_on": "2025-05-20"})],
     "published": [("publish", {"submitted_on": "2025-05-26", "published_on": "2025-05-30"})],
 }
-ROAD_ORDER = list(ROAD)
 
 #: How to reach each state of each procedure from its initial state.
 PATHS: dict[str, dict[str, list[tuple[str, dict[str, Any]]]]] = {
@@ -146,10 +207,10 @@ def make_case(db: Database, workflows: Workflows, clock: FixedClock) -> Callable
 
     def make(state: str = "drafted", procedure: str = "full_assessment", **overrides: Any) -> Assessment:
         data = service.NewAssessment(**{**PROCEDURE_CASES[procedure], **overrides})
-        case = service.create_assessment(db, workflows, clock, data, "事務局 テスト")
+        case = service.create_assessment(db, workflows, clock, data, SYSTEM)
         for event, inputs in PATHS[case.procedure][state]:
             case = service.advance(db, workflows, clock, case.id, event=event, expected_version=case.version,
-                                   inputs=inputs, actor="事務局 テスト")
+                                   inputs=inputs, actor=SYSTEM)
         assert case.state == state
         return case
 
@@ -164,15 +225,15 @@ def fire(db: Database, workflows: Workflows, clock: FixedClock) -> Callable[...,
                    **inputs: Any) -> Assessment:
         return service.advance(db, workflows, clock, case.id, event=event,
                                expected_version=case.version if version is None else version,
-                               inputs=inputs, actor="事務局 テスト", note=note)
+                               inputs=inputs, actor=SYSTEM, note=note)
 
     return fire_event
 
 
 def snapshot(db: Database, case_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The case row and its history, to show that a refused advance changed nothing."""
-    case = service.get_assessment(db, case_id)
-    return case.model_dump(), [entry.model_dump() for entry in service.history(db, case_id)]
+    case = service.get_assessment(db, case_id, SYSTEM)
+    return case.model_dump(), [entry.model_dump() for entry in service.history(db, case_id, SYSTEM)]
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import snapshot
+from conftest import SYSTEM, snapshot
 from workflow import service
 from workflow.errors import StaleVersion
 
@@ -21,7 +21,7 @@ def race(db, workflows, clock, case, attempts):
         barrier.wait()
         try:
             return service.advance(db, workflows, clock, case.id, event=event, expected_version=case.version,
-                                   inputs=inputs, actor="委員")
+                                   inputs=inputs, actor=SYSTEM)
         except StaleVersion as refused:
             return refused
 
@@ -52,4 +52,4 @@ def test_different_events_racing_leave_one_consistent_outcome(make_case, db, wor
     after, entries = snapshot(db, case.id)
     assert after["state"] == winners[0].state
     assert after["version"] == case.version + 1
-    assert len(entries) == len(service.history(db, case.id)) and entries[-1]["to_state"] == winners[0].state
+    assert len(entries) == len(service.history(db, case.id, SYSTEM)) and entries[-1]["to_state"] == winners[0].state

@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 import pytest
 
-from conftest import PATHS, snapshot
+from conftest import SYSTEM, PATHS, snapshot
 from workflow import service
 from workflow.clock import TOKYO
 from workflow.errors import EventNotAllowed, GuardRefused, InvalidInput, StaleVersion
@@ -45,7 +45,7 @@ def test_every_state_event_pair(make_case, fire, db, workflows, procedure, state
         after = fire(case, event, **GOOD_INPUTS[event])
         assert after.state == (workflows.procedure(procedure).initial if spec.target == "drafted" else spec.target)
         assert after.version == case.version + 1
-        last = service.history(db, case.id)[-1]
+        last = service.history(db, case.id, SYSTEM)[-1]
         assert (last.event, last.from_state, last.to_state, last.version) == (event, state, after.state, after.version)
     else:
         before = snapshot(db, case.id)
@@ -71,7 +71,7 @@ def test_history_records_who_when_what_and_inputs(make_case, fire, db, clock):
     clock.set(datetime(2015, 6, 22, 18, 0, tzinfo=TOKYO))
     fire(case, "open_public_comment", comment_start="2015-06-22", comment_end="2015-07-21",
          note="市のホームページ等で市民意見聴取を実施")
-    created, opened = service.history(db, case.id)
+    created, opened = service.history(db, case.id, SYSTEM)
     assert created.event == "created" and created.from_state is None and created.to_state == "drafted"
     assert created.inputs["level"] == "full" and created.inputs["target_count"] == 430_000
     assert opened.actor == "事務局 テスト"
@@ -227,7 +227,7 @@ def test_annual_review_keeps_the_case_published_and_moves_the_due_date(make_case
     assert case.state == "published"
     assert case.annual_review_due == date(2026, 6, 1)
     assert case.reassessment_due == date(2030, 5, 29)
-    assert service.history(db, case.id)[-1].inputs["outcomes"] == {"annual_review_due": "2026-06-01"}
+    assert service.history(db, case.id, SYSTEM)[-1].inputs["outcomes"] == {"annual_review_due": "2026-06-01"}
 
 
 def test_a_review_cannot_precede_the_publication(make_case, fire):
@@ -242,7 +242,7 @@ def test_reassessment_starts_a_new_cycle_and_keeps_the_old_one(make_case, fire, 
     assert (case.state, case.cycle, case.procedure) == ("drafted", 2, "full_assessment")
     assert case.comment_start is None and case.comment_count is None and case.reported_on is None
     assert case.published_on == date(2025, 5, 30)  # the published report stays until the new one
-    entries = service.history(db, case.id)
+    entries = service.history(db, case.id, SYSTEM)
     assert {entry.cycle for entry in entries} == {1, 2}
     assert [e.event for e in entries if e.cycle == 1][-1] == "publish"
     assert entries[-1].event == "start_reassessment" and entries[-1].inputs["reason"] == reason
@@ -268,7 +268,7 @@ def test_a_grown_file_moves_to_the_fuller_procedure(make_case, fire, db):
     case = fire(case, "start_reassessment", reason="threshold_changed", target_count=350_000)
     assert (case.level, case.procedure, case.state, case.cycle) == ("full", "full_assessment", "drafted", 2)
     assert case.target_count == 350_000
-    outcomes = service.history(db, case.id)[-1].inputs["outcomes"]
+    outcomes = service.history(db, case.id, SYSTEM)[-1].inputs["outcomes"]
     assert outcomes["previous_procedure"] == "basic_assessment" and outcomes["procedure"] == "full_assessment"
     assert fire(case, "start_pre_check").state == "subcommittee_review"
 
@@ -310,13 +310,13 @@ def test_a_stale_version_is_refused_and_changes_nothing(make_case, fire, db):
 def test_creation_refuses_a_file_that_needs_no_assessment(db, workflows, clock):
     with pytest.raises(InvalidInput) as refused:
         service.create_assessment(db, workflows, clock, service.NewAssessment(
-            title="小規模", office="市民課", target_count=999, handler_count=1, serious_incident=False), "事務局")
+            title="小規模", office="市民課", target_count=999, handler_count=1, serious_incident=False), SYSTEM)
     assert (refused.value.problems[0].field, refused.value.problems[0].rule) == ("target_count", "assessment_required")
-    assert service.list_assessments(db, service.AssessmentFilter(), 10, 0).total == 0
+    assert service.list_assessments(db, service.AssessmentFilter(), 10, 0, SYSTEM).total == 0
 
 
 def test_a_voluntary_assessment_of_a_small_file(db, workflows, clock):
     case = service.create_assessment(db, workflows, clock, service.NewAssessment(
         title="小規模", office="市民課", target_count=999, handler_count=1, serious_incident=False,
-        voluntary_level="basic"), "事務局")
+        voluntary_level="basic"), SYSTEM)
     assert (case.level, case.procedure, case.state, case.version) == ("basic", "basic_assessment", "drafted", 1)

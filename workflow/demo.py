@@ -1,32 +1,52 @@
-"""Demo cases from the seed councils (demo_cases.yaml), replayed through the real engine.
+"""Demo data from the seed councils: cases (demo_cases.yaml) replayed through the real engine, and
+one user for each role.
 
 Each step is fired with the clock set to its recorded time, so the history reads as it happened.
+The demo users get a fresh random password at every start, printed once, never a fixed one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
+from argon2 import PasswordHasher
 from sqlalchemy import func
 from sqlmodel import select
 
-from workflow import service
-from workflow.clock import TOKYO, FixedClock
+from workflow import accounts, service
+from workflow.clock import TOKYO, Clock, FixedClock, SystemClock
 from workflow.db import Database
 from workflow.engine import Workflows
-from workflow.models import Assessment
+from workflow.models import Assessment, UserAccount
+from workflow.policy import Position, Role, system_actor
 
 DEMO_FILE = Path(__file__).parent / "demo_cases.yaml"
+FUKUOKA = "福岡県個人情報保護審議会"
+FUKUOKA_SUBCOMMITTEE = f"{FUKUOKA} 第二部会（住基・番号利用法部会）"
+
+#: One demo user per role (names from the Fukuoka minutes, seed 000).
+DEMO_USERS = (
+    ("admin@example.jp", "システム管理者", {Role.ADMIN}, {}, None),
+    ("jimukyoku@example.jp", "事務局 個人情報保護担当", {Role.SECRETARIAT}, {}, None),
+    ("kobayashi@example.jp", "小林 登（部会長）", {Role.MEMBER},
+     {FUKUOKA_SUBCOMMITTEE: Position.CHAIR, FUKUOKA: Position.MEMBER}, None),
+    ("sasaki@example.jp", "佐々木 久美子（委員）", {Role.MEMBER}, {FUKUOKA_SUBCOMMITTEE: Position.MEMBER}, None),
+    ("inoue@example.jp", "井上 真由美（職務代理者）", {Role.MEMBER}, {FUKUOKA_SUBCOMMITTEE: Position.ACTING_CHAIR}, None),
+    ("kuba@example.jp", "久芳（行財政支援課）", {Role.OFFICE}, {}, "福岡県 行財政支援課"),
+)
 
 
 @dataclass(frozen=True)
 class DemoResult:
     loaded: int
     skipped: bool
+    #: email → the password set at this start
+    passwords: dict[str, str] = field(default_factory=dict)
 
 
 def _instant(value: Any) -> datetime:
@@ -38,22 +58,62 @@ def _jsonish(inputs: dict[str, Any]) -> dict[str, Any]:
     return {name: value.isoformat() if hasattr(value, "isoformat") else value for name, value in inputs.items()}
 
 
-def load_demo(db: Database, workflows: Workflows, path: Path = DEMO_FILE) -> DemoResult:
-    """Load the demo cases into an empty database; a database that holds cases is left alone."""
+def body_name(entry: dict[str, Any]) -> str:
+    council, body = entry["council"], entry.get("body") or entry["council"]
+    return council if body == council else f"{council} {body}"
+
+
+def load_demo(db: Database, workflows: Workflows, path: Path = DEMO_FILE, clock: Clock | None = None) -> DemoResult:
+    """Load the demo cases into an empty database (a database holding cases is left alone), and
+    make sure the demo users exist with a fresh password each."""
+    passwords = _demo_users(db, clock or SystemClock())
     with db.reading() as session:
         if session.exec(select(func.count()).select_from(Assessment)).one():
-            return DemoResult(loaded=0, skipped=True)
+            return DemoResult(loaded=0, skipped=True, passwords=passwords)
+    operator = system_actor("デモデータ")
     cases = yaml.safe_load(path.read_text(encoding="utf-8"))
     for entry in cases:
-        clock = FixedClock(_instant(entry["created_at"]))
-        data = service.NewAssessment(**{
-            name: entry.get(name) for name in service.NewAssessment.model_fields if entry.get(name) is not None
-        })
-        case = service.create_assessment(db, workflows, clock, data, actor=entry.get("created_by", "事務局"))
+        _ensure_body(db, entry)
+        case_clock = FixedClock(_instant(entry["created_at"]))
+        fields = {name: entry.get(name) for name in service.NewAssessment.model_fields
+                  if name != "body" and entry.get(name) is not None}
+        data = service.NewAssessment(**fields, body=body_name(entry))
+        case = service.create_assessment(db, workflows, case_clock, data, operator)
         for step in entry.get("steps", []):
-            clock.set(_instant(step["at"]))
+            case_clock.set(_instant(step["at"]))
             case = service.advance(
-                db, workflows, clock, case.id, event=step["event"], expected_version=case.version,
-                inputs=_jsonish(step.get("inputs") or {}), actor=step.get("actor", "事務局"), note=step.get("note"),
+                db, workflows, case_clock, case.id, event=step["event"], expected_version=case.version,
+                inputs=_jsonish(step.get("inputs") or {}), actor=system_actor(step.get("actor", "事務局")),
+                note=step.get("note"),
             )
-    return DemoResult(loaded=len(cases), skipped=False)
+    return DemoResult(loaded=len(cases), skipped=False, passwords=passwords)
+
+
+def _ensure_body(db: Database, entry: dict[str, Any]) -> None:
+    with db.writing() as session:
+        accounts.body_by_name(session, entry["council"])
+        if body_name(entry) != entry["council"]:
+            accounts.body_by_name(session, body_name(entry), kind="subcommittee", parent=entry["council"])
+
+
+def _demo_users(db: Database, clock: Clock) -> dict[str, str]:
+    passwords: dict[str, str] = {}
+    hasher = PasswordHasher()
+    with db.writing() as session:
+        accounts.body_by_name(session, FUKUOKA)
+        accounts.body_by_name(session, FUKUOKA_SUBCOMMITTEE, kind="subcommittee", parent=FUKUOKA)
+    for email, name, roles, bodies, office in DEMO_USERS:
+        password = secrets.token_urlsafe(12)
+        with db.reading() as session:
+            exists = session.exec(select(UserAccount).where(UserAccount.email == email)).first() is not None
+        if not exists:
+            accounts.add_user(db, clock, accounts.NewUser(
+                email=email, display_name=name, password=password, roles=roles, bodies=bodies, office=office,
+            ), system_actor("デモデータ"))
+        else:
+            with db.writing() as session:
+                user = session.exec(select(UserAccount).where(UserAccount.email == email)).one()
+                user.password_hash = hasher.hash(password)
+                session.add(user)
+        passwords[email] = password
+    return passwords

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, TypeDecorator
+from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -59,6 +59,8 @@ class Assessment(SQLModel, table=True):
     procedure: str = Field(max_length=64)
     state: str = Field(max_length=64)
     version: int = Field(default=1, sa_column=_assessment_version)
+    #: The council or subcommittee that reviews it (its members may read it and its confidential material).
+    body_id: int | None = Field(default=None, foreign_key="body.id", index=True)
     cycle: int = 1
 
     planned_holding_date: date | None = None  # 保有予定日: the file may not be held before publication
@@ -92,6 +94,7 @@ class HistoryEntry(SQLModel, table=True):
     cycle: int
     at: datetime = _instant()
     actor: str = Field(max_length=200)
+    actor_user_id: int | None = Field(default=None, foreign_key="user_account.id")
     event: str = Field(max_length=64)
     from_state: str | None = Field(default=None, max_length=64)  # None for the creation entry
     to_state: str = Field(max_length=64)
@@ -99,3 +102,151 @@ class HistoryEntry(SQLModel, table=True):
     version: int  # the case's version after this entry
     note: str | None = Field(default=None, max_length=2000)
     inputs: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+# --- accounts -----------------------------------------------------------------------------------
+
+class Office(SQLModel, table=True):
+    """実施機関 / 担当課: the office that does the work assessed."""
+
+    __tablename__ = "office"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+
+
+class Body(SQLModel, table=True):
+    """A council (審議会) or one of its subcommittees (部会)."""
+
+    __tablename__ = "body"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    kind: str = Field(default="council", max_length=16)  # council | subcommittee
+    parent_id: int | None = Field(default=None, foreign_key="body.id")
+    #: Members needed for a quorum: None means a majority of the members.
+    quorum: int | None = None
+
+
+class UserAccount(SQLModel, table=True):
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)  # stored lower-case
+    display_name: str = Field(max_length=200)
+    password_hash: str | None = Field(default=None, max_length=255)
+    is_secretariat: bool = False
+    is_admin: bool = False
+    office_id: int | None = Field(default=None, foreign_key="office.id")
+    created_at: datetime = _instant()
+    disabled_at: datetime | None = _instant(default=None, nullable=True)
+
+
+class Membership(SQLModel, table=True):
+    """A member's seat on a body, and the position they hold there."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("user_id", "body_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    body_id: int = Field(foreign_key="body.id", index=True)
+    position: str = Field(default="member", max_length=16)  # member | chair | acting_chair
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser: the cookie carries a random token, the table keeps only its hash."""
+
+    __tablename__ = "web_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = _instant()
+    expires_at: datetime = _instant()
+
+
+class ApiToken(SQLModel, table=True):
+    """A token for programs: shown once, stored hashed, revocable, with an expiry."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    name: str = Field(max_length=100)
+    prefix: str = Field(max_length=16)  # shown in listings so a token can be recognised
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _instant()
+    expires_at: datetime = _instant()
+    revoked_at: datetime | None = _instant(default=None, nullable=True)
+    last_used_at: datetime | None = _instant(default=None, nullable=True)
+
+
+class SignInThrottle(SQLModel, table=True):
+    """Consecutive failed sign-ins of one account from one source, and the lock they caused."""
+
+    __tablename__ = "sign_in_throttle"
+    __table_args__ = (UniqueConstraint("email", "source"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254)
+    source: str = Field(max_length=64)
+    failures: int = 0
+    locked_until: datetime | None = _instant(default=None, nullable=True)
+    last_failure_at: datetime | None = _instant(default=None, nullable=True)
+
+
+# --- documents ----------------------------------------------------------------------------------
+
+class Document(SQLModel, table=True):
+    """An attached document (資料). Its content lives in the file store, never in the database."""
+
+    __tablename__ = "document"
+
+    id: int | None = Field(default=None, primary_key=True)
+    assessment_id: int = Field(sa_column=Column(Integer, ForeignKey("assessment.id", ondelete="CASCADE"),
+                                                nullable=False, index=True))
+    title: str = Field(max_length=200)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    size: int = Field(sa_type=BigInteger)
+    sha256: str = Field(max_length=64)
+    #: public | members_only (委員限り) | members_only_delete_after_review (委員限り・点検後削除)
+    classification: str = Field(max_length=40)
+    storage_key: str | None = Field(default=None, max_length=100)  # None once purged
+    uploaded_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    uploaded_at: datetime = _instant()
+    purged_at: datetime | None = _instant(default=None, nullable=True)
+    purge_reason: str | None = Field(default=None, max_length=200)
+
+
+# --- audit --------------------------------------------------------------------------------------
+
+class AuditEntry(SQLModel, table=True):
+    """One audited act, chained to the previous entry by a hash (tamper-evident, append-only)."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _instant()
+    actor_user_id: int | None = None
+    actor: str = Field(max_length=254)
+    action: str = Field(max_length=64, index=True)
+    object_type: str | None = Field(default=None, max_length=32)
+    object_id: str | None = Field(default=None, max_length=64)
+    source: str | None = Field(default=None, max_length=64)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64, unique=True)
+
+
+class AuditHead(SQLModel, table=True):
+    """The chain's last entry and length: deleting entries at the tail shows as a mismatch here."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    last_id: int = 0
+    last_hash: str = Field(max_length=64)
+    length: int = 0

@@ -17,12 +17,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from states.definition import EventSpec, Procedure
+from workflow import audit
+from workflow.accounts import audit_actor, body_by_name
 from workflow.clock import Clock, local_today
 from workflow.db import Database
 from workflow.engine import Workflows
 from workflow.errors import EventNotAllowed, InvalidInput, Message, NotFound, StaleVersion
 from workflow.guards import TransitionContext
 from workflow.models import Assessment, HistoryEntry
+from workflow.policy import Action, Actor, authorize, visible_cases
 from workflow.threshold import Level, judge
 from workflow.validation import RecordDate, text_type
 
@@ -44,6 +47,8 @@ class NewAssessment(BaseModel):
     voluntary_level: Literal["basic", "focused", "full"] | None = Field(
         default=None, description="任意で実施するより詳細な評価 (a fuller level chosen voluntarily)")
     planned_holding_date: RecordDate | None = Field(default=None, description="保有予定日")
+    body: text_type(200) | None = Field(
+        default=None, description="第三者点検を行う会議体（審議会・部会）の名称 (the reviewing body)")
 
 
 @dataclass(frozen=True)
@@ -76,36 +81,44 @@ def _creation_level(data: NewAssessment) -> Level:
 
 
 def create_assessment(db: Database, workflows: Workflows, clock: Clock, data: NewAssessment,
-                      actor: str) -> Assessment:
+                      actor: Actor) -> Assessment:
+    authorize(actor, Action.CREATE_CASE)
     level = _creation_level(data)
     procedure = workflows.procedure_for_level(level)
     now = clock.now()
     case = Assessment(
-        **data.model_dump(), level=str(level), procedure=procedure.name, state=procedure.initial,
+        **data.model_dump(exclude={"body"}), level=str(level), procedure=procedure.name, state=procedure.initial,
         state_entered_at=now, created_at=now, updated_at=now,
     )
     with db.writing() as session:
+        if data.body:
+            case.body_id = body_by_name(session, data.body).id
         session.add(case)
         session.flush()
         session.add(HistoryEntry(
-            assessment_id=case.id, cycle=case.cycle, at=now, actor=actor, event="created",
-            from_state=None, to_state=case.state, procedure=case.procedure, version=case.version,
+            assessment_id=case.id, cycle=case.cycle, at=now, actor=actor.label, actor_user_id=actor.user_id,
+            event="created", from_state=None, to_state=case.state, procedure=case.procedure, version=case.version,
             inputs={**data.model_dump(mode="json", exclude_none=True), "level": str(level)},
         ))
+        audit.record(session, audit_actor(actor), "case.created", at=now, object_type="assessment",
+                     object_id=case.id, detail={"level": str(level), "procedure": procedure.name})
     return case
 
 
-def get_assessment(db: Database, case_id: int) -> Assessment:
+def get_assessment(db: Database, case_id: int, actor: Actor) -> Assessment:
     with db.reading() as session:
-        return _load(session, case_id)
+        case = _load(session, case_id)
+        authorize(actor, Action.READ_CASE, case)
+        return case
 
 
-def list_assessments(db: Database, filters: AssessmentFilter, limit: int, offset: int) -> Page:
+def list_assessments(db: Database, filters: AssessmentFilter, limit: int, offset: int, actor: Actor) -> Page:
     conditions = [
         getattr(Assessment, name) == value
         for name, value in vars(filters).items()
         if value is not None
     ]
+    conditions.append(visible_cases(actor))
     with db.reading() as session:
         total = session.exec(select(func.count()).select_from(Assessment).where(*conditions)).one()
         items = session.exec(
@@ -114,9 +127,9 @@ def list_assessments(db: Database, filters: AssessmentFilter, limit: int, offset
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
-def history(db: Database, case_id: int) -> list[HistoryEntry]:
+def history(db: Database, case_id: int, actor: Actor) -> list[HistoryEntry]:
     with db.reading() as session:
-        _load(session, case_id)
+        authorize(actor, Action.READ_HISTORY, _load(session, case_id))
         return list(session.exec(
             select(HistoryEntry).where(HistoryEntry.assessment_id == case_id).order_by(col(HistoryEntry.id))
         ).all())
@@ -138,13 +151,18 @@ def _describe(event: EventSpec) -> dict[str, Any]:
 
 
 def advance(db: Database, workflows: Workflows, clock: Clock, case_id: int, *, event: str,
-            expected_version: int, inputs: Mapping[str, Any], actor: str, note: str | None = None) -> Assessment:
+            expected_version: int, inputs: Mapping[str, Any], actor: Actor, note: str | None = None) -> Assessment:
     """Fire `event` on the case if its version is still `expected_version` and the procedure allows it."""
     now = clock.now()
     with db.writing() as session:
         # FOR UPDATE: on PostgreSQL a concurrent advance waits here and then sees the new version.
         case = _load(session, case_id, for_update=True)
         procedure = workflows.procedure(case.procedure)
+        spec = procedure.events.get(event)
+        if spec is not None:
+            authorize(actor, Action.FIRE_EVENT, (case, spec))
+        else:
+            authorize(actor, Action.READ_CASE, case)
         if case.version != expected_version:
             raise StaleVersion(
                 Message(f"この案件は他の操作により更新されています（現在の版: {case.version}、送信された版: {expected_version}）。"
@@ -154,7 +172,6 @@ def advance(db: Database, workflows: Workflows, clock: Clock, case_id: int, *, e
                 current_version=case.version, current_state=case.state,
                 allowed_events=allowed_events(procedure, case.state),
             )
-        spec = procedure.events.get(event)
         if spec is None or case.state not in spec.sources:
             state_title = procedure.states[case.state].title
             raise EventNotAllowed(
@@ -165,7 +182,7 @@ def advance(db: Database, workflows: Workflows, clock: Clock, case_id: int, *, e
             )
         today = local_today(clock)
         values = workflows.validated_inputs(case, spec, inputs, today)
-        context = TransitionContext(case=case, event=spec, inputs=values, today=today, now=now, actor=actor,
+        context = TransitionContext(case=case, event=spec, inputs=values, today=today, now=now, actor=actor.label,
                                     workflows=workflows, note=note)
         from_state, from_procedure = case.state, case.procedure
         workflows.fire(context)
@@ -183,10 +200,12 @@ def advance(db: Database, workflows: Workflows, clock: Clock, case_id: int, *, e
         if context.outcomes:
             recorded["outcomes"] = context.outcomes
         session.add(HistoryEntry(
-            assessment_id=case.id, cycle=case.cycle, at=now, actor=actor, event=spec.name,
-            from_state=from_state, to_state=case.state, procedure=case.procedure, version=case.version,
-            note=note, inputs=recorded,
+            assessment_id=case.id, cycle=case.cycle, at=now, actor=actor.label, actor_user_id=actor.user_id,
+            event=spec.name, from_state=from_state, to_state=case.state, procedure=case.procedure,
+            version=case.version, note=note, inputs=recorded,
         ))
+        audit.record(session, audit_actor(actor), "case.event", at=now, object_type="assessment", object_id=case.id,
+                     detail={"event": spec.name, "from": from_state, "to": case.state, "version": case.version})
     return case
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response, status
 
+from api.auth import ActorDep
 from api.deps import ServicesDep
 from api.errors import ERROR_RESPONSES
 from api.schemas import AssessmentOut, AssessmentPage, EventRequest, HistoryOut, assessment_out, history_out
@@ -15,13 +16,12 @@ from workflow.service import MAX_ID, AssessmentFilter, NewAssessment
 router = APIRouter(prefix="/api/assessments", tags=["assessments"], responses=ERROR_RESPONSES)
 
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="assessment id")]
-DEFAULT_ACTOR = "事務局"
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AssessmentOut,
              summary="評価を登録する（しきい値判断により評価の種類と手続が決まる）")
-def create_assessment(data: NewAssessment, services: ServicesDep, response: Response) -> dict:
-    case = service.create_assessment(services.db, services.workflows, services.clock, data, DEFAULT_ACTOR)
+def create_assessment(data: NewAssessment, services: ServicesDep, actor: ActorDep, response: Response) -> dict:
+    case = service.create_assessment(services.db, services.workflows, services.clock, data, actor)
     response.headers["Location"] = f"/api/assessments/{case.id}"
     return assessment_out(case, services.workflows)
 
@@ -29,6 +29,7 @@ def create_assessment(data: NewAssessment, services: ServicesDep, response: Resp
 @router.get("", response_model=AssessmentPage, summary="評価の一覧")
 def list_assessments(
     services: ServicesDep,
+    actor: ActorDep,
     state: Annotated[str | None, Query(max_length=64)] = None,
     level: Literal["basic", "focused", "full"] | None = None,
     office: Annotated[str | None, Query(max_length=100)] = None,
@@ -37,7 +38,7 @@ def list_assessments(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict:
     page = service.list_assessments(
-        services.db, AssessmentFilter(state=state, level=level, office=office, procedure=procedure), limit, offset,
+        services.db, AssessmentFilter(state=state, level=level, office=office, procedure=procedure), limit, offset, actor,
     )
     return {
         "items": [assessment_out(case, services.workflows) for case in page.items],
@@ -46,20 +47,20 @@ def list_assessments(
 
 
 @router.get("/{case_id}", response_model=AssessmentOut, summary="評価（現在の状態と、今できる手続）")
-def get_assessment(case_id: CaseId, services: ServicesDep) -> dict:
-    return assessment_out(service.get_assessment(services.db, case_id), services.workflows)
+def get_assessment(case_id: CaseId, services: ServicesDep, actor: ActorDep) -> dict:
+    return assessment_out(service.get_assessment(services.db, case_id, actor), services.workflows)
 
 
 @router.post("/{case_id}/events", response_model=AssessmentOut, summary="手続を進める（イベントを実行する）")
-def fire_event(case_id: CaseId, request: EventRequest, services: ServicesDep) -> dict:
+def fire_event(case_id: CaseId, request: EventRequest, services: ServicesDep, actor: ActorDep) -> dict:
     case = service.advance(
         services.db, services.workflows, services.clock, case_id,
         event=request.event, expected_version=request.expected_version, inputs=request.model_extra or {},
-        actor=request.actor or DEFAULT_ACTOR, note=request.note,
+        actor=actor, note=request.note,
     )
     return assessment_out(case, services.workflows)
 
 
 @router.get("/{case_id}/history", response_model=list[HistoryOut], summary="経過（全周期の履歴）")
-def get_history(case_id: CaseId, services: ServicesDep) -> list[dict]:
-    return [history_out(entry) for entry in service.history(services.db, case_id)]
+def get_history(case_id: CaseId, services: ServicesDep, actor: ActorDep) -> list[dict]:
+    return [history_out(entry) for entry in service.history(services.db, case_id, actor)]

@@ -1,0 +1,126 @@
+"""Sign-in and sign-out, the current user, API tokens, users (admin), the audit trail."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import SESSION_COOKIE, ActorDep, client_source, session_cookie_options
+from api.deps import ServicesDep
+from api.errors import ERROR_RESPONSES
+from workflow import accounts, audit
+from workflow.accounts import NewUser
+from workflow.policy import Action, Actor, Unauthenticated, authorize
+
+router = APIRouter(tags=["accounts"], responses=ERROR_RESPONSES)
+
+
+class SignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(min_length=3, max_length=254)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class NewToken(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(default="api", min_length=1, max_length=100)
+    days: int = Field(default=90, ge=1, le=366, description="有効期間（日）")
+
+
+def me_out(actor: Actor) -> dict[str, Any]:
+    return {
+        "user_id": actor.user_id, "display_name": actor.label, "email": actor.email,
+        "roles": sorted(actor.roles), "office": actor.office,
+        "bodies": {str(body): position for body, position in actor.bodies.items()},
+        "via": actor.via, "csrf_token": actor.csrf_token,
+    }
+
+
+@router.post("/api/session", summary="ログイン（パスワード）")
+def sign_in(data: SignIn, request: Request, response: Response, services: ServicesDep) -> dict:
+    grant = accounts.sign_in(services.db, services.clock, data.email, data.password, client_source(request))
+    response.set_cookie(SESSION_COOKIE, grant.token, expires=grant.expires_at, **session_cookie_options(services))
+    return me_out(grant.actor)
+
+
+@router.delete("/api/session", status_code=status.HTTP_204_NO_CONTENT, summary="ログアウト")
+def sign_out(request: Request, response: Response, services: ServicesDep, actor: ActorDep) -> None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token and actor.via == "session":
+        accounts.sign_out(services.db, services.clock, token, actor)
+    response.delete_cookie(SESSION_COOKIE, **session_cookie_options(services))
+
+
+@router.get("/api/me", summary="ログイン中の利用者")
+def me(actor: ActorDep) -> dict:
+    if not actor.signed_in:
+        raise Unauthenticated()
+    return me_out(actor)
+
+
+@router.post("/api/tokens", status_code=status.HTTP_201_CREATED, summary="APIトークンを発行する（一度だけ表示）")
+def create_token(data: NewToken, services: ServicesDep, actor: ActorDep) -> dict:
+    if not actor.signed_in or actor.email is None:
+        raise Unauthenticated()
+    issued = accounts.create_token(services.db, services.clock, actor.email, actor, name=data.name,
+                                   lifetime=timedelta(days=data.days))
+    return {"token": issued.token, **_token_out(issued.record)}
+
+
+@router.get("/api/tokens", summary="自分のAPIトークン")
+def list_tokens(services: ServicesDep, actor: ActorDep) -> list[dict]:
+    if not actor.signed_in or actor.email is None:
+        raise Unauthenticated()
+    return [_token_out(record) for record in accounts.tokens_of(services.db, actor.email)]
+
+
+@router.delete("/api/tokens/{token_id}", summary="APIトークンを失効させる")
+def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], services: ServicesDep, actor: ActorDep) -> dict:
+    if not actor.signed_in:
+        raise Unauthenticated()
+    return _token_out(accounts.revoke_token(services.db, services.clock, token_id, actor))
+
+
+def _token_out(record) -> dict[str, Any]:
+    return {"id": record.id, "name": record.name, "prefix": record.prefix, "created_at": record.created_at,
+            "expires_at": record.expires_at, "revoked_at": record.revoked_at}
+
+
+@router.post("/api/users", status_code=status.HTTP_201_CREATED, summary="利用者を登録する（管理者）")
+def add_user(data: NewUser, services: ServicesDep, actor: ActorDep) -> dict:
+    user = accounts.add_user(services.db, services.clock, data, actor)
+    return _user_out(user)
+
+
+@router.get("/api/users", summary="利用者の一覧（管理者）")
+def list_users(services: ServicesDep, actor: ActorDep) -> list[dict]:
+    authorize(actor, Action.MANAGE_USERS)
+    return [_user_out(user) for user in accounts.users(services.db)]
+
+
+@router.post("/api/users/{email}/disable", summary="利用者を無効にする（管理者）")
+def disable_user(email: Annotated[str, Path(max_length=254)], services: ServicesDep, actor: ActorDep) -> dict:
+    return _user_out(accounts.disable_user(services.db, services.clock, email, actor))
+
+
+def _user_out(user) -> dict[str, Any]:
+    return {"id": user.id, "email": user.email, "display_name": user.display_name,
+            "is_secretariat": user.is_secretariat, "is_admin": user.is_admin, "office_id": user.office_id,
+            "disabled_at": user.disabled_at}
+
+
+@router.get("/api/audit", summary="監査記録（事務局・管理者）")
+def audit_trail(services: ServicesDep, actor: ActorDep,
+                after_id: Annotated[int, Query(ge=0, le=2**62)] = 0,
+                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict]:
+    return [entry.model_dump() for entry in audit.entries(services.db, actor, after_id=after_id, limit=limit)]
+
+
+@router.get("/api/audit/verify", summary="監査記録の改ざん検査")
+def audit_verify(services: ServicesDep, actor: ActorDep) -> dict:
+    authorize(actor, Action.READ_AUDIT)
+    verdict = audit.verify(services.db)
+    return {"ok": verdict.ok, "checked": verdict.checked, "broken_id": verdict.broken_id, "reason": verdict.reason}

@@ -1,0 +1,316 @@
+"""Accounts: users, bodies and offices; password sign-in with throttling; sessions; API tokens.
+
+Passwords are hashed with Argon2 (argon2-cffi). Session and API tokens are random 256-bit strings
+shown once; the database keeps only their SHA-256 (enough for high-entropy secrets).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from sqlmodel import Session, col, select
+
+from workflow import audit
+from workflow.clock import Clock
+from workflow.db import Database
+from workflow.errors import Conflict, DomainError, InvalidInput, Message, NotFound
+from workflow.models import ApiToken, Body, Membership, Office, SignInThrottle, UserAccount, WebSession
+from workflow.policy import Action, Actor, Position, Role, authorize
+
+SESSION_LIFETIME = timedelta(hours=12)
+TOKEN_LIFETIME = timedelta(days=90)
+MAX_FAILURES = 10  # consecutive wrong passwords for one account from one source
+LOCK_DURATION = timedelta(minutes=15)
+TOKEN_PREFIX = "shg_"
+
+_hasher = PasswordHasher()
+# Verifying against this when the account is unknown keeps the timing the same as for a real one.
+_DUMMY_HASH = _hasher.hash("not a password")
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+class SignInFailed(DomainError):
+    code = "sign_in_failed"
+
+    def __init__(self) -> None:
+        super().__init__(Message("メールアドレスまたはパスワードが正しくありません。", "Wrong e-mail address or password."))
+
+
+class SignInLocked(DomainError):
+    code = "sign_in_locked"
+
+    def __init__(self, until: datetime, now: datetime):
+        self.retry_after = max(1, int((until - now).total_seconds()))
+        minutes = -(-self.retry_after // 60)
+        super().__init__(Message(
+            f"ログインの失敗が続いたため、このアカウントへのログインを一時的に停止しています（約{minutes}分後に再度お試しください）。",
+            f"Too many failed sign-ins: signing in to this account is paused (try again in about {minutes} min).",
+        ))
+
+
+# --- users, bodies, offices ---------------------------------------------------------------------
+
+class NewUser(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+    display_name: str = Field(min_length=1, max_length=200)
+    password: str | None = Field(default=None, min_length=10, max_length=256)
+    roles: set[Role] = Field(default_factory=set)
+    #: body name → position held there (members)
+    bodies: dict[str, Position] = Field(default_factory=dict)
+    office: str | None = Field(default=None, max_length=100)
+
+
+def office_by_name(session: Session, name: str) -> Office:
+    office = session.exec(select(Office).where(Office.name == name)).first()
+    if office is None:
+        office = Office(name=name)
+        session.add(office)
+        session.flush()
+    return office
+
+
+def body_by_name(session: Session, name: str, *, kind: str = "council", parent: str | None = None) -> Body:
+    body = session.exec(select(Body).where(Body.name == name)).first()
+    if body is None:
+        parent_id = body_by_name(session, parent).id if parent else None
+        body = Body(name=name, kind=kind, parent_id=parent_id)
+        session.add(body)
+        session.flush()
+    return body
+
+
+def add_user(db: Database, clock: Clock, data: NewUser, by: Actor) -> UserAccount:
+    email = normalise_email(str(data.email))
+    if Role.MEMBER in data.roles and not data.bodies:
+        raise InvalidInput.single("bodies", "member_needs_body", "委員にはいずれかの会議体を指定してください。",
+                                  "A member needs at least one body.")
+    if Role.OFFICE in data.roles and not data.office:
+        raise InvalidInput.single("office", "office_needs_name", "実施機関の利用者には担当課を指定してください。",
+                                  "An office user needs an office.")
+    with db.writing() as session:
+        authorize(by, Action.MANAGE_USERS)
+        if session.exec(select(UserAccount).where(UserAccount.email == email)).first():
+            raise Conflict(Message(f"{email} は既に登録されています。", f"{email} is already registered."))
+        office_id = office_by_name(session, data.office).id if data.office else None
+        user = UserAccount(
+            email=email, display_name=data.display_name,
+            password_hash=_hasher.hash(data.password) if data.password else None,
+            is_secretariat=Role.SECRETARIAT in data.roles, is_admin=Role.ADMIN in data.roles,
+            office_id=office_id if Role.OFFICE in data.roles else None, created_at=clock.now(),
+        )
+        session.add(user)
+        session.flush()
+        for body_name, position in data.bodies.items():
+            session.add(Membership(user_id=user.id, body_id=body_by_name(session, body_name).id, position=position))
+        audit.record(session, audit_actor(by), "user.added", at=clock.now(), object_type="user", object_id=user.id,
+                     detail={"email": email, "roles": sorted(data.roles), "bodies": dict(data.bodies),
+                             "office": data.office})
+    return user
+
+
+def disable_user(db: Database, clock: Clock, email: str, by: Actor) -> UserAccount:
+    with db.writing() as session:
+        authorize(by, Action.MANAGE_USERS)
+        user = _user_by_email(session, email)
+        user.disabled_at = clock.now()
+        session.add(user)
+        # A disabled user's sessions end now; tokens are refused while disabled.
+        for web_session in session.exec(select(WebSession).where(WebSession.user_id == user.id)).all():
+            session.delete(web_session)
+        audit.record(session, audit_actor(by), "user.disabled", at=clock.now(), object_type="user", object_id=user.id,
+                     detail={"email": user.email})
+    return user
+
+
+def _user_by_email(session: Session, email: str) -> UserAccount:
+    user = session.exec(select(UserAccount).where(UserAccount.email == normalise_email(email))).first()
+    if user is None:
+        raise NotFound(Message(f"利用者 {email} は登録されていません。", f"No user {email}."))
+    return user
+
+
+def actor_for(session: Session, user: UserAccount, *, via: str | None = None, source: str | None = None,
+              csrf_token: str | None = None) -> Actor:
+    roles: set[Role] = set()
+    if user.is_secretariat:
+        roles.add(Role.SECRETARIAT)
+    if user.is_admin:
+        roles.add(Role.ADMIN)
+    office = session.get(Office, user.office_id) if user.office_id else None
+    if office is not None:
+        roles.add(Role.OFFICE)
+    bodies = {m.body_id: Position(m.position) for m in session.exec(
+        select(Membership).where(Membership.user_id == user.id)).all()}
+    if bodies:
+        roles.add(Role.MEMBER)
+    return Actor(user_id=user.id, label=user.display_name, roles=frozenset(roles), email=user.email,
+                 office=office.name if office else None, bodies=bodies, via=via, source=source,
+                 csrf_token=csrf_token)
+
+
+def audit_actor(actor: Actor) -> audit.AuditActor:
+    return audit.AuditActor(user_id=actor.user_id, label=actor.email or actor.label, source=actor.source)
+
+
+# --- sign-in and sessions -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SessionGrant:
+    token: str  # goes into the cookie; never stored
+    csrf_token: str
+    actor: Actor
+    expires_at: datetime
+
+
+def sign_in(db: Database, clock: Clock, email: str, password: str, source: str) -> SessionGrant:
+    email = normalise_email(email)[:254]
+    source = (source or "unknown")[:64]
+    now = clock.now()
+    with db.writing() as session:
+        throttle = session.exec(select(SignInThrottle).where(
+            SignInThrottle.email == email, SignInThrottle.source == source)).first()
+        if throttle and throttle.locked_until and throttle.locked_until > now:
+            raise SignInLocked(throttle.locked_until, now)
+        user = session.exec(select(UserAccount).where(UserAccount.email == email)).first()
+        if not _password_matches(user, password):
+            throttle = throttle or SignInThrottle(email=email, source=source)
+            throttle.failures += 1
+            throttle.last_failure_at = now
+            if throttle.failures >= MAX_FAILURES:
+                throttle.locked_until = now + LOCK_DURATION
+            session.add(throttle)
+            audit.record(session, audit.AuditActor(user.id if user else None, email, source), "sign_in.failed",
+                         at=now, object_type="user", object_id=user.id if user else None,
+                         detail={"failures": throttle.failures, "locked": throttle.failures >= MAX_FAILURES})
+            failure: DomainError = (SignInLocked(throttle.locked_until, now) if throttle.locked_until
+                                    and throttle.locked_until > now else SignInFailed())
+        else:
+            failure = None
+            if throttle:
+                session.delete(throttle)
+            token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+            expires = now + SESSION_LIFETIME
+            session.add(WebSession(token_hash=digest(token), user_id=user.id, csrf_token=csrf, created_at=now,
+                                   expires_at=expires))
+            actor = actor_for(session, user, via="session", source=source, csrf_token=csrf)
+            audit.record(session, audit_actor(actor), "sign_in", at=now, object_type="user", object_id=user.id)
+    if failure is not None:
+        raise failure  # after the commit: the failure count and its audit entry are kept
+    return SessionGrant(token=token, csrf_token=csrf, actor=actor, expires_at=expires)
+
+
+def _password_matches(user: UserAccount | None, password: str) -> bool:
+    if user is None or user.disabled_at is not None or not user.password_hash:
+        try:
+            _hasher.verify(_DUMMY_HASH, password)
+        except VerificationError:
+            pass
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def sign_out(db: Database, clock: Clock, token: str, actor: Actor) -> None:
+    with db.writing() as session:
+        web_session = session.exec(select(WebSession).where(WebSession.token_hash == digest(token))).first()
+        if web_session is not None:
+            session.delete(web_session)
+            audit.record(session, audit_actor(actor), "sign_out", at=clock.now(), object_type="user",
+                         object_id=web_session.user_id)
+
+
+def actor_from_session(db: Database, clock: Clock, token: str, source: str | None) -> Actor | None:
+    with db.reading() as session:
+        row = session.exec(
+            select(WebSession, UserAccount).join(UserAccount, col(UserAccount.id) == WebSession.user_id)
+            .where(WebSession.token_hash == digest(token))
+        ).first()
+        if row is None:
+            return None
+        web_session, user = row
+        if web_session.expires_at <= clock.now() or user.disabled_at is not None:
+            return None
+        return actor_for(session, user, via="session", source=source, csrf_token=web_session.csrf_token)
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str  # shown once
+    record: ApiToken
+
+
+def create_token(db: Database, clock: Clock, email: str, by: Actor, *, name: str = "api",
+                 lifetime: timedelta = TOKEN_LIFETIME) -> IssuedToken:
+    now = clock.now()
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with db.writing() as session:
+        user = _user_by_email(session, email)
+        if by.user_id != user.id:
+            authorize(by, Action.MANAGE_USERS)
+        record = ApiToken(user_id=user.id, name=name[:100], prefix=token[:12], token_hash=digest(token),
+                          created_at=now, expires_at=now + lifetime)
+        session.add(record)
+        session.flush()
+        audit.record(session, audit_actor(by), "token.created", at=now, object_type="api_token",
+                     object_id=record.id, detail={"user": user.email, "name": record.name,
+                                                  "expires_at": record.expires_at.isoformat()})
+    return IssuedToken(token=token, record=record)
+
+
+def revoke_token(db: Database, clock: Clock, token_id: int, by: Actor) -> ApiToken:
+    with db.writing() as session:
+        record = session.get(ApiToken, token_id)
+        if record is None or (record.user_id != by.user_id and not by.has(Role.ADMIN) and not by.has(Role.SYSTEM)):
+            raise NotFound(Message("トークンが見つかりません。", "No such token."))
+        record.revoked_at = record.revoked_at or clock.now()
+        session.add(record)
+        audit.record(session, audit_actor(by), "token.revoked", at=clock.now(), object_type="api_token",
+                     object_id=record.id)
+    return record
+
+
+def actor_from_token(db: Database, clock: Clock, token: str, source: str | None) -> Actor | None:
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    with db.reading() as session:
+        row = session.exec(
+            select(ApiToken, UserAccount).join(UserAccount, col(UserAccount.id) == ApiToken.user_id)
+            .where(ApiToken.token_hash == digest(token))
+        ).first()
+        if row is None:
+            return None
+        record, user = row
+        if record.revoked_at is not None or record.expires_at <= clock.now() or user.disabled_at is not None:
+            return None
+        return actor_for(session, user, via="token", source=source)
+
+
+def tokens_of(db: Database, email: str) -> list[ApiToken]:
+    with db.reading() as session:
+        user = _user_by_email(session, email)
+        return list(session.exec(select(ApiToken).where(ApiToken.user_id == user.id).order_by(col(ApiToken.id))).all())
+
+
+def users(db: Database) -> Iterable[UserAccount]:
+    with db.reading() as session:
+        return list(session.exec(select(UserAccount).order_by(col(UserAccount.id))).all())

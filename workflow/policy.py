@@ -1,0 +1,263 @@
+"""Authorization in one place: may this actor do this to this object?
+
+Every service asks `authorize(actor, action, target)` before it acts, so the API, the web pages and
+the CLI all obey the same rules. A refusal is one of three answers:
+
+- sign in first (401) — an anonymous visitor asked for something that needs an account;
+- forbidden (403) — the actor may see the object but not do this to it;
+- hidden (404) — the actor may not even know that the object exists.
+
+The rules (the table in tests/test_policy.py walks every endpoint against every role):
+
+| action          | secretariat | member (of the body) | office (own cases)        | admin | public                  |
+|-----------------|-------------|----------------------|---------------------------|-------|-------------------------|
+| case.create     | yes         | 403                  | 403                       | 403   | 401                     |
+| case.read       | all         | its body's cases     | own cases                 | all   | published / in comment  |
+| case.history    | all         | its body's cases     | own cases                 | all   | 401 (404 if not public) |
+| case.fire       | every event | 403                  | the office's events       | 403   | 401 (404 if not public) |
+| document.upload | yes         | 403                  | own cases                 | 403   | 401 (404 if not public) |
+| document.read   | all         | its body's cases     | own cases, public ones    | 404*  | public ones of public   |
+| audit.read      | yes         | 403                  | 403                       | yes   | 401                     |
+| users.manage    | 403         | 403                  | 403                       | yes   | 401                     |
+
+(*) Members-only material (委員限り) is readable by the reviewing body's members and the
+secretariat only; to everyone else it does not exist (404), and after purge to nobody.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum, StrEnum
+from typing import Any
+
+from sqlalchemy import false, or_, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from workflow.errors import DomainError, Message, NotFound
+from workflow.models import Assessment, Document
+
+
+class Role(StrEnum):
+    SECRETARIAT = "secretariat"  #: 事務局
+    MEMBER = "member"            #: 委員 (of one or more bodies)
+    OFFICE = "office"            #: 実施機関
+    ADMIN = "admin"              #: the system's administrator
+    SYSTEM = "system"            #: the service itself: scheduler, demo loader, operators' CLI
+
+
+class Position(StrEnum):
+    MEMBER = "member"              #: 委員
+    CHAIR = "chair"                #: 会長 / 部会長
+    ACTING_CHAIR = "acting_chair"  #: 職務代理者
+
+
+class Classification(StrEnum):
+    PUBLIC = "public"                                              #: 公開
+    MEMBERS_ONLY = "members_only"                                  #: 委員限り
+    MEMBERS_ONLY_DELETE_AFTER_REVIEW = "members_only_delete_after_review"  #: 委員限り（点検後削除）
+
+    @property
+    def confidential(self) -> bool:
+        return self is not Classification.PUBLIC
+
+
+#: States whose cases the public may see: published reports and open calls for comments.
+PUBLIC_STATES = frozenset({"published", "public_comment"})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: a signed-in user (by session or token), the system, or the anonymous public."""
+
+    user_id: int | None
+    label: str
+    roles: frozenset[Role] = frozenset()
+    email: str | None = None
+    office: str | None = None
+    #: body id → position held there
+    bodies: Mapping[int, Position] = field(default_factory=dict)
+    via: str | None = None  # "session" | "token" | None
+    source: str | None = None  # the client's address, for the audit trail
+    csrf_token: str | None = None
+
+    @property
+    def signed_in(self) -> bool:
+        return self.user_id is not None or Role.SYSTEM in self.roles
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+
+ANONYMOUS = Actor(user_id=None, label="一般（未ログイン）")
+
+
+def system_actor(label: str = "システム") -> Actor:
+    return Actor(user_id=None, label=label, roles=frozenset({Role.SYSTEM}))
+
+
+class Unauthenticated(DomainError):
+    code = "sign_in_required"
+
+    def __init__(self) -> None:
+        super().__init__(Message("ログインが必要です。", "Sign in first."))
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+class Action(StrEnum):
+    CREATE_CASE = "case.create"
+    READ_CASE = "case.read"
+    READ_HISTORY = "case.history"
+    FIRE_EVENT = "case.fire"
+    UPLOAD_DOCUMENT = "document.upload"
+    READ_DOCUMENT = "document.read"
+    READ_AUDIT = "audit.read"
+    MANAGE_USERS = "users.manage"
+
+
+class Decision(Enum):
+    ALLOW = "allow"
+    SIGN_IN = "sign_in"
+    FORBID = "forbid"
+    HIDE = "hide"
+
+
+_STAFF = (Role.SECRETARIAT, Role.ADMIN, Role.SYSTEM)
+
+
+def _sees_everything(actor: Actor) -> bool:
+    return any(actor.has(role) for role in _STAFF)
+
+
+def _involved(actor: Actor, case: Assessment) -> bool:
+    """A member of the reviewing body, or the office whose case it is."""
+    return (case.body_id is not None and case.body_id in actor.bodies) or (
+        actor.has(Role.OFFICE) and actor.office is not None and actor.office == case.office)
+
+
+def can_see_case(actor: Actor, case: Assessment) -> bool:
+    return _sees_everything(actor) or _involved(actor, case) or case.state in PUBLIC_STATES
+
+
+def _rule_create(actor: Actor, _target: Any) -> Decision:
+    if not actor.signed_in:
+        return Decision.SIGN_IN
+    return Decision.ALLOW if actor.has(Role.SECRETARIAT) or actor.has(Role.SYSTEM) else Decision.FORBID
+
+
+def _rule_read_case(actor: Actor, case: Assessment) -> Decision:
+    return Decision.ALLOW if can_see_case(actor, case) else Decision.HIDE
+
+
+def _rule_history(actor: Actor, case: Assessment) -> Decision:
+    if not can_see_case(actor, case):
+        return Decision.HIDE
+    if _sees_everything(actor) or _involved(actor, case):
+        return Decision.ALLOW
+    return Decision.FORBID if actor.signed_in else Decision.SIGN_IN
+
+
+def _rule_fire(actor: Actor, target: tuple[Assessment, Any]) -> Decision:
+    case, event = target
+    if not can_see_case(actor, case):
+        return Decision.HIDE
+    if not actor.signed_in:
+        return Decision.SIGN_IN
+    if actor.has(Role.SECRETARIAT) or actor.has(Role.SYSTEM):
+        return Decision.ALLOW
+    if actor.has(Role.OFFICE) and actor.office == case.office and event.actor == "office":
+        return Decision.ALLOW
+    return Decision.FORBID
+
+
+def _rule_upload(actor: Actor, case: Assessment) -> Decision:
+    if not can_see_case(actor, case):
+        return Decision.HIDE
+    if not actor.signed_in:
+        return Decision.SIGN_IN
+    if actor.has(Role.SECRETARIAT) or actor.has(Role.SYSTEM):
+        return Decision.ALLOW
+    if actor.has(Role.OFFICE) and actor.office == case.office:
+        return Decision.ALLOW
+    return Decision.FORBID
+
+
+def can_read_document(actor: Actor, case: Assessment, document: Document) -> bool:
+    if not can_see_case(actor, case):
+        return False
+    if Classification(document.classification) is Classification.PUBLIC:
+        return True
+    if document.purged_at is not None:
+        return False
+    return actor.has(Role.SECRETARIAT) or actor.has(Role.SYSTEM) or (
+        case.body_id is not None and case.body_id in actor.bodies)
+
+
+def _rule_read_document(actor: Actor, target: tuple[Assessment, Document]) -> Decision:
+    return Decision.ALLOW if can_read_document(actor, *target) else Decision.HIDE
+
+
+def _rule_audit(actor: Actor, _target: Any) -> Decision:
+    if not actor.signed_in:
+        return Decision.SIGN_IN
+    return Decision.ALLOW if _sees_everything(actor) else Decision.FORBID
+
+
+def _rule_users(actor: Actor, _target: Any) -> Decision:
+    if not actor.signed_in:
+        return Decision.SIGN_IN
+    return Decision.ALLOW if actor.has(Role.ADMIN) or actor.has(Role.SYSTEM) else Decision.FORBID
+
+
+RULES: dict[Action, Callable[[Actor, Any], Decision]] = {
+    Action.CREATE_CASE: _rule_create,
+    Action.READ_CASE: _rule_read_case,
+    Action.READ_HISTORY: _rule_history,
+    Action.FIRE_EVENT: _rule_fire,
+    Action.UPLOAD_DOCUMENT: _rule_upload,
+    Action.READ_DOCUMENT: _rule_read_document,
+    Action.READ_AUDIT: _rule_audit,
+    Action.MANAGE_USERS: _rule_users,
+}
+
+_FORBIDDEN = {
+    Action.CREATE_CASE: ("評価の登録は事務局のみ行えます。", "Only the secretariat registers assessments."),
+    Action.READ_HISTORY: ("この案件の経過を閲覧する権限がありません。", "You may not read this case's history."),
+    Action.FIRE_EVENT: ("この手続を行う権限がありません（事務局、または実施機関の手続は当該実施機関のみ）。",
+                        "You may not fire this event (the secretariat may; an office only its own events)."),
+    Action.UPLOAD_DOCUMENT: ("資料を登録する権限がありません。", "You may not attach documents to this case."),
+    Action.READ_AUDIT: ("監査記録を閲覧する権限がありません。", "You may not read the audit trail."),
+    Action.MANAGE_USERS: ("利用者の管理は管理者のみ行えます。", "Only an administrator manages users."),
+}
+
+
+def decide(actor: Actor, action: Action, target: Any = None) -> Decision:
+    return RULES[action](actor, target)
+
+
+def authorize(actor: Actor, action: Action, target: Any = None) -> None:
+    """Raise unless `actor` may do `action` to `target`."""
+    decision = decide(actor, action, target)
+    if decision is Decision.ALLOW:
+        return
+    if decision is Decision.SIGN_IN:
+        raise Unauthenticated()
+    if decision is Decision.HIDE:
+        raise NotFound(Message("見つかりません。", "Not found."))
+    ja, en = _FORBIDDEN.get(action, ("この操作の権限がありません。", "You may not do this."))
+    raise Forbidden(Message(ja, en))
+
+
+def visible_cases(actor: Actor) -> ColumnElement[bool]:
+    """The SQL condition that limits a listing of cases to those the actor may see."""
+    if _sees_everything(actor):
+        return true()
+    conditions: list[ColumnElement[bool]] = [Assessment.state.in_(PUBLIC_STATES)]
+    if actor.bodies:
+        conditions.append(Assessment.body_id.in_(list(actor.bodies)))
+    if actor.has(Role.OFFICE) and actor.office:
+        conditions.append(Assessment.office == actor.office)
+    return or_(*conditions) if conditions else false()
