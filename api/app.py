@@ -6,15 +6,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 import shingi
 from api import errors
+from api import web
 from api.deps import Services
-from api.routes import accounts, assessments, health, procedures
+from api.routes import accounts, assessments, documents as document_routes, health, procedures
 from shingi.config import Settings
 from workflow.clock import Clock, SystemClock
 from workflow.db import Database
+from workflow import documents
 from workflow.engine import Workflows
+from workflow.files import FileStore
 
 DESCRIPTION = """
 特定個人情報保護評価（PIA）と諮問の審議手続を管理する API です。
@@ -26,7 +30,8 @@ Every error answers with one JSON shape, `{"error": {"code", "message": {"ja", "
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None,
-               workflows: Workflows | None = None, clock: Clock | None = None) -> FastAPI:
+               workflows: Workflows | None = None, clock: Clock | None = None,
+               files: FileStore | None = None) -> FastAPI:
     settings = settings or Settings()
     workflows = workflows or Workflows.load(settings.procedure_dirs)  # fails fast on a bad procedure file
     owns_database = database is None
@@ -36,7 +41,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         db = database or Database(settings.database_url)
         if settings.migrate_on_start:
             db.upgrade()
-        app.state.services = Services(settings=settings, db=db, workflows=workflows, clock=clock or SystemClock())
+        store = files or FileStore(settings.files_dir)
+        store.sweep(documents.live_keys(db))  # content left behind by a crash between commit and purge
+        app.state.services = Services(settings=settings, db=db, workflows=workflows, clock=clock or SystemClock(),
+                                      files=store)
         try:
             yield
         finally:
@@ -49,4 +57,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(assessments.router)
     app.include_router(procedures.router)
     app.include_router(accounts.router)
+    app.include_router(document_routes.router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     return app

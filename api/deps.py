@@ -11,6 +11,7 @@ from shingi.config import Settings
 from workflow.clock import Clock
 from workflow.db import Database
 from workflow.engine import Workflows
+from workflow.files import FileStore
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class Services:
     db: Database
     workflows: Workflows
     clock: Clock
+    files: FileStore
 
 
 def _services(request: Request) -> Services:

@@ -137,8 +137,15 @@ def _database_unavailable(_request: Request, error: OperationalError) -> JSONRes
     return response
 
 
+def _unexpected(_request: Request, error: Exception) -> JSONResponse:
+    # The last resort: a bug. Logged with its traceback; the client still gets the one error shape.
+    log.exception("unexpected error", exc_info=error)
+    return error_response(500, "internal_error", Message("システム内部でエラーが発生しました。", "An internal error occurred."))
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(Exception, _unexpected)

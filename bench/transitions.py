@@ -61,14 +61,16 @@ def _free_port() -> int:
 class Server:
     """One uvicorn process (one worker, loopback only) serving an app factory ("module:function")."""
 
-    def __init__(self, factory: str, database_url: str, log_dir: Path):
+    def __init__(self, factory: str, database_url: str, workdir: Path):
         self.factory = factory
         self.database_url = database_url
-        self.log_path = log_dir / f"{factory.rpartition(':')[2]}-{_free_port()}.log"
         self.port = _free_port()
-        self.token_file = log_dir / f"{factory.rpartition(':')[2]}-{self.port}.token"
-        self.headers: dict[str, str] = {}
+        stem = workdir / f"{factory.rpartition(':')[2]}-{self.port}"
+        self.log_path, self.token_file = stem.with_suffix(".log"), stem.with_suffix(".token")
+        self.workdir = workdir  # the server's working directory: relative paths land in the temp dir
+        self.headers: dict[str, str] = {}  # Authorization, when the service issued a token
         self.proc: subprocess.Popen | None = None
+        self._log = None
 
     @property
     def base_url(self) -> str:
@@ -85,7 +87,7 @@ class Server:
             "--no-access-log", "--log-level", "warning",
         ]
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen(command, cwd=self.workdir, env=env, stdout=self._log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout
         with httpx.Client(base_url=self.base_url, timeout=2.0) as client:
@@ -117,7 +119,7 @@ class Server:
                 self.proc.kill()
                 self.proc.wait(5)
         self.proc = None
-        if getattr(self, "_log", None) is not None:
+        if self._log is not None:
             self._log.close()
             self._log = None
 
@@ -444,7 +446,13 @@ def machine_summary() -> str:
                 break
     except OSError:
         pass
-    return f"{cpus} CPU(s) {model}; Python {platform.python_version()}; {platform.system()} {platform.release()}"
+    summary = f"{cpus} CPU(s) {model}; Python {platform.python_version()}; {platform.system()} {platform.release()}"
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return summary
+    busy = "  ← the machine is busy: figures will be low and noisy" if load > 0.5 else ""
+    return f"{summary}\nload average before the run: {load:.2f}{busy}"
 
 
 def _merge(name: str, parts: list[Result]) -> Result:

@@ -27,6 +27,7 @@ from workflow import accounts, service
 from workflow.clock import TOKYO, FixedClock
 from workflow.db import Database, normalise_url
 from workflow.engine import Workflows
+from workflow.files import FileStore
 from workflow.audit import GENESIS
 from workflow.models import Assessment
 from workflow.policy import system_actor
@@ -97,9 +98,14 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def app(db: Database, workflows: Workflows, clock: FixedClock):
-    settings = Settings(database_url=db.url, migrate_on_start=False)
-    return create_app(settings, database=db, workflows=workflows, clock=clock)
+def files(tmp_path: Path) -> FileStore:
+    return FileStore(tmp_path / "files")
+
+
+@pytest.fixture
+def app(db: Database, workflows: Workflows, clock: FixedClock, files: FileStore):
+    settings = Settings(database_url=db.url, migrate_on_start=False, files_dir=files.root)
+    return create_app(settings, database=db, workflows=workflows, clock=clock, files=files)
 
 
 # --- people -------------------------------------------------------------------------------------
@@ -149,8 +155,8 @@ def person(db: Database, clock: FixedClock) -> Callable[[str], Person]:
 
 @pytest.fixture
 def public(app) -> Iterator[TestClient]:
-    """A client with no account: the public."""
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    """A client with no account: the public (over HTTPS, so that Secure cookies are kept)."""
+    with TestClient(app, raise_server_exceptions=False, base_url="https://testserver") as test_client:
         yield test_client
 
 

@@ -115,7 +115,8 @@ def verify(db: Database) -> Verdict:
         if head is None:
             return Verdict(False, checked, None, "the head row is missing")
         if (head.last_id, head.last_hash, head.length) != (expected_id - 1, previous_hash, checked):
-            return Verdict(False, checked, expected_id,
+            # Entries deleted at the tail: the first missing one; a head rewound: the first it leaves out.
+            return Verdict(False, checked, min(expected_id, head.last_id + 1),
                            f"the chain ends at entry {expected_id - 1} but the head records {head.last_id}"
                            " (entries deleted at the tail, or the head altered)")
         return Verdict(True, checked)

@@ -18,7 +18,10 @@ from workflow.models import Assessment
 from workflow.threshold import Level, judge
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from states.definition import EventSpec
+    from workflow.audit import AuditActor
     from workflow.engine import Workflows
 
 MIN_COMMENT_DAYS = 30  # 住民等の意見聴取: 30 days or more in principle
@@ -36,8 +39,13 @@ class TransitionContext:
     actor: str
     workflows: Workflows
     note: str | None = None
+    #: The transaction the event runs in (effects that write other rows use it).
+    session: Session | None = None
+    audit_actor: AuditActor | None = None
     #: Facts the effects add to the history entry (e.g. a procedure switched by a new threshold).
     outcomes: dict[str, Any] = field(default_factory=dict)
+    #: File-store keys of content purged by this event, removed from disk once the transaction commits.
+    purged_keys: list[str] = field(default_factory=list)
 
 
 Guard = Callable[[TransitionContext], None]
@@ -211,3 +219,16 @@ def start_new_cycle(ctx: TransitionContext) -> None:
             ctx.outcomes.update(previous_procedure=case.procedure, procedure=procedure.name)
             case.procedure = procedure.name
             case.state = procedure.initial
+
+
+@effect
+def purge_review_material(ctx: TransitionContext) -> None:
+    """委員限り（点検後削除）: the review is over, so the material goes (its record stays)."""
+    from workflow.documents import purge_review_material as purge
+
+    if ctx.session is None or ctx.audit_actor is None:
+        raise RuntimeError("purge_review_material needs the event's transaction")
+    reason = f"点検終了（{ctx.event.title.ja}）"
+    ctx.purged_keys.extend(purge(ctx.session, ctx.case, ctx.audit_actor, ctx.now, reason))
+    if ctx.purged_keys:
+        ctx.outcomes["purged_documents"] = len(ctx.purged_keys)

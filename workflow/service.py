@@ -22,6 +22,7 @@ from workflow.accounts import audit_actor, body_by_name
 from workflow.clock import Clock, local_today
 from workflow.db import Database
 from workflow.engine import Workflows
+from workflow.files import FileStore
 from workflow.errors import EventNotAllowed, InvalidInput, Message, NotFound, StaleVersion
 from workflow.guards import TransitionContext
 from workflow.models import Assessment, HistoryEntry
@@ -151,7 +152,8 @@ def _describe(event: EventSpec) -> dict[str, Any]:
 
 
 def advance(db: Database, workflows: Workflows, clock: Clock, case_id: int, *, event: str,
-            expected_version: int, inputs: Mapping[str, Any], actor: Actor, note: str | None = None) -> Assessment:
+            expected_version: int, inputs: Mapping[str, Any], actor: Actor, note: str | None = None,
+            files: FileStore | None = None) -> Assessment:
     """Fire `event` on the case if its version is still `expected_version` and the procedure allows it."""
     now = clock.now()
     with db.writing() as session:
@@ -183,7 +185,7 @@ def advance(db: Database, workflows: Workflows, clock: Clock, case_id: int, *, e
         today = local_today(clock)
         values = workflows.validated_inputs(case, spec, inputs, today)
         context = TransitionContext(case=case, event=spec, inputs=values, today=today, now=now, actor=actor.label,
-                                    workflows=workflows, note=note)
+                                    workflows=workflows, note=note, session=session, audit_actor=audit_actor(actor))
         from_state, from_procedure = case.state, case.procedure
         workflows.fire(context)
         if (case.state, case.procedure) != (from_state, from_procedure):
@@ -206,6 +208,9 @@ def advance(db: Database, workflows: Workflows, clock: Clock, case_id: int, *, e
         ))
         audit.record(session, audit_actor(actor), "case.event", at=now, object_type="assessment", object_id=case.id,
                      detail={"event": spec.name, "from": from_state, "to": case.state, "version": case.version})
+    if files is not None:
+        for key in context.purged_keys:  # after the commit; a crash before this is swept at start
+            files.purge(key)
     return case
 
 

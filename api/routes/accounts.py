@@ -42,7 +42,8 @@ def me_out(actor: Actor) -> dict[str, Any]:
 @router.post("/api/session", summary="ログイン（パスワード）")
 def sign_in(data: SignIn, request: Request, response: Response, services: ServicesDep) -> dict:
     grant = accounts.sign_in(services.db, services.clock, data.email, data.password, client_source(request))
-    response.set_cookie(SESSION_COOKIE, grant.token, expires=grant.expires_at, **session_cookie_options(services))
+    response.set_cookie(SESSION_COOKIE, grant.token, max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
+                        **session_cookie_options(services))
     return me_out(grant.actor)
 
 

@@ -56,7 +56,7 @@ def fire_event(case_id: CaseId, request: EventRequest, services: ServicesDep, ac
     case = service.advance(
         services.db, services.workflows, services.clock, case_id,
         event=request.event, expected_version=request.expected_version, inputs=request.model_extra or {},
-        actor=actor, note=request.note,
+        actor=actor, note=request.note, files=services.files,
     )
     return assessment_out(case, services.workflows)
 

@@ -1,0 +1,213 @@
+"""Documents attached to a case (資料): upload with type and size checks, classified reads, purge.
+
+Members-only material (委員限り) is readable by the reviewing body's members and the secretariat;
+material marked delete-after-review is purged when the case leaves the review (the
+`purge_review_material` effect), leaving a record that it existed and when it was purged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from workflow import audit
+from workflow.accounts import audit_actor
+from workflow.clock import Clock
+from workflow.db import Database
+from workflow.errors import DomainError, InvalidInput, Message, NotFound
+from workflow.files import FileStore
+from workflow.models import Assessment, Document
+from workflow.policy import Action, Actor, Classification, Role, authorize, can_read_document, can_see_case
+
+#: Accepted kinds: what the offices have (PDF, Word, Excel) and images such as Fukuoka's log image.
+KINDS = {
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".doc": "application/msword",
+    ".xls": "application/vnd.ms-excel",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+}
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+class DocumentGone(DomainError):
+    """The document existed but its content was purged after the review."""
+
+    code = "purged"
+
+    def __init__(self, document: Document):
+        self.document = document
+        super().__init__(Message(
+            f"この資料（{document.title}）は点検終了後に削除されました（{document.purged_at:%Y-%m-%d}）。",
+            f"This document ({document.title}) was deleted after the review ({document.purged_at:%Y-%m-%d}).",
+        ))
+
+
+def _extension(filename: str) -> str:
+    dot = filename.rfind(".")
+    return filename[dot:].lower() if dot >= 0 else ""
+
+
+def _content_matches(extension: str, content: bytes) -> bool:
+    if extension == ".pdf":
+        return content.startswith(b"%PDF-")
+    if extension in (".doc", ".xls"):
+        return content.startswith(_OLE2)
+    if extension == ".png":
+        return content.startswith(b"\x89PNG\r\n\x1a\n")
+    if extension in (".jpg", ".jpeg"):
+        return content.startswith(b"\xff\xd8\xff")
+    if extension in (".docx", ".xlsx"):
+        part = "word/document.xml" if extension == ".docx" else "xl/workbook.xml"
+        try:
+            with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                return part in archive.namelist()
+        except zipfile.BadZipFile:
+            return False
+    return False
+
+
+def _clean_filename(filename: str) -> str:
+    name = unicodedata.normalize("NFC", filename).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    return name[:255] or "document"
+
+
+@dataclass(frozen=True)
+class Upload:
+    title: str
+    filename: str
+    content: bytes
+    classification: Classification
+
+
+def check_upload(upload: Upload, max_bytes: int) -> str:
+    """The content type of an acceptable upload; InvalidInput naming the rule otherwise."""
+    if not upload.content:
+        raise InvalidInput.single("file", "not_empty", "ファイルが空です。", "The file is empty.")
+    if len(upload.content) > max_bytes:
+        limit = max_bytes // (1024 * 1024)
+        raise InvalidInput.single("file", "max_size", f"ファイルが大きすぎます（上限 {limit} MB）。",
+                                  f"The file is too large (limit {limit} MB).")
+    extension = _extension(upload.filename)
+    if extension not in KINDS:
+        raise InvalidInput.single("file", "file_type", "PDF、Word、Excel、PNG、JPEG のファイルを登録してください。",
+                                  "Upload a PDF, Word, Excel, PNG or JPEG file.")
+    if not _content_matches(extension, upload.content):
+        raise InvalidInput.single("file", "file_content", "ファイルの内容が拡張子と一致しません。",
+                                  "The file's content does not match its extension.")
+    return KINDS[extension]
+
+
+def _case(session: Session, case_id: int) -> Assessment:
+    case = session.get(Assessment, case_id) if 0 < case_id < 2**31 else None
+    if case is None:
+        raise NotFound(Message(f"評価（ID {case_id}）は見つかりません。", f"No assessment with id {case_id}."))
+    return case
+
+
+def attach(db: Database, files: FileStore, clock: Clock, case_id: int, upload: Upload, actor: Actor,
+           max_bytes: int) -> Document:
+    with db.reading() as session:
+        authorize(actor, Action.UPLOAD_DOCUMENT, _case(session, case_id))
+    content_type = check_upload(upload, max_bytes)
+    key = files.put(upload.content)
+    try:
+        with db.writing() as session:
+            authorize(actor, Action.UPLOAD_DOCUMENT, _case(session, case_id))
+            document = Document(
+                assessment_id=case_id, title=upload.title, filename=_clean_filename(upload.filename),
+                content_type=content_type, size=len(upload.content),
+                sha256=hashlib.sha256(upload.content).hexdigest(), classification=upload.classification.value,
+                storage_key=key, uploaded_by_id=actor.user_id, uploaded_at=clock.now(),
+            )
+            session.add(document)
+            session.flush()
+            audit.record(session, audit_actor(actor), "document.uploaded", at=clock.now(), object_type="document",
+                         object_id=document.id, detail={"assessment_id": case_id, "title": upload.title,
+                                                        "classification": document.classification,
+                                                        "sha256": document.sha256})
+    except BaseException:
+        files.purge(key)  # the row never existed: neither may its content
+        raise
+    return document
+
+
+def can_know_document(actor: Actor, case: Assessment, document: Document) -> bool:
+    """Whether the actor may learn that the document exists (a purged one included)."""
+    if Classification(document.classification) is Classification.PUBLIC:
+        return can_see_case(actor, case)
+    if document.purged_at is None:
+        return can_read_document(actor, case, document)
+    return actor.has(Role.SECRETARIAT) or actor.has(Role.SYSTEM) or (
+        case.body_id is not None and case.body_id in actor.bodies)
+
+
+def documents_of(db: Database, case_id: int, actor: Actor) -> list[Document]:
+    """The case's documents this actor may know of; the others are not even counted."""
+    with db.reading() as session:
+        case = _case(session, case_id)
+        authorize(actor, Action.READ_CASE, case)
+        rows = session.exec(select(Document).where(Document.assessment_id == case_id).order_by(col(Document.id))).all()
+        return [document for document in rows if can_know_document(actor, case, document)]
+
+
+def _document(session: Session, document_id: int, actor: Actor) -> tuple[Assessment, Document]:
+    document = session.get(Document, document_id) if 0 < document_id < 2**31 else None
+    case = session.get(Assessment, document.assessment_id) if document else None
+    if document is None or case is None or not can_know_document(actor, case, document):
+        raise NotFound(Message("資料が見つかりません。", "No such document."))
+    return case, document
+
+
+def describe(db: Database, document_id: int, actor: Actor) -> Document:
+    with db.reading() as session:
+        return _document(session, document_id, actor)[1]
+
+
+def read(db: Database, files: FileStore, clock: Clock, document_id: int, actor: Actor) -> tuple[Document, bytes]:
+    """The content; a read of confidential material is written to the audit trail first."""
+    with db.writing() as session:
+        case, document = _document(session, document_id, actor)
+        if document.purged_at is not None or document.storage_key is None:
+            raise DocumentGone(document)
+        authorize(actor, Action.READ_DOCUMENT, (case, document))
+        if Classification(document.classification).confidential:
+            audit.record(session, audit_actor(actor), "document.read", at=clock.now(), object_type="document",
+                         object_id=document.id, detail={"assessment_id": case.id,
+                                                        "classification": document.classification})
+        key = document.storage_key
+    return document, files.read(key)
+
+
+def purge_review_material(session: Session, case: Assessment, actor: audit.AuditActor, now: datetime,
+                          reason: str) -> list[str]:
+    """Mark the case's delete-after-review documents purged; return their keys to remove after commit."""
+    pending = session.exec(select(Document).where(
+        Document.assessment_id == case.id,
+        Document.classification == Classification.MEMBERS_ONLY_DELETE_AFTER_REVIEW.value,
+        col(Document.purged_at).is_(None),
+    )).all()
+    keys = []
+    for document in pending:
+        keys.append(document.storage_key)
+        document.storage_key, document.purged_at, document.purge_reason = None, now, reason[:200]
+        session.add(document)
+        audit.record(session, actor, "document.purged", at=now, object_type="document", object_id=document.id,
+                     detail={"assessment_id": case.id, "title": document.title, "sha256": document.sha256,
+                             "reason": reason})
+    return [key for key in keys if key]
+
+
+def live_keys(db: Database) -> set[str]:
+    with db.reading() as session:
+        return set(session.exec(select(Document.storage_key).where(col(Document.storage_key).is_not(None))).all())
