@@ -52,12 +52,14 @@ class AssessmentOut(BaseModel):
     id: int
     title: str
     office: str
-    target_count: int
-    handler_count: int
+    kind: str
+    consultation_type: str | None
+    target_count: int | None
+    handler_count: int | None
     serious_incident: bool
     voluntary_level: str | None
-    level: str
-    level_title: LocalisedText
+    level: str | None
+    level_title: LocalisedText | None
     procedure: str
     procedure_title: LocalisedText
     state: str
@@ -115,10 +117,9 @@ class ThresholdOut(BaseModel):
 def assessment_out(case: Assessment, workflows: Workflows) -> dict[str, Any]:
     procedure = workflows.procedure(case.procedure)
     state = procedure.states[case.state]
-    ja, en = LEVEL_TITLES[Level(case.level)]
     view = case.model_dump()
     view.update(
-        level_title={"ja": ja, "en": en},
+        level_title=_level_title(case.level),
         procedure_title=procedure.title.as_dict(),
         state_title=state.title.as_dict(),
         state_kind=state.kind,
@@ -126,6 +127,13 @@ def assessment_out(case: Assessment, workflows: Workflows) -> dict[str, Any]:
         allowed_events=allowed_events(procedure, case.state),
     )
     return view
+
+
+def _level_title(level: str | None) -> dict[str, str] | None:
+    if level is None:
+        return None
+    ja, en = LEVEL_TITLES[Level(level)]
+    return {"ja": ja, "en": en}
 
 
 def history_out(entry: HistoryEntry) -> dict[str, Any]:

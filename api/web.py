@@ -19,7 +19,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -761,7 +761,12 @@ def sign_in(request: Request, services: ServicesDep, form: FormDep) -> Response:
         return _sign_in_page(request, services, ANONYMOUS, status=401, message=words.pick(error.message),
                              email=email, next_page=next_page)
     response = _redirect(services, next_page, flash="signed_in")
-    response.set_cookie(SESSION_COOKIE, grant.token, expires=grant.expires_at, **session_cookie_options(services))
+    # As api/routes/accounts.py does, with two amendments: the date in UTC (as a cookie's must be; the
+    # clock may run in Tokyo), and Max-Age, which browsers prefer, so that a client whose clock differs
+    # from the server's (or a test clock) keeps the session for its real lifetime.
+    lifetime = int((grant.expires_at - services.clock.now()).total_seconds())
+    response.set_cookie(SESSION_COOKIE, grant.token, expires=grant.expires_at.astimezone(UTC),
+                        max_age=max(lifetime, 0), **session_cookie_options(services))
     response.delete_cookie(FORM_COOKIE, path="/sign-in", httponly=True, samesite="strict",
                            secure=services.settings.cookie_secure)
     return response

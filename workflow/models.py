@@ -48,13 +48,17 @@ class Assessment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=200)
     office: str = Field(max_length=100, index=True)
+    #: assessment (特定個人情報保護評価) | consultation (諮問: オンライン結合, 再委託, 条例改正 …)
+    kind: str = Field(default="assessment", max_length=16, index=True)
+    #: For a consultation: online_coupling | re_outsourcing | ordinance_amendment | other
+    consultation_type: str | None = Field(default=None, max_length=32)
 
-    # しきい値判断 inputs and result
-    target_count: int = Field(sa_type=BigInteger)
-    handler_count: int = Field(sa_type=BigInteger)
+    # しきい値判断 inputs and result (assessments only)
+    target_count: int | None = Field(default=None, sa_type=BigInteger)
+    handler_count: int | None = Field(default=None, sa_type=BigInteger)
     serious_incident: bool = False
     voluntary_level: str | None = Field(default=None, max_length=16)
-    level: str = Field(max_length=16)
+    level: str | None = Field(default=None, max_length=16)
 
     procedure: str = Field(max_length=64)
     state: str = Field(max_length=64)
@@ -207,6 +211,9 @@ class Document(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     assessment_id: int = Field(sa_column=Column(Integer, ForeignKey("assessment.id", ondelete="CASCADE"),
                                                 nullable=False, index=True))
+    #: The meeting it was handed out at, if any, and its number there (資料1, 資料3-1 …).
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id", index=True)
+    label: str | None = Field(default=None, max_length=20)
     title: str = Field(max_length=200)
     filename: str = Field(max_length=255)
     content_type: str = Field(max_length=100)
@@ -250,3 +257,8 @@ class AuditHead(SQLModel, table=True):
     last_id: int = 0
     last_hash: str = Field(max_length=64)
     length: int = 0
+
+
+# The deliberation record's tables live in their own module; importing it here registers them
+# with the metadata wherever the models are used.
+from workflow import records  # noqa: E402,F401

@@ -5,6 +5,7 @@ from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
 import workflow.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import workflow.records  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata
