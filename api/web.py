@@ -320,9 +320,11 @@ def render(request: Request, services: Services, actor: Actor, template: str, *,
     lang = language(request)
     words = Words(lang, ZoneInfo(services.settings.timezone))
     flash = _flash(request, services, words)
+    page = here or request.url.path
+    sign_in_url = "/sign-in" if page in ("/", "/sign-in") else f"/sign-in?{urlencode({'next': page})}"
     html = _environment.get_template(template).render(
         lang=lang, t=words, viewer=_viewer(actor, words), flash=flash,
-        switch_url=_switch_url(request, here, lang), **context,
+        switch_url=_switch_url(request, here, lang), sign_in_url=sign_in_url, **context,
     )
     response = HTMLResponse(html, status_code=status, headers=dict(headers or {}))
     if request.query_params.get("lang") in LANGUAGES and request.cookies.get(LANG_COOKIE) != lang:
@@ -362,7 +364,9 @@ def _error_page(request: Request, error: DomainError) -> HTMLResponse:
 def _page_of(request: Request) -> str:
     """The GET page a request belongs to (a form's POST returns to its page)."""
     path = request.url.path
-    return path.removesuffix("/events") if request.method == "POST" and path.endswith("/events") else path
+    if request.method != "POST" or path == "/sign-in":
+        return path
+    return path.removesuffix("/events") if path.endswith("/events") else "/"
 
 
 class WebRoute(APIRoute):
@@ -597,7 +601,7 @@ def _history_row(entry: HistoryEntry, services: Services, words: Words) -> dict[
     for name, value in [*inputs.items(), *outcomes.items()]:
         spec = specs.get(name)
         title = words.pick(spec.title) if spec else words.pick(_RECORDED[name]) if name in _RECORDED else name
-        if name in ("level", "previous_level") and isinstance(value, str):
+        if name in ("level", "previous_level", "voluntary_level") and isinstance(value, str):
             value = _level_title(value, words)
         elif name in ("procedure", "previous_procedure") and value in services.workflows.procedures:
             value = words.pick(services.workflows.procedures[value].title)
@@ -760,6 +764,11 @@ def sign_in(request: Request, services: ServicesDep, form: FormDep) -> Response:
     except SignInFailed as error:
         return _sign_in_page(request, services, ANONYMOUS, status=401, message=words.pick(error.message),
                              email=email, next_page=next_page)
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:  # a browser signing in again (perhaps as someone else) leaves no live session behind
+        holder = accounts.actor_from_session(services.db, services.clock, previous, client_source(request))
+        if holder is not None:
+            accounts.sign_out(services.db, services.clock, previous, holder)
     response = _redirect(services, next_page, flash="signed_in")
     # As api/routes/accounts.py does, with two amendments: the date in UTC (as a cookie's must be; the
     # clock may run in Tokyo), and Max-Age, which browsers prefer, so that a client whose clock differs

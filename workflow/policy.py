@@ -116,6 +116,15 @@ class Action(StrEnum):
     READ_DOCUMENT = "document.read"
     READ_AUDIT = "audit.read"
     MANAGE_USERS = "users.manage"
+    MANAGE_MEETINGS = "meeting.manage"
+    READ_MEETING = "meeting.read"
+    READ_RECORDS = "records.read"
+    RECORD_FINDING = "finding.record"
+    ANSWER_FINDING = "finding.answer"
+    RECORD_DELIBERATION = "deliberation.record"
+    CORRECT_MINUTES = "minutes.correct"
+    CONFIRM_MINUTES = "minutes.confirm"
+    READ_FULL_MINUTES = "minutes.read_full"
 
 
 class Decision(Enum):
@@ -212,6 +221,85 @@ def _rule_users(actor: Actor, _target: Any) -> Decision:
     return Decision.ALLOW if actor.has(Role.ADMIN) or actor.has(Role.SYSTEM) else Decision.FORBID
 
 
+def _staff_only(actor: Actor, _target: Any = None) -> Decision:
+    if not actor.signed_in:
+        return Decision.SIGN_IN
+    return Decision.ALLOW if actor.has(Role.SECRETARIAT) or actor.has(Role.SYSTEM) else Decision.FORBID
+
+
+def _rule_read_meeting(actor: Actor, target: tuple[Any, frozenset[str]]) -> Decision:
+    """target: (meeting, the offices whose cases are on its agenda). Public meetings are public."""
+    meeting, offices = target
+    if meeting.is_public or _sees_everything(actor) or meeting.body_id in actor.bodies:
+        return Decision.ALLOW
+    if actor.has(Role.OFFICE) and actor.office in offices:
+        return Decision.ALLOW
+    return Decision.HIDE
+
+
+def _rule_record_finding(actor: Actor, case: Assessment) -> Decision:
+    """The secretariat records findings raised at meetings; members may raise theirs in writing."""
+    if not can_see_case(actor, case):
+        return Decision.HIDE
+    if not actor.signed_in:
+        return Decision.SIGN_IN
+    if actor.has(Role.SECRETARIAT) or actor.has(Role.SYSTEM):
+        return Decision.ALLOW
+    return Decision.ALLOW if case.body_id is not None and case.body_id in actor.bodies else Decision.FORBID
+
+
+def _rule_answer_finding(actor: Actor, case: Assessment) -> Decision:
+    """The office answers (the secretariat may record an answer given at a meeting)."""
+    if not can_see_case(actor, case):
+        return Decision.HIDE
+    if not actor.signed_in:
+        return Decision.SIGN_IN
+    if actor.has(Role.SECRETARIAT) or actor.has(Role.SYSTEM):
+        return Decision.ALLOW
+    return Decision.ALLOW if actor.has(Role.OFFICE) and actor.office == case.office else Decision.FORBID
+
+
+def _rule_deliberation(actor: Actor, case: Assessment) -> Decision:
+    """Opinions, reports, replies, report versions and public comments are recorded by the secretariat."""
+    if not can_see_case(actor, case):
+        return Decision.HIDE
+    return _staff_only(actor)
+
+
+def _member_of(actor: Actor, body_id: int, positions: frozenset[Position] | None = None) -> bool:
+    position = actor.bodies.get(body_id)
+    return position is not None and (positions is None or position in positions)
+
+
+_CHAIRS = frozenset({Position.CHAIR, Position.ACTING_CHAIR})
+
+
+def _rule_correct_minutes(actor: Actor, meeting: Any) -> Decision:
+    if not actor.signed_in:
+        return Decision.SIGN_IN
+    if actor.has(Role.SECRETARIAT) or actor.has(Role.SYSTEM) or _member_of(actor, meeting.body_id):
+        return Decision.ALLOW
+    return Decision.HIDE if not meeting.is_public else Decision.FORBID
+
+
+def _rule_confirm_minutes(actor: Actor, meeting: Any) -> Decision:
+    """The chair (or acting chair) confirms; the secretariat records a confirmation the chair gave."""
+    if not actor.signed_in:
+        return Decision.SIGN_IN
+    if actor.has(Role.SECRETARIAT) or actor.has(Role.SYSTEM) or _member_of(actor, meeting.body_id, _CHAIRS):
+        return Decision.ALLOW
+    return Decision.FORBID if _member_of(actor, meeting.body_id) or meeting.is_public else Decision.HIDE
+
+
+def _rule_full_minutes(actor: Actor, meeting: Any) -> Decision:
+    """The full minutes (non-public passages included, drafts) are for the body and the staff."""
+    if _sees_everything(actor) or _member_of(actor, meeting.body_id):
+        return Decision.ALLOW
+    if not actor.signed_in:
+        return Decision.SIGN_IN if meeting.is_public else Decision.HIDE
+    return Decision.FORBID if meeting.is_public else Decision.HIDE
+
+
 RULES: dict[Action, Callable[[Actor, Any], Decision]] = {
     Action.CREATE_CASE: _rule_create,
     Action.READ_CASE: _rule_read_case,
@@ -221,6 +309,15 @@ RULES: dict[Action, Callable[[Actor, Any], Decision]] = {
     Action.READ_DOCUMENT: _rule_read_document,
     Action.READ_AUDIT: _rule_audit,
     Action.MANAGE_USERS: _rule_users,
+    Action.MANAGE_MEETINGS: _staff_only,
+    Action.READ_MEETING: _rule_read_meeting,
+    Action.READ_RECORDS: _rule_history,
+    Action.RECORD_FINDING: _rule_record_finding,
+    Action.ANSWER_FINDING: _rule_answer_finding,
+    Action.RECORD_DELIBERATION: _rule_deliberation,
+    Action.CORRECT_MINUTES: _rule_correct_minutes,
+    Action.CONFIRM_MINUTES: _rule_confirm_minutes,
+    Action.READ_FULL_MINUTES: _rule_full_minutes,
 }
 
 _FORBIDDEN = {
@@ -231,6 +328,18 @@ _FORBIDDEN = {
     Action.UPLOAD_DOCUMENT: ("資料を登録する権限がありません。", "You may not attach documents to this case."),
     Action.READ_AUDIT: ("監査記録を閲覧する権限がありません。", "You may not read the audit trail."),
     Action.MANAGE_USERS: ("利用者の管理は管理者のみ行えます。", "Only an administrator manages users."),
+    Action.MANAGE_MEETINGS: ("会議の設定は事務局のみ行えます。", "Only the secretariat schedules meetings."),
+    Action.READ_RECORDS: ("この案件の審議記録を閲覧する権限がありません。", "You may not read this case's records."),
+    Action.RECORD_FINDING: ("質問・意見を登録できるのは事務局と審議する会議体の委員です。",
+                            "Only the secretariat and the reviewing body's members record findings."),
+    Action.ANSWER_FINDING: ("回答を登録できるのは当該実施機関と事務局です。",
+                            "Only the office concerned and the secretariat record answers."),
+    Action.RECORD_DELIBERATION: ("審議の記録は事務局が行います。", "The secretariat keeps the deliberation record."),
+    Action.CORRECT_MINUTES: ("会議録の修正を申し出られるのは当該会議体の委員です。",
+                             "Only the body's members correct its minutes."),
+    Action.CONFIRM_MINUTES: ("会議録の確定は会長（部会長）または職務代理者が行います。",
+                             "The chair or acting chair confirms the minutes."),
+    Action.READ_FULL_MINUTES: ("会議録（全文）を閲覧する権限がありません。", "You may not read the full minutes."),
 }
 
 
