@@ -12,7 +12,9 @@ import shingi
 from api import errors
 from api import web
 from api.deps import Services
-from api.routes import accounts, assessments, documents as document_routes, health, procedures
+from api.routes import accounts, assessments, deliberation, health, procedures
+from api.routes import documents as document_routes
+from api.routes import records as record_routes
 from shingi.config import Settings
 from workflow.clock import Clock, SystemClock
 from workflow.db import Database
@@ -55,9 +57,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     errors.install(app)
     app.include_router(health.router)
     app.include_router(assessments.router)
+    app.include_router(assessments.consultations)
     app.include_router(procedures.router)
     app.include_router(accounts.router)
     app.include_router(document_routes.router)
+    app.include_router(record_routes.router)
+    app.include_router(deliberation.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     return app

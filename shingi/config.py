@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 20 * 1024 * 1024
     #: The organisation's closure days besides weekends and national holidays (MM-DD, ranges with ..).
     closure_days: str = "12-29..01-03"
+    #: The organisation (例: 千葉市) and the head its council replies to (例: 千葉市長), for generated documents.
+    organisation: str = "当市"
+    organisation_head: str = "市長"
+    #: The secretariat's own document templates (papers/*.html), used before the shipped ones.
+    templates_dir: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
 

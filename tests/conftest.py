@@ -19,11 +19,12 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlmodel import SQLModel
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from shingi.config import Settings
-from workflow import accounts, service
+from workflow import accounts, resolutions, service
 from workflow.clock import TOKYO, FixedClock
 from workflow.db import Database, normalise_url
 from workflow.engine import Workflows
@@ -33,9 +34,8 @@ from workflow.models import Assessment
 from workflow.policy import system_actor
 
 POSTGRES_URL = os.environ.get("SHINGI_TEST_DATABASE_URL")
-#: Every table a test may fill, children first (the audit head is reset, not emptied).
-TABLES = ("audit_entry", "document", "web_session", "api_token", "membership", "sign_in_throttle",
-          "assessment_history", "assessment", "user_account", "body", "office")
+#: Every table, children first (the audit head is reset, not emptied).
+TABLES = tuple(table.name for table in reversed(SQLModel.metadata.sorted_tables) if table.name != "audit_head")
 
 #: The actor of service-level tests: the system acting for the secretariat.
 SYSTEM = system_actor("事務局 テスト")
@@ -169,8 +169,11 @@ def client(app, person) -> Iterator[TestClient]:
 
 # --- factories ----------------------------------------------------------------------------------
 
+#: The body that reviews the factories' cases unless a test names another (no test user sits on it).
+DEFAULT_BODY = "既定市個人情報保護審議会 特定個人情報保護評価部会"
+
 FULL = {"title": "住民基本台帳に関する事務", "office": "市民課", "target_count": 430_000, "handler_count": 120,
-        "serious_incident": False}
+        "serious_incident": False, "body": DEFAULT_BODY}
 FOCUSED = {**FULL, "target_count": 150_000}
 BASIC = {**FULL, "target_count": 5_000}
 
@@ -181,8 +184,10 @@ ROAD = {
     "subcommittee_review": [("close_public_comment", {"comment_count": 0})],
     "revised": [("request_revision", {})],
     "reviewed_again": [("submit_revision", {})],
-    "reported_to_plenary": [("report_to_plenary", {"reported_on": "2025-05-20"})],
-    "published": [("publish", {"submitted_on": "2025-05-26", "published_on": "2025-05-30"})],
+    "reported_to_plenary": [("@adopt", {"kind": "subcommittee_report"}),
+                            ("report_to_plenary", {"reported_on": "2025-05-20"})],
+    "published": [("@adopt", {"kind": "reply"}),
+                  ("publish", {"submitted_on": "2025-05-26", "published_on": "2025-05-30"})],
 }
 
 #: How to reach each state of each procedure from its initial state.
@@ -201,26 +206,70 @@ PATHS: dict[str, dict[str, list[tuple[str, dict[str, Any]]]]] = {
 for _procedure in ("focused_assessment", "basic_assessment"):
     PATHS[_procedure] = {
         "drafted": [],
-        "published": ROAD["published"],
+        "published": ROAD["published"][1:],  # no reply needed below a full assessment
         "withdrawn": [("withdraw", {"reason": "事務の廃止"})],
     }
-PROCEDURE_CASES = {"full_assessment": FULL, "focused_assessment": FOCUSED, "basic_assessment": BASIC}
+PATHS["consultation"] = {
+    "consulted": [],
+    "under_deliberation": [("start_deliberation", {})],
+    "reported_to_plenary": [("start_deliberation", {}), ("@adopt", {"kind": "subcommittee_report"}),
+                            ("report_to_plenary", {"reported_on": "2025-05-20"})],
+    "replied": [("start_deliberation", {}), ("@adopt", {"kind": "reply"}), ("reply", {})],
+    "withdrawn": [("withdraw", {"reason": "諮問の取下げ"})],
+}
+CONSULTATION = {"title": "個人番号を含む作業の再委託について", "office": "行財政支援課", "consultation_type": "re_outsourcing",
+                "body": DEFAULT_BODY}
+PROCEDURE_CASES = {"full_assessment": FULL, "focused_assessment": FOCUSED, "basic_assessment": BASIC,
+                   "consultation": CONSULTATION}
+
+
+def adopt_resolution(db: Database, clock: FixedClock, case: Assessment, kind: str) -> None:
+    """Draft and adopt this cycle's subcommittee report or reply, as the record guards require."""
+    resolution = resolutions.draft(db, clock, case.id, resolutions.ResolutionKind(kind), SYSTEM,
+                                   text=f"{case.title}について審議した結果、現段階における評価としては妥当である。")
+    resolutions.adopt(db, clock, resolution.id, clock.now().date(), "部会長", SYSTEM)
 
 
 @pytest.fixture
 def make_case(db: Database, workflows: Workflows, clock: FixedClock) -> Callable[..., Assessment]:
     """make_case(state="published", procedure="full_assessment", **overrides) → a case in that state."""
 
-    def make(state: str = "drafted", procedure: str = "full_assessment", **overrides: Any) -> Assessment:
-        data = service.NewAssessment(**{**PROCEDURE_CASES[procedure], **overrides})
-        case = service.create_assessment(db, workflows, clock, data, SYSTEM)
+    def make(state: str | None = None, procedure: str = "full_assessment", **overrides: Any) -> Assessment:
+        state = state or ("consulted" if procedure == "consultation" else "drafted")
+        fields = {**PROCEDURE_CASES[procedure], **overrides}
+        if procedure == "consultation":
+            case = service.create_consultation(db, workflows, clock, service.NewConsultation(**fields), SYSTEM)
+        else:
+            case = service.create_assessment(db, workflows, clock, service.NewAssessment(**fields), SYSTEM)
         for event, inputs in PATHS[case.procedure][state]:
+            if event == "@adopt":
+                adopt_resolution(db, clock, case, inputs["kind"])
+                continue
             case = service.advance(db, workflows, clock, case.id, event=event, expected_version=case.version,
                                    inputs=inputs, actor=SYSTEM)
         assert case.state == state
         return case
 
     return make
+
+
+#: Events whose guards need an adopted record, and the record.
+RECORD_GUARDS = {("full_assessment", "report_to_plenary"): "subcommittee_report",
+                 ("full_assessment", "publish"): "reply",
+                 ("consultation", "report_to_plenary"): "subcommittee_report",
+                 ("consultation", "reply"): "reply"}
+
+
+@pytest.fixture
+def prepare_for(db: Database, clock: FixedClock) -> Callable[[Assessment, str], None]:
+    """prepare_for(case, event): adopt the records the event's guards need (nothing for most events)."""
+
+    def prepare(case: Assessment, event: str) -> None:
+        kind = RECORD_GUARDS.get((case.procedure, event))
+        if kind:
+            adopt_resolution(db, clock, case, kind)
+
+    return prepare
 
 
 @pytest.fixture

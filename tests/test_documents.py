@@ -87,7 +87,7 @@ def test_reading_members_only_material_is_audited(public, person, make_case):
 
 
 def test_delete_after_review_is_purged_from_database_and_disk(public, person, make_case, fire, db, files, tmp_path,
-                                                              workflows, clock):
+                                                              workflows, clock, prepare_for):
     from workflow import service
 
     case = make_case("subcommittee_review", body=REVIEWING_BODY)
@@ -106,6 +106,7 @@ def test_delete_after_review_is_purged_from_database_and_disk(public, person, ma
     assert public.get(document["content_url"], headers=member.headers).status_code == 200
     case = service.advance(db, workflows, clock, case.id, event="submit_revision", expected_version=case.version,
                            inputs={}, actor=SYSTEM, files=files)
+    prepare_for(case, "report_to_plenary")
     response = public.post(f"/api/assessments/{case.id}/events", headers=secretariat.headers,
                            json={"event": "report_to_plenary", "expected_version": case.version,
                                  "reported_on": "2025-06-01"})

@@ -24,6 +24,8 @@ GOOD_INPUTS = {
     "record_annual_review": {"reviewed_on": "2025-06-01"},
     "start_reassessment": {"reason": "five_year_term"},
     "withdraw": {"reason": "事務の廃止に伴い取り下げる"},
+    "start_deliberation": {},
+    "reply": {},
 }
 
 
@@ -38,12 +40,13 @@ def every_pair():
 
 
 @pytest.mark.parametrize(("procedure", "state", "event", "allowed"), list(every_pair()))
-def test_every_state_event_pair(make_case, fire, db, workflows, procedure, state, event, allowed):
+def test_every_state_event_pair(make_case, fire, prepare_for, db, workflows, procedure, state, event, allowed):
     case = make_case(state, procedure)
     spec = workflows.procedure(procedure).events[event]
     if allowed:
+        prepare_for(case, event)
         after = fire(case, event, **GOOD_INPUTS[event])
-        assert after.state == (workflows.procedure(procedure).initial if spec.target == "drafted" else spec.target)
+        assert after.state == spec.target
         assert after.version == case.version + 1
         last = service.history(db, case.id, SYSTEM)[-1]
         assert (last.event, last.from_state, last.to_state, last.version) == (event, state, after.state, after.version)
@@ -159,7 +162,7 @@ def test_the_office_may_revise_before_the_third_party_review(make_case, fire):
     assert fire(case, "submit_revision").state == "subcommittee_review"
 
 
-def test_chibas_order_pre_check_then_public_comment(make_case, fire):
+def test_chibas_order_pre_check_then_public_comment(make_case, fire, prepare_for):
     case = fire(make_case("drafted"), "start_pre_check")
     assert case.state == "subcommittee_review"
     with pytest.raises(GuardRefused) as refused:  # no report to the plenary before the public comment
@@ -167,6 +170,7 @@ def test_chibas_order_pre_check_then_public_comment(make_case, fire):
     assert refused.value.rule == "public_comment_not_held"
     case = fire(case, "open_public_comment", comment_start="2025-04-01", comment_end="2025-04-30")
     case = fire(case, "close_public_comment", comment_count=0)
+    prepare_for(case, "report_to_plenary")
     assert fire(case, "report_to_plenary", reported_on="2025-06-01").state == "reported_to_plenary"
 
 
@@ -179,14 +183,37 @@ def test_reopening_a_public_comment_clears_the_earlier_result(make_case, fire):
 
 # --- publication and after ----------------------------------------------------------------------
 
-def test_publishing_needs_both_dates(make_case, fire):
+def test_publishing_needs_both_dates(make_case, fire, prepare_for):
+    case = make_case("reported_to_plenary")
+    prepare_for(case, "publish")
     with pytest.raises(InvalidInput) as refused:
-        fire(make_case("reported_to_plenary"), "publish", published_on="2025-05-30")
+        fire(case, "publish", published_on="2025-05-30")
     assert [(p.field, p.rule) for p in refused.value.problems] == [("submitted_on", "required")]
 
 
-def test_submission_comes_first(make_case, fire, db):
+def test_report_to_the_plenary_needs_an_adopted_subcommittee_report(make_case, fire, db, prepare_for):
+    case = make_case("subcommittee_review")
+    before = snapshot(db, case.id)
+    with pytest.raises(GuardRefused) as refused:
+        fire(case, "report_to_plenary", reported_on="2025-06-01")
+    assert refused.value.rule == "subcommittee_report_not_adopted"
+    assert snapshot(db, case.id) == before
+    prepare_for(case, "report_to_plenary")
+    assert fire(case, "report_to_plenary", reported_on="2025-06-01").state == "reported_to_plenary"
+
+
+def test_publishing_a_full_assessment_needs_an_adopted_reply(make_case, fire, prepare_for):
     case = make_case("reported_to_plenary")
+    with pytest.raises(GuardRefused) as refused:
+        fire(case, "publish", submitted_on="2025-05-26", published_on="2025-05-30")
+    assert refused.value.rule == "reply_not_adopted"
+    prepare_for(case, "publish")
+    assert fire(case, "publish", submitted_on="2025-05-26", published_on="2025-05-30").state == "published"
+
+
+def test_submission_comes_first(make_case, fire, db, prepare_for):
+    case = make_case("reported_to_plenary")
+    prepare_for(case, "publish")
     before = snapshot(db, case.id)
     with pytest.raises(InvalidInput) as refused:
         fire(case, "publish", submitted_on="2025-05-30", published_on="2025-05-29")
@@ -195,15 +222,19 @@ def test_submission_comes_first(make_case, fire, db):
     assert fire(case, "publish", submitted_on="2025-05-30", published_on="2025-05-30").state == "published"
 
 
-def test_submission_cannot_precede_the_report_to_the_plenary(make_case, fire):
+def test_submission_cannot_precede_the_report_to_the_plenary(make_case, fire, prepare_for):
+    case = make_case("reported_to_plenary")
+    prepare_for(case, "publish")
     with pytest.raises(InvalidInput) as refused:
-        fire(make_case("reported_to_plenary"), "publish", submitted_on="2025-05-19", published_on="2025-05-30")
+        fire(case, "publish", submitted_on="2025-05-19", published_on="2025-05-30")
     assert refused.value.problems[0].rule == "not_before_report"
 
 
-def test_dates_of_past_facts_cannot_be_in_the_future(make_case, fire):
+def test_dates_of_past_facts_cannot_be_in_the_future(make_case, fire, prepare_for):
+    case = make_case("reported_to_plenary")
+    prepare_for(case, "publish")
     with pytest.raises(InvalidInput) as refused:
-        fire(make_case("reported_to_plenary"), "publish", submitted_on="2025-06-02", published_on="2025-06-03")
+        fire(case, "publish", submitted_on="2025-06-02", published_on="2025-06-03")
     assert [(p.field, p.rule) for p in refused.value.problems] == [("published_on", "not_in_future")]
 
 

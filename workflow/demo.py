@@ -18,7 +18,8 @@ from argon2 import PasswordHasher
 from sqlalchemy import func
 from sqlmodel import select
 
-from workflow import accounts, service
+from notifications import papers
+from workflow import accounts, resolutions, service
 from workflow.clock import TOKYO, Clock, FixedClock, SystemClock
 from workflow.db import Database
 from workflow.engine import Workflows
@@ -81,12 +82,29 @@ def load_demo(db: Database, workflows: Workflows, path: Path = DEMO_FILE, clock:
         case = service.create_assessment(db, workflows, case_clock, data, operator)
         for step in entry.get("steps", []):
             case_clock.set(_instant(step["at"]))
+            if "adopt" in step:
+                _adopt(db, case_clock, case, step)
+                continue
             case = service.advance(
                 db, workflows, case_clock, case.id, event=step["event"], expected_version=case.version,
                 inputs=_jsonish(step.get("inputs") or {}), actor=system_actor(step.get("actor", "事務局")),
                 note=step.get("note"),
             )
     return DemoResult(loaded=len(cases), skipped=False, passwords=passwords)
+
+
+def _adopt(db: Database, clock: Clock, case: Assessment, step: dict[str, Any]) -> None:
+    """The body settles its opinion and adopts its report (or the council its reply), from the record."""
+    kind = resolutions.ResolutionKind(step["adopt"])
+    operator = system_actor(step.get("actor", "事務局"))
+    today = clock.now().astimezone(TOKYO).date()
+    if kind is resolutions.ResolutionKind.SUBCOMMITTEE_REPORT:
+        resolutions.record_opinion(db, clock, case.id, resolutions.OpinionInput(
+            verdict=step.get("verdict", "appropriate"), supplementary=step.get("supplementary", []),
+            decided_on=today), operator)
+    text = papers.resolution_text(db, case.id, kind)
+    resolution = resolutions.draft(db, clock, case.id, kind, operator, text=text)
+    resolutions.adopt(db, clock, resolution.id, today, step.get("by", "会長"), operator)
 
 
 def _ensure_body(db: Database, entry: dict[str, Any]) -> None:

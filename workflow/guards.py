@@ -143,6 +143,29 @@ def reviewed_after_publication(ctx: TransitionContext) -> None:
         )
 
 
+def _require_adopted(ctx: TransitionContext, kind: str, rule: str, ja: str, en: str) -> None:
+    from workflow.resolutions import ResolutionKind, is_adopted
+
+    if ctx.session is None:
+        raise RuntimeError(f"{rule} needs the event's transaction")
+    if not is_adopted(ctx.session, ctx.case, ResolutionKind(kind)):
+        raise GuardRefused(rule, Message(ja, en))
+
+
+@guard
+def subcommittee_report_adopted(ctx: TransitionContext) -> None:
+    _require_adopted(ctx, "subcommittee_report", "subcommittee_report_not_adopted",
+                     "部会報告が確定していないため、全体会への報告はできません。",
+                     "The subcommittee report has not been adopted; it cannot go to the plenary.")
+
+
+@guard
+def reply_adopted(ctx: TransitionContext) -> None:
+    _require_adopted(ctx, "reply", "reply_not_adopted",
+                     "答申が確定していないため、この手続はできません。",
+                     "The council's reply (答申) has not been adopted yet.")
+
+
 _THRESHOLD_INPUTS = ("target_count", "handler_count", "serious_incident")
 
 

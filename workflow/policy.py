@@ -125,6 +125,7 @@ class Action(StrEnum):
     CORRECT_MINUTES = "minutes.correct"
     CONFIRM_MINUTES = "minutes.confirm"
     READ_FULL_MINUTES = "minutes.read_full"
+    READ_REGISTER = "register.read"
 
 
 class Decision(Enum):
@@ -318,6 +319,7 @@ RULES: dict[Action, Callable[[Actor, Any], Decision]] = {
     Action.CORRECT_MINUTES: _rule_correct_minutes,
     Action.CONFIRM_MINUTES: _rule_confirm_minutes,
     Action.READ_FULL_MINUTES: _rule_full_minutes,
+    Action.READ_REGISTER: _rule_audit,
 }
 
 _FORBIDDEN = {
@@ -340,6 +342,7 @@ _FORBIDDEN = {
     Action.CONFIRM_MINUTES: ("会議録の確定は会長（部会長）または職務代理者が行います。",
                              "The chair or acting chair confirms the minutes."),
     Action.READ_FULL_MINUTES: ("会議録（全文）を閲覧する権限がありません。", "You may not read the full minutes."),
+    Action.READ_REGISTER: ("計画管理書は事務局・管理者が閲覧できます。", "Only the secretariat and the administrator read the register."),
 }
 
 

@@ -52,12 +52,28 @@ class NewAssessment(BaseModel):
         default=None, description="第三者点検を行う会議体（審議会・部会）の名称 (the reviewing body)")
 
 
+class NewConsultation(BaseModel):
+    """諮問: a consultation other than an assessment (online coupling, re-outsourcing, an ordinance …)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: text_type(200) = Field(description="諮問事項 (what the council is consulted on)")
+    office: text_type(100) = Field(description="諮問実施機関・担当課")
+    consultation_type: Literal["online_coupling", "re_outsourcing", "ordinance_amendment", "other"] = Field(
+        description="online_coupling (オンライン結合) | re_outsourcing (再委託) | ordinance_amendment (条例改正) | other")
+    body: text_type(200) | None = Field(default=None, description="審議する会議体（審議会・部会）の名称")
+
+
+CONSULTATION_PROCEDURE = "consultation"
+
+
 @dataclass(frozen=True)
 class AssessmentFilter:
     state: str | None = None
     level: str | None = None
     office: str | None = None
     procedure: str | None = None
+    kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +107,24 @@ def create_assessment(db: Database, workflows: Workflows, clock: Clock, data: Ne
         **data.model_dump(exclude={"body"}), level=str(level), procedure=procedure.name, state=procedure.initial,
         state_entered_at=now, created_at=now, updated_at=now,
     )
+    return _open_case(db, case, data, actor, {"level": str(level)})
+
+
+def create_consultation(db: Database, workflows: Workflows, clock: Clock, data: NewConsultation,
+                        actor: Actor) -> Assessment:
+    authorize(actor, Action.CREATE_CASE)
+    procedure = workflows.procedure(CONSULTATION_PROCEDURE)
+    now = clock.now()
+    case = Assessment(
+        **data.model_dump(exclude={"body"}), kind="consultation", procedure=procedure.name, state=procedure.initial,
+        state_entered_at=now, created_at=now, updated_at=now,
+    )
+    return _open_case(db, case, data, actor, {"kind": "consultation"})
+
+
+def _open_case(db: Database, case: Assessment, data: NewAssessment | NewConsultation, actor: Actor,
+               recorded: dict[str, Any]) -> Assessment:
+    now = case.created_at
     with db.writing() as session:
         if data.body:
             case.body_id = body_by_name(session, data.body).id
@@ -99,10 +133,10 @@ def create_assessment(db: Database, workflows: Workflows, clock: Clock, data: Ne
         session.add(HistoryEntry(
             assessment_id=case.id, cycle=case.cycle, at=now, actor=actor.label, actor_user_id=actor.user_id,
             event="created", from_state=None, to_state=case.state, procedure=case.procedure, version=case.version,
-            inputs={**data.model_dump(mode="json", exclude_none=True), "level": str(level)},
+            inputs={**data.model_dump(mode="json", exclude_none=True), **recorded},
         ))
         audit.record(session, audit_actor(actor), "case.created", at=now, object_type="assessment",
-                     object_id=case.id, detail={"level": str(level), "procedure": procedure.name})
+                     object_id=case.id, detail={**recorded, "procedure": case.procedure})
     return case
 
 

@@ -11,9 +11,10 @@ from api.deps import ServicesDep
 from api.errors import ERROR_RESPONSES
 from api.schemas import AssessmentOut, AssessmentPage, EventRequest, HistoryOut, assessment_out, history_out
 from workflow import service
-from workflow.service import MAX_ID, AssessmentFilter, NewAssessment
+from workflow.service import MAX_ID, AssessmentFilter, NewAssessment, NewConsultation
 
 router = APIRouter(prefix="/api/assessments", tags=["assessments"], responses=ERROR_RESPONSES)
+consultations = APIRouter(prefix="/api/consultations", tags=["assessments"], responses=ERROR_RESPONSES)
 
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="assessment id")]
 
@@ -26,7 +27,15 @@ def create_assessment(data: NewAssessment, services: ServicesDep, actor: ActorDe
     return assessment_out(case, services.workflows)
 
 
-@router.get("", response_model=AssessmentPage, summary="評価の一覧")
+@consultations.post("", status_code=status.HTTP_201_CREATED, response_model=AssessmentOut,
+                    summary="諮問を登録する（オンライン結合・再委託・条例改正など）")
+def create_consultation(data: NewConsultation, services: ServicesDep, actor: ActorDep, response: Response) -> dict:
+    case = service.create_consultation(services.db, services.workflows, services.clock, data, actor)
+    response.headers["Location"] = f"/api/assessments/{case.id}"
+    return assessment_out(case, services.workflows)
+
+
+@router.get("", response_model=AssessmentPage, summary="案件（評価・諮問）の一覧")
 def list_assessments(
     services: ServicesDep,
     actor: ActorDep,
@@ -34,11 +43,13 @@ def list_assessments(
     level: Literal["basic", "focused", "full"] | None = None,
     office: Annotated[str | None, Query(max_length=100)] = None,
     procedure: Annotated[str | None, Query(max_length=64)] = None,
+    kind: Literal["assessment", "consultation"] | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict:
     page = service.list_assessments(
-        services.db, AssessmentFilter(state=state, level=level, office=office, procedure=procedure), limit, offset, actor,
+        services.db, AssessmentFilter(state=state, level=level, office=office, procedure=procedure, kind=kind), limit, offset,
+        actor,
     )
     return {
         "items": [assessment_out(case, services.workflows) for case in page.items],

@@ -1,0 +1,131 @@
+"""The body's opinion, the subcommittee report and the reply (答申), and the generated documents."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Path, Query, status
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import ActorDep
+from api.deps import Services, ServicesDep
+from api.errors import ERROR_RESPONSES
+from notifications import papers
+from workflow import resolutions
+from workflow.resolutions import OpinionInput, ResolutionKind
+from workflow.service import MAX_ID
+from workflow.validation import RecordDate, text_type
+
+router = APIRouter(tags=["deliberation"], responses=ERROR_RESPONSES)
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+Format = Literal["html", "docx"]
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class NewResolution(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: ResolutionKind
+    title: text_type(300) | None = None
+    text: text_type(100_000) | None = Field(default=None, description="omit to draft from the record")
+
+
+class Delegation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    chair: text_type(200) = Field(description="会長一任: the chair who finalises the wording")
+
+
+class Adoption(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    adopted_on: RecordDate
+    adopted_by: text_type(200)
+
+
+def _letterhead(services: Services) -> papers.Letterhead:
+    return papers.Letterhead(services.settings.organisation, services.settings.organisation_head)
+
+
+def _env(services: Services):
+    return papers.environment(services.settings.templates_dir)
+
+
+@router.put("/api/assessments/{case_id}/opinion", summary="部会の意見を記録する")
+def record_opinion(case_id: Id, data: OpinionInput, services: ServicesDep, actor: ActorDep) -> dict:
+    return resolutions.record_opinion(services.db, services.clock, case_id, data, actor).model_dump()
+
+
+@router.get("/api/assessments/{case_id}/resolutions", summary="部会報告・答申（全周期）")
+def list_resolutions(case_id: Id, services: ServicesDep, actor: ActorDep) -> list[dict]:
+    return [r.model_dump() for r in resolutions.resolutions_of(services.db, case_id, actor)]
+
+
+@router.post("/api/assessments/{case_id}/resolutions", status_code=status.HTTP_201_CREATED,
+             summary="部会報告・答申の案を作成する（本文を省略すると記録から作成）")
+def draft_resolution(case_id: Id, data: NewResolution, services: ServicesDep, actor: ActorDep) -> dict:
+    text = data.text
+    if text is None:
+        maker = papers.subcommittee_report if data.kind is ResolutionKind.SUBCOMMITTEE_REPORT else papers.reply
+        text = maker(services.db, case_id, actor, _letterhead(services), _env(services)).text()
+    return resolutions.draft(services.db, services.clock, case_id, data.kind, actor, text=text,
+                             title=data.title).model_dump()
+
+
+@router.post("/api/resolutions/{resolution_id}/delegate", summary="会長一任とする")
+def delegate(resolution_id: Id, data: Delegation, services: ServicesDep, actor: ActorDep) -> dict:
+    return resolutions.delegate_to_chair(services.db, services.clock, resolution_id, data.chair, actor).model_dump()
+
+
+@router.post("/api/resolutions/{resolution_id}/adopt", summary="確定する（部会報告・答申）")
+def adopt(resolution_id: Id, data: Adoption, services: ServicesDep, actor: ActorDep) -> dict:
+    return resolutions.adopt(services.db, services.clock, resolution_id, data.adopted_on, data.adopted_by,
+                             actor).model_dump()
+
+
+def _deliver(paper: papers.Paper, output: str) -> Response:
+    if output == "html":
+        return HTMLResponse(paper.html)
+    if output == "xlsx":
+        body, media, suffix = paper.xlsx(), XLSX, "xlsx"
+    else:
+        body, media, suffix = paper.docx(), DOCX, "docx"
+    filename = quote(f"{paper.title}.{suffix}")
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"})
+
+
+@router.get("/api/papers/convocation/{meeting_id}", summary="開催通知", response_class=HTMLResponse)
+def convocation(meeting_id: Id, services: ServicesDep, actor: ActorDep, format: Format = "html") -> Response:
+    return _deliver(papers.convocation(services.db, meeting_id, actor, _letterhead(services), _env(services)), format)
+
+
+@router.get("/api/papers/meeting-result/{meeting_id}", summary="会議結果報告", response_class=HTMLResponse)
+def meeting_result(meeting_id: Id, services: ServicesDep, actor: ActorDep, format: Format = "html") -> Response:
+    return _deliver(papers.meeting_result(services.db, meeting_id, actor, _letterhead(services), _env(services)),
+                    format)
+
+
+@router.get("/api/papers/subcommittee-report/{case_id}", summary="部会報告", response_class=HTMLResponse)
+def subcommittee_report(case_id: Id, services: ServicesDep, actor: ActorDep, format: Format = "html") -> Response:
+    return _deliver(papers.subcommittee_report(services.db, case_id, actor, _letterhead(services), _env(services)),
+                    format)
+
+
+@router.get("/api/papers/reply/{case_id}", summary="答申書", response_class=HTMLResponse)
+def reply(case_id: Id, services: ServicesDep, actor: ActorDep, format: Format = "html") -> Response:
+    return _deliver(papers.reply(services.db, case_id, actor, _letterhead(services), _env(services)), format)
+
+
+@router.get("/api/papers/public-comment-result/{case_id}", summary="意見募集の結果", response_class=HTMLResponse)
+def public_comment_result(case_id: Id, services: ServicesDep, actor: ActorDep, format: Format = "html") -> Response:
+    return _deliver(papers.public_comment_result(services.db, case_id, actor, _letterhead(services),
+                                                 _env(services)), format)
+
+
+@router.get("/api/papers/register", summary="計画管理書", response_class=HTMLResponse)
+def register(services: ServicesDep, actor: ActorDep,
+             format: Annotated[Literal["html", "docx", "xlsx"], Query()] = "html") -> Response:
+    return _deliver(papers.register(services.db, actor, services.workflows, _letterhead(services), _env(services)),
+                    format)

@@ -1,0 +1,483 @@
+"""Generated documents, written from the record: 開催通知, 部会報告, 答申書, 意見募集の結果,
+会議結果報告 and the 計画管理書.
+
+Each document has one Jinja2 template (`templates/papers/<kind>.html`, which a secretariat may
+replace with its own in SHINGI_TEMPLATES_DIR). The printable HTML comes from it, and so does the
+editable .docx: the HTML is walked into Word paragraphs, headings and tables, so both always carry
+the same facts. The register is also an .xlsx.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
+from sqlmodel import Session, col, select
+
+from notifications.japanese import wareki_datetime, wareki_time
+from workflow.clock import TOKYO
+from workflow.dates import wareki
+from workflow.db import Database
+from workflow.errors import Message, NotFound
+from workflow.models import Assessment, Body, Document
+from workflow.policy import Action, Actor, authorize, decide, Decision
+from workflow.records import (
+    AgendaItem, Attendance, Finding, Meeting, Opinion, PublicComment, ReportChange, ReportVersion, Resolution,
+)
+from workflow.resolutions import VERDICT_TEXT, ResolutionKind, Verdict, council_of
+from workflow.threshold import LEVEL_TITLES, Level
+
+PURPOSES = {
+    "pre_check": "事前点検", "third_party_review": "第三者点検", "reply_draft": "答申案の検討", "report": "報告",
+    "other": "その他",
+}
+CHANNELS = {"web": "ホームページ", "email": "電子メール", "fax": "ファクシミリ", "post": "郵送", "counter": "窓口持参",
+            "other": "その他"}
+KIND_TITLES = {
+    "convocation": "開催通知", "subcommittee_report": "部会報告", "reply": "答申書",
+    "public_comment_result": "意見募集の結果", "meeting_result": "会議結果報告", "register": "計画管理書",
+}
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """Who the documents come from and whom the replies go to."""
+
+    organisation: str = "当市"
+    organisation_head: str = "市長"
+
+
+@functools.lru_cache(maxsize=8)
+def environment(custom_dir: Path | None = None) -> Environment:
+    loaders = [FileSystemLoader(str(custom_dir))] if custom_dir else []
+    loaders.append(PackageLoader("notifications", "templates"))
+    env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(wareki=_wareki_filter, wareki_datetime=wareki_datetime, wareki_time=wareki_time,
+                       purpose=lambda key: PURPOSES.get(key, key), channel=lambda key: CHANNELS.get(key, key))
+    return env
+
+
+def _wareki_filter(value: date | datetime | None, weekday: bool = True) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.astimezone(TOKYO).date()
+    return wareki(value, weekday=weekday)
+
+
+_ENV = environment()
+
+
+# --- the record, gathered -----------------------------------------------------------------------
+
+def _meeting(session: Session, meeting_id: int) -> Meeting:
+    meeting = session.get(Meeting, meeting_id) if 0 < meeting_id < 2**31 else None
+    if meeting is None:
+        raise NotFound(Message(f"会議（ID {meeting_id}）は見つかりません。", f"No meeting with id {meeting_id}."))
+    return meeting
+
+
+def _case(session: Session, case_id: int) -> Assessment:
+    case = session.get(Assessment, case_id) if 0 < case_id < 2**31 else None
+    if case is None:
+        raise NotFound(Message(f"案件（ID {case_id}）は見つかりません。", f"No case with id {case_id}."))
+    return case
+
+
+def _offices_on_agenda(session: Session, meeting: Meeting) -> frozenset[str]:
+    rows = session.exec(select(Assessment.office).join(AgendaItem, col(AgendaItem.assessment_id) == Assessment.id)
+                        .where(AgendaItem.meeting_id == meeting.id)).all()
+    return frozenset(rows)
+
+
+def _time_range(meeting: Meeting) -> str:
+    start = wareki_time(meeting.starts_at.astimezone(TOKYO).time())
+    if meeting.ends_at is None:
+        return f"{start}から"
+    return f"{start}から{wareki_time(meeting.ends_at.astimezone(TOKYO).time())}まで"
+
+
+def _meeting_facts(session: Session, meeting: Meeting) -> dict[str, Any]:
+    body = session.get(Body, meeting.body_id)
+    agenda = session.exec(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)
+                          .order_by(col(AgendaItem.position))).all()
+    materials = session.exec(select(Document).where(Document.meeting_id == meeting.id)
+                             .order_by(col(Document.label), col(Document.id))).all()
+    attendance = session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id)
+                              .order_by(col(Attendance.id))).all()
+    return {
+        "meeting": meeting, "body": body, "council": council_of(session, body),
+        "title": f"{meeting.term}第{meeting.number}回{body.name}",
+        "date": _wareki_filter(meeting.starts_at), "time": _time_range(meeting),
+        "agenda": [{"position": item.position, "title": item.title, "purpose": PURPOSES.get(item.purpose, item.purpose)}
+                   for item in agenda],
+        "materials": [{"label": doc.label or "", "title": doc.title, "confidential": doc.classification != "public"}
+                      for doc in materials],
+        "present": [row for row in attendance if row.present],
+        "absent": [row for row in attendance if not row.present],
+    }
+
+
+def _case_meetings(session: Session, case: Assessment) -> list[dict[str, Any]]:
+    rows = session.exec(
+        select(Meeting, AgendaItem).join(AgendaItem, col(AgendaItem.meeting_id) == Meeting.id)
+        .where(AgendaItem.assessment_id == case.id, Meeting.status != "cancelled")
+        .order_by(col(Meeting.starts_at))
+    ).all()
+    return [{"date": _wareki_filter(meeting.starts_at), "title": f"{meeting.term}第{meeting.number}回",
+             "body": session.get(Body, meeting.body_id).name, "purpose": PURPOSES.get(item.purpose, item.purpose),
+             "item": item.title} for meeting, item in rows]
+
+
+def _findings(session: Session, case: Assessment) -> list[Finding]:
+    return list(session.exec(select(Finding).where(Finding.assessment_id == case.id, Finding.cycle == case.cycle)
+                             .order_by(col(Finding.raised_on), col(Finding.id))).all())
+
+
+def _opinion(session: Session, case: Assessment) -> dict[str, Any] | None:
+    opinion = session.exec(select(Opinion).where(Opinion.assessment_id == case.id, Opinion.cycle == case.cycle)
+                           .order_by(col(Opinion.id).desc())).first()
+    if opinion is None:
+        return None
+    return {"verdict": VERDICT_TEXT[Verdict(opinion.verdict)][0], "conditions": opinion.conditions,
+            "supplementary": opinion.supplementary, "decided_on": _wareki_filter(opinion.decided_on)}
+
+
+def _public_comment(session: Session, case: Assessment) -> dict[str, Any]:
+    comments = session.exec(select(PublicComment).where(PublicComment.assessment_id == case.id,
+                                                        PublicComment.cycle == case.cycle)
+                            .order_by(col(PublicComment.received_on), col(PublicComment.id))).all()
+    rows = []
+    for number, comment in enumerate(comments, start=1):
+        change = session.get(ReportChange, comment.change_id) if comment.change_id else None
+        rows.append({"no": number, "summary": comment.summary, "response": comment.response or "（検討中）",
+                     "channel": CHANNELS.get(comment.channel, comment.channel),
+                     "change": f"{change.section}：{change.before} → {change.after}" if change else None,
+                     "no_change_reason": comment.no_change_reason})
+    held = case.comment_start is not None and case.comment_end is not None
+    return {
+        "held": held,
+        "period": f"{_wareki_filter(case.comment_start)}から{_wareki_filter(case.comment_end)}まで" if held else "",
+        "count": case.comment_count if case.comment_count is not None else len(rows),
+        "closed": case.comment_count is not None,
+        "rows": rows,
+    }
+
+
+def _resolution(session: Session, case: Assessment, kind: ResolutionKind) -> Resolution | None:
+    return session.exec(select(Resolution).where(Resolution.assessment_id == case.id, Resolution.cycle == case.cycle,
+                                                 Resolution.kind == kind.value)).first()
+
+
+def _case_facts(session: Session, case: Assessment, letterhead: Letterhead) -> dict[str, Any]:
+    body = session.get(Body, case.body_id) if case.body_id else None
+    changes = session.exec(select(ReportChange, ReportVersion).join(
+        ReportVersion, col(ReportVersion.id) == ReportChange.version_id)
+        .where(ReportVersion.assessment_id == case.id, ReportVersion.cycle == case.cycle)
+        .order_by(col(ReportVersion.number), col(ReportChange.position))).all()
+    return {
+        "case": case, "letterhead": letterhead, "body": body,
+        "council": council_of(session, body) if body else None,
+        "subject": case.title,
+        "meetings": _case_meetings(session, case),
+        "findings": _findings(session, case),
+        "opinion": _opinion(session, case),
+        "public_comment": _public_comment(session, case),
+        "changes": [{"version": version.number, "section": change.section, "before": change.before,
+                     "after": change.after, "reason": change.reason} for change, version in changes],
+        "report": _resolution(session, case, ResolutionKind.SUBCOMMITTEE_REPORT),
+        "reply": _resolution(session, case, ResolutionKind.REPLY),
+    }
+
+
+# --- the documents ------------------------------------------------------------------------------
+
+@dataclass
+class Paper:
+    kind: str
+    title: str
+    html: str
+    #: Sheets for the .xlsx form (register only): sheet name → rows (the first row is the header).
+    sheets: dict[str, list[list[Any]]] = field(default_factory=dict)
+
+    def docx(self) -> bytes:
+        return html_to_docx(self.html)
+
+    def xlsx(self) -> bytes:
+        return sheets_to_xlsx(self.sheets)
+
+    def text(self) -> str:
+        return html_to_text(self.html)
+
+
+def _render(kind: str, env: Environment, **context: Any) -> str:
+    return env.get_template(f"papers/{kind}.html").render(kind_title=KIND_TITLES[kind], **context)
+
+
+def convocation(db: Database, meeting_id: int, actor: Actor, letterhead: Letterhead = Letterhead(),
+                env: Environment = _ENV) -> Paper:
+    """開催通知: date, time, venue, agenda and materials, to the members of the body."""
+    with db.reading() as session:
+        meeting = _meeting(session, meeting_id)
+        authorize(actor, Action.READ_MEETING, (meeting, _offices_on_agenda(session, meeting)))
+        facts = _meeting_facts(session, meeting)
+        html = _render("convocation", env, letterhead=letterhead, **facts)
+    return Paper("convocation", f"{facts['title']}の開催について（通知）", html)
+
+
+def meeting_result(db: Database, meeting_id: int, actor: Actor, letterhead: Letterhead = Letterhead(),
+                   env: Environment = _ENV) -> Paper:
+    """会議結果報告, in the form Matsusaka publishes."""
+    with db.reading() as session:
+        meeting = _meeting(session, meeting_id)
+        authorize(actor, Action.READ_MEETING, (meeting, _offices_on_agenda(session, meeting)))
+        facts = _meeting_facts(session, meeting)
+        html = _render("meeting_result", env, letterhead=letterhead, **facts)
+    return Paper("meeting_result", f"審議会等の会議結果報告（{facts['title']}）", html)
+
+
+def subcommittee_report(db: Database, case_id: int, actor: Actor, letterhead: Letterhead = Letterhead(),
+                        env: Environment = _ENV) -> Paper:
+    """部会報告: 1 審議事項, 2 調査審議の内容, 3 部会の意見, 4 審議経過, and the annex of findings (Chiba)."""
+    with db.reading() as session:
+        case = _case(session, case_id)
+        authorize(actor, Action.READ_RECORDS, case)
+        facts = _case_facts(session, case, letterhead)
+        html = _render("subcommittee_report", env, **facts)
+    return Paper("subcommittee_report", f"{case.title}について（部会報告）", html)
+
+
+def reply(db: Database, case_id: int, actor: Actor, letterhead: Letterhead = Letterhead(),
+          env: Environment = _ENV) -> Paper:
+    """答申書: the council's reply to the head of the organisation."""
+    with db.reading() as session:
+        case = _case(session, case_id)
+        authorize(actor, Action.READ_RECORDS, case)
+        facts = _case_facts(session, case, letterhead)
+        html = _render("reply", env, **facts)
+    return Paper("reply", f"{case.title}について（答申）", html)
+
+
+def public_comment_result(db: Database, case_id: int, actor: Actor, letterhead: Letterhead = Letterhead(),
+                          env: Environment = _ENV) -> Paper:
+    """意見募集の結果: the period, the number of comments (none is a result) and 意見の概要と実施機関の考え方."""
+    with db.reading() as session:
+        case = _case(session, case_id)
+        if decide(actor, Action.READ_RECORDS, case) is not Decision.ALLOW:
+            authorize(actor, Action.READ_CASE, case)  # the result of a public call is public with its case
+        facts = _case_facts(session, case, letterhead)
+        html = _render("public_comment_result", env, **facts)
+    return Paper("public_comment_result", f"{case.title}（案）に対する意見募集の結果", html)
+
+
+REGISTER_HEADER = ["番号", "評価対象の事務", "実施機関", "対象人数", "取扱者数", "重大事故", "評価の種類", "状態", "周期",
+                   "保有予定日", "意見聴取期間", "提出日", "公表日", "次回見直し期限", "再実施期限"]
+
+
+def register(db: Database, actor: Actor, workflows: Any, letterhead: Letterhead = Letterhead(),
+             env: Environment = _ENV) -> Paper:
+    """計画管理書: every assessment with its threshold inputs, level, state and dates."""
+    authorize(actor, Action.READ_REGISTER)
+    with db.reading() as session:
+        cases = session.exec(select(Assessment).where(Assessment.kind == "assessment")
+                             .order_by(col(Assessment.id))).all()
+    rows = []
+    for case in cases:
+        procedure = workflows.procedure(case.procedure)
+        rows.append({
+            "id": case.id, "title": case.title, "office": case.office,
+            "target_count": case.target_count, "handler_count": case.handler_count,
+            "serious_incident": "有" if case.serious_incident else "無",
+            "level": LEVEL_TITLES[Level(case.level)][0] if case.level else "—",
+            "state": procedure.states[case.state].title.ja, "cycle": case.cycle,
+            "planned_holding_date": case.planned_holding_date,
+            "comment": (f"{_wareki_filter(case.comment_start, weekday=False)}〜{_wareki_filter(case.comment_end, weekday=False)}"
+                        if case.comment_start and case.comment_end else "—"),
+            "submitted_on": case.submitted_on, "published_on": case.published_on,
+            "annual_review_due": case.annual_review_due, "reassessment_due": case.reassessment_due,
+        })
+    html = _render("register", env, letterhead=letterhead, rows=rows)
+    sheet = [REGISTER_HEADER] + [[
+        row["id"], row["title"], row["office"], row["target_count"], row["handler_count"], row["serious_incident"],
+        row["level"], row["state"], row["cycle"], row["planned_holding_date"], row["comment"], row["submitted_on"],
+        row["published_on"], row["annual_review_due"], row["reassessment_due"],
+    ] for row in rows]
+    return Paper("register", f"{letterhead.organisation} 特定個人情報保護評価 計画管理書", html, {"計画管理書": sheet})
+
+
+def resolution_text(db: Database, case_id: int, kind: ResolutionKind, letterhead: Letterhead = Letterhead()) -> str:
+    """The text a report or reply is drafted with: the generated document, as plain text."""
+    from workflow.policy import system_actor
+
+    maker = subcommittee_report if kind is ResolutionKind.SUBCOMMITTEE_REPORT else reply
+    return maker(db, case_id, system_actor(), letterhead).text()
+
+
+# --- HTML → .docx, text; sheets → .xlsx ------------------------------------------------------------
+
+@dataclass
+class _Node:
+    tag: str
+    attrs: dict[str, str | None]
+    children: list[Any] = field(default_factory=list)
+
+    def text(self) -> str:
+        return "".join(child if isinstance(child, str) else child.text() for child in self.children)
+
+
+class _TreeBuilder(HTMLParser):
+    """Just enough HTML for the documents' templates: headings, paragraphs, lists, tables."""
+
+    _VOID = {"br", "meta", "link", "hr", "img"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = _Node("root", {})
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node = _Node(tag, dict(attrs))
+        self.stack[-1].children.append(node)
+        if tag == "br":
+            node.children.append("\n")
+        elif tag not in self._VOID:
+            self.stack.append(node)
+
+    def handle_endtag(self, tag: str) -> None:
+        for index in range(len(self.stack) - 1, 0, -1):
+            if self.stack[index].tag == tag:
+                del self.stack[index:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        if data.strip() or (data and self.stack[-1].tag in ("p", "td", "th", "li", "span", "strong")):
+            self.stack[-1].children.append(" ".join(data.split()) if "\n" in data else data)
+
+
+def _parse(html: str) -> _Node:
+    builder = _TreeBuilder()
+    builder.feed(html)
+    builder.close()
+    body = _find(builder.root, "main") or _find(builder.root, "body") or builder.root
+    return body
+
+
+def _find(node: _Node, tag: str) -> _Node | None:
+    for child in node.children:
+        if isinstance(child, _Node):
+            if child.tag == tag:
+                return child
+            found = _find(child, tag)
+            if found:
+                return found
+    return None
+
+
+def _blocks(node: _Node) -> Iterable[_Node]:
+    """The block elements in document order (containers such as section and div are walked into)."""
+    for child in node.children:
+        if not isinstance(child, _Node) or child.tag in ("style", "script", "head", "title"):
+            continue
+        if child.tag in ("section", "div", "header", "footer", "article", "main"):
+            yield from _blocks(child)
+        else:
+            yield child
+
+
+def html_to_docx(html: str) -> bytes:
+    from docx import Document as WordDocument
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    word = WordDocument()
+    style = word.styles["Normal"]
+    style.font.name, style.font.size = "MS Mincho", Pt(10.5)
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), "MS Mincho")
+    alignments = {"right": WD_ALIGN_PARAGRAPH.RIGHT, "center": WD_ALIGN_PARAGRAPH.CENTER}
+    for block in _blocks(_parse(html)):
+        align = alignments.get((block.attrs.get("class") or "").split(" ")[0])
+        if block.tag in ("h1", "h2", "h3", "h4"):
+            paragraph = word.add_heading(block.text().strip(), level=int(block.tag[1]) - 1 if block.tag != "h1" else 0)
+        elif block.tag in ("ul", "ol"):
+            for item in block.children:
+                if isinstance(item, _Node) and item.tag == "li":
+                    word.add_paragraph(item.text().strip(),
+                                       style="List Number" if block.tag == "ol" else "List Bullet")
+            continue
+        elif block.tag == "table":
+            rows = [row for row in _all(block, "tr")]
+            width = max((len([c for c in row.children if isinstance(c, _Node) and c.tag in ("td", "th")])
+                         for row in rows), default=0)
+            if not rows or not width:
+                continue
+            table = word.add_table(rows=len(rows), cols=width)
+            table.style = "Table Grid"
+            for r, row in enumerate(rows):
+                cells = [c for c in row.children if isinstance(c, _Node) and c.tag in ("td", "th")]
+                for c, cell in enumerate(cells):
+                    table.cell(r, c).text = cell.text().strip()
+                    if cell.tag == "th":
+                        for run in table.cell(r, c).paragraphs[0].runs:
+                            run.bold = True
+            continue
+        else:
+            paragraph = word.add_paragraph(block.text().strip())
+        if align is not None:
+            paragraph.alignment = align
+    buffer = io.BytesIO()
+    word.save(buffer)
+    return buffer.getvalue()
+
+
+def _all(node: _Node, tag: str) -> Iterable[_Node]:
+    for child in node.children:
+        if isinstance(child, _Node):
+            if child.tag == tag:
+                yield child
+            else:
+                yield from _all(child, tag)
+
+
+def html_to_text(html: str) -> str:
+    lines: list[str] = []
+    for block in _blocks(_parse(html)):
+        if block.tag == "table":
+            for row in _all(block, "tr"):
+                lines.append(" | ".join(cell.text().strip() for cell in row.children
+                                        if isinstance(cell, _Node) and cell.tag in ("td", "th")))
+        elif block.tag in ("ul", "ol"):
+            lines.extend(f"・{item.text().strip()}" for item in block.children if isinstance(item, _Node))
+        else:
+            lines.append(block.text().strip())
+    return "\n".join(line for line in lines if line)
+
+
+def sheets_to_xlsx(sheets: dict[str, list[list[Any]]]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name[:31])
+        for row in rows:
+            sheet.append([_cell(value) for value in row])
+        for cell in sheet[1] if rows else ():
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    return value if value is not None else ""

@@ -1,0 +1,189 @@
+"""The subcommittee's opinion (部会の意見), its report to the plenary (部会報告) and the council's
+reply (答申): drafted from the record, possibly delegated to the chair (会長一任), then adopted.
+
+The lifecycle's guards read these: reporting to the plenary needs an adopted subcommittee report;
+publishing a full assessment, or answering a consultation, needs an adopted reply.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session, select
+
+from workflow import audit
+from workflow.accounts import audit_actor
+from workflow.clock import Clock
+from workflow.db import Database
+from workflow.errors import Conflict, InvalidInput, Message, NotFound
+from workflow.models import Assessment, Body
+from workflow.policy import Action, Actor, authorize
+from workflow.records import Opinion, Resolution
+from workflow.validation import RecordDate, text_type
+
+
+class Verdict(StrEnum):
+    APPROPRIATE = "appropriate"                                  #: 妥当
+    APPROPRIATE_WITH_CONDITIONS = "appropriate_with_conditions"  #: 条件付きで妥当
+    NO_PARTICULAR_PROBLEM = "no_particular_problem"              #: 特段の支障なし
+    INAPPROPRIATE = "inappropriate"                              #: 不適当
+
+
+VERDICT_TEXT = {
+    Verdict.APPROPRIATE: ("現段階における評価としては妥当である。", "The assessment is appropriate at this stage."),
+    Verdict.APPROPRIATE_WITH_CONDITIONS: ("次の条件を付して妥当である。", "Appropriate, on the following conditions."),
+    Verdict.NO_PARTICULAR_PROBLEM: ("特段の支障がないと考える。", "We see no particular problem."),
+    Verdict.INAPPROPRIATE: ("不適当である。", "Not appropriate."),
+}
+
+
+class ResolutionKind(StrEnum):
+    SUBCOMMITTEE_REPORT = "subcommittee_report"  #: 部会報告
+    REPLY = "reply"                              #: 答申
+
+
+KIND_TITLE = {ResolutionKind.SUBCOMMITTEE_REPORT: "部会報告", ResolutionKind.REPLY: "答申"}
+
+#: status → the statuses it may move to (会長一任 is optional: a draft may be adopted directly).
+RESOLUTION_MOVES = {
+    "draft": ("delegated", "adopted"),
+    "delegated": ("adopted", "draft"),
+    "adopted": (),
+}
+
+
+class OpinionInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    verdict: Verdict
+    conditions: Annotated[list[text_type(2000)], Field(max_length=50)] = []
+    supplementary: Annotated[list[text_type(2000)], Field(max_length=50)] = []
+    decided_on: RecordDate
+    meeting_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+def _case(session: Session, case_id: int) -> Assessment:
+    case = session.get(Assessment, case_id) if 0 < case_id < 2**31 else None
+    if case is None:
+        raise NotFound(Message(f"案件（ID {case_id}）は見つかりません。", f"No case with id {case_id}."))
+    return case
+
+
+def _reviewing_body(session: Session, case: Assessment) -> Body:
+    body = session.get(Body, case.body_id) if case.body_id else None
+    if body is None:
+        raise InvalidInput.single("body", "reviewing_body", "この案件には審議する会議体が設定されていません。",
+                                  "The case has no reviewing body.")
+    return body
+
+
+def council_of(session: Session, body: Body) -> Body:
+    """The plenary council a subcommittee belongs to (a council is its own)."""
+    return session.get(Body, body.parent_id) if body.parent_id else body
+
+
+def record_opinion(db: Database, clock: Clock, case_id: int, data: OpinionInput, actor: Actor) -> Opinion:
+    """Record (or replace, until a report is adopted) the reviewing body's opinion for this cycle."""
+    if data.verdict is Verdict.APPROPRIATE_WITH_CONDITIONS and not data.conditions:
+        raise InvalidInput.single("conditions", "required_for_verdict", "条件付きで妥当とする場合は条件を記載してください。",
+                                  "An appropriate-with-conditions verdict needs its conditions.")
+    with db.writing() as session:
+        case = _case(session, case_id)
+        authorize(actor, Action.RECORD_DELIBERATION, case)
+        body = _reviewing_body(session, case)
+        if _adopted(session, case, ResolutionKind.SUBCOMMITTEE_REPORT):
+            raise Conflict(Message("部会報告が確定しているため、部会の意見は変更できません。",
+                                   "The subcommittee report is adopted; its opinion can no longer change."))
+        opinion = session.exec(select(Opinion).where(
+            Opinion.assessment_id == case.id, Opinion.cycle == case.cycle, Opinion.body_id == body.id)).first()
+        opinion = opinion or Opinion(assessment_id=case.id, cycle=case.cycle, body_id=body.id, verdict="",
+                                     decided_on=data.decided_on, created_at=clock.now())
+        opinion.verdict = data.verdict.value
+        opinion.conditions, opinion.supplementary = list(data.conditions), list(data.supplementary)
+        opinion.decided_on, opinion.decided_at_meeting_id = data.decided_on, data.meeting_id
+        session.add(opinion)
+        session.flush()
+        audit.record(session, audit_actor(actor), "opinion.recorded", at=clock.now(), object_type="assessment",
+                     object_id=case.id, detail={"verdict": opinion.verdict, "cycle": case.cycle})
+    return opinion
+
+
+def opinion_of(session: Session, case: Assessment) -> Opinion | None:
+    return session.exec(select(Opinion).where(Opinion.assessment_id == case.id, Opinion.cycle == case.cycle)
+                        .order_by(Opinion.id.desc())).first()
+
+
+def _adopted(session: Session, case: Assessment, kind: ResolutionKind) -> Resolution | None:
+    return session.exec(select(Resolution).where(
+        Resolution.assessment_id == case.id, Resolution.cycle == case.cycle, Resolution.kind == kind.value,
+        Resolution.status == "adopted")).first()
+
+
+def is_adopted(session: Session, case: Assessment, kind: ResolutionKind) -> bool:
+    return _adopted(session, case, kind) is not None
+
+
+def draft(db: Database, clock: Clock, case_id: int, kind: ResolutionKind, actor: Actor, *, text: str,
+          title: str | None = None) -> Resolution:
+    """Start (or redraft) the report or reply of this cycle; `text` is usually generated from the record."""
+    with db.writing() as session:
+        case = _case(session, case_id)
+        authorize(actor, Action.RECORD_DELIBERATION, case)
+        body = _reviewing_body(session, case)
+        if kind is ResolutionKind.REPLY:
+            body = council_of(session, body)
+        resolution = session.exec(select(Resolution).where(
+            Resolution.assessment_id == case.id, Resolution.cycle == case.cycle, Resolution.kind == kind.value)).first()
+        if resolution is not None and resolution.status == "adopted":
+            raise Conflict(Message(f"{KIND_TITLE[kind]}は確定済みです。", f"The {kind.value} is already adopted."))
+        now = clock.now()
+        resolution = resolution or Resolution(assessment_id=case.id, cycle=case.cycle, kind=kind.value,
+                                              body_id=body.id, title="", text="", created_at=now, updated_at=now)
+        resolution.title = title or f"{case.title}について（{KIND_TITLE[kind]}）"
+        resolution.text, resolution.status, resolution.updated_at = text, "draft", now
+        session.add(resolution)
+        session.flush()
+        audit.record(session, audit_actor(actor), f"{kind.value}.drafted", at=now, object_type="resolution",
+                     object_id=resolution.id, detail={"assessment_id": case.id, "cycle": case.cycle})
+    return resolution
+
+
+def _move(db: Database, clock: Clock, resolution_id: int, actor: Actor, to: str, **changes) -> Resolution:
+    with db.writing() as session:
+        resolution = session.get(Resolution, resolution_id) if 0 < resolution_id < 2**31 else None
+        if resolution is None:
+            raise NotFound(Message("文書が見つかりません。", "No such report or reply."))
+        authorize(actor, Action.RECORD_DELIBERATION, _case(session, resolution.assessment_id))
+        possible = RESOLUTION_MOVES[resolution.status]
+        if to not in possible:
+            raise Conflict(Message(f"現在の状態（{resolution.status}）からは {to} にできません。",
+                                   f"A {resolution.status} document cannot become {to}."),
+                           allowed_events=[{"name": status} for status in possible])
+        for name, value in changes.items():
+            setattr(resolution, name, value)
+        resolution.status, resolution.updated_at = to, clock.now()
+        session.add(resolution)
+        audit.record(session, audit_actor(actor), f"{resolution.kind}.{to}", at=clock.now(), object_type="resolution",
+                     object_id=resolution.id, detail={k: str(v) for k, v in changes.items()})
+    return resolution
+
+
+def delegate_to_chair(db: Database, clock: Clock, resolution_id: int, chair: str, actor: Actor) -> Resolution:
+    """会長一任: the body leaves the final wording to its chair."""
+    return _move(db, clock, resolution_id, actor, "delegated", delegated_to=chair)
+
+
+def adopt(db: Database, clock: Clock, resolution_id: int, adopted_on: date, adopted_by: str,
+          actor: Actor) -> Resolution:
+    return _move(db, clock, resolution_id, actor, "adopted", adopted_on=adopted_on, adopted_by=adopted_by)
+
+
+def resolutions_of(db: Database, case_id: int, actor: Actor) -> list[Resolution]:
+    with db.reading() as session:
+        case = _case(session, case_id)
+        authorize(actor, Action.READ_RECORDS, case)
+        return list(session.exec(select(Resolution).where(Resolution.assessment_id == case.id)
+                                 .order_by(Resolution.cycle, Resolution.kind)).all())
