@@ -1,0 +1,368 @@
+"""The findings ledger (委員からの質問事項・意見): raised, answered by the office, closed, carried.
+
+A finding is raised by a member — in writing by the member, or at a meeting and recorded by the
+secretariat under the member's name (櫻井委員, 小林部会長). The office answers it (実施機関の回答),
+usually at the next meeting; the secretariat closes it, carries it to a later meeting (持ち越し) or
+reopens it. The moves are the data table `MOVES`; a move from a status it does not start from is a
+Conflict (409) listing the moves possible now.
+
+`open_findings` is the material "委員からの質問事項" of the next meeting: the findings of the case's
+current cycle that are still open work (open, answered but not closed, carried), oldest first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session, col, select
+
+from workflow import audit
+from workflow.accounts import audit_actor
+from workflow.clock import Clock, local_today
+from workflow.db import Database
+from workflow.dates import english_date, wareki
+from workflow.errors import Conflict, InvalidInput, Message, NotFound
+from workflow.models import Assessment, Body
+from workflow.policy import Action, Actor, Role, authorize
+from workflow.records import Finding, Meeting, ReportVersion
+from workflow.validation import RecordDate, text_type
+
+MAX_ID = 2**31 - 1
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+MAX_CYCLE = 10_000
+
+
+class FindingKind(StrEnum):
+    QUESTION = "question"  #: 質問
+    OPINION = "opinion"    #: 意見
+    REQUEST = "request"    #: 要望・依頼
+
+
+class FindingStatus(StrEnum):
+    OPEN = "open"          #: 未回答
+    ANSWERED = "answered"  #: 回答済（未終了）
+    CLOSED = "closed"      #: 終了
+    CARRIED = "carried"    #: 次回へ持ち越し
+
+    @property
+    def title(self) -> Message:
+        return STATUS_TITLES[self]
+
+
+STATUS_TITLES = {
+    FindingStatus.OPEN: Message("未回答", "Open"),
+    FindingStatus.ANSWERED: Message("回答済", "Answered"),
+    FindingStatus.CLOSED: Message("終了", "Closed"),
+    FindingStatus.CARRIED: Message("次回へ持ち越し", "Carried to a later meeting"),
+}
+
+#: Still open work: what the next meeting's 質問事項 lists.
+OUTSTANDING = frozenset({FindingStatus.OPEN, FindingStatus.ANSWERED, FindingStatus.CARRIED})
+
+
+@dataclass(frozen=True)
+class Move:
+    """One move of a finding's status: its name, the statuses it starts from, where it goes, who may."""
+
+    name: str
+    title: Message
+    sources: frozenset[FindingStatus]
+    target: FindingStatus
+    action: Action
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "title": self.title.as_dict(), "to": self.target.value}
+
+
+_S = FindingStatus
+#: The status moves, as data. `answer` is the office's; the others are the secretariat's.
+MOVES: dict[str, Move] = {move.name: move for move in (
+    Move("answer", Message("回答する", "Answer"), frozenset({_S.OPEN, _S.CARRIED}), _S.ANSWERED,
+         Action.ANSWER_FINDING),
+    Move("carry", Message("次回の会議に持ち越す", "Carry to a later meeting"),
+         frozenset({_S.OPEN, _S.ANSWERED, _S.CARRIED}), _S.CARRIED, Action.RECORD_DELIBERATION),
+    Move("close", Message("終了する", "Close"), frozenset({_S.OPEN, _S.ANSWERED, _S.CARRIED}), _S.CLOSED,
+         Action.RECORD_DELIBERATION),
+    Move("reopen", Message("再開する", "Reopen"), frozenset({_S.ANSWERED, _S.CLOSED}), _S.OPEN,
+         Action.RECORD_DELIBERATION),
+)}
+
+
+def moves_from(status: FindingStatus) -> list[Move]:
+    return [move for move in MOVES.values() if status in move.sources]
+
+
+# --- inputs -------------------------------------------------------------------------------------
+
+class NewFinding(BaseModel):
+    """A member's question, opinion or request on a case."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "raised_by": "山元委員", "raised_on": "2023-10-19", "meeting_id": 1, "kind": "question",
+        "section": "Ⅱ 特定個人情報ファイルの概要 6. 特定個人情報の保管・消去 ①保管場所",
+        "text": "「IDと生体認証(又はパスワード)による認証が必要となる」とあるが、生体認証とパスワードでは"
+                "セキュリティレベルが異なるため、記載に違和感がある。",
+    }]})
+
+    raised_by: text_type(200) | None = Field(
+        default=None, description="発言した委員（例: 櫻井委員）。事務局が会議での発言を登録するときに指定する。"
+                                  "委員が書面で登録するときは省略（本人の氏名になる）")
+    raised_on: RecordDate | None = Field(default=None, description="提出日・発言日（省略時は今日）")
+    meeting_id: RowId | None = Field(default=None, description="発言した会議（書面による場合は省略）")
+    kind: FindingKind = Field(default=FindingKind.QUESTION, description="question | opinion | request")
+    section: text_type(200) | None = Field(default=None, description="該当箇所（例: Ⅲ リスク対策 / 評価書 p.36）")
+    text: text_type(10_000) = Field(description="質問・意見の内容")
+
+
+class FindingAnswer(BaseModel):
+    """The office's answer (実施機関の回答)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answer: text_type(10_000) = Field(description="回答")
+    answered_on: RecordDate | None = Field(default=None, description="回答日（省略時は今日）")
+    answered_at_meeting_id: RowId | None = Field(default=None, description="回答した会議（書面回答なら省略）")
+    resolved_in_version_id: RowId | None = Field(default=None, description="修正を反映した評価書の版")
+
+
+class FindingClose(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    resolved_in_version_id: RowId | None = Field(default=None, description="修正を反映した評価書の版")
+    note: text_type(2000) | None = Field(default=None, description="終了の理由・メモ（監査記録に残る）")
+
+
+class FindingCarry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    carried_to_meeting_id: RowId = Field(description="持ち越し先の会議")
+    note: text_type(2000) | None = None
+
+
+class FindingReopen(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: text_type(2000) = Field(description="再開の理由")
+
+
+# --- shared helpers (also used by report_versions and public_comments) ---------------------------
+
+def load_case(session: Session, case_id: int, *, for_update: bool = False) -> Assessment:
+    case = session.get(Assessment, case_id, with_for_update=for_update) if 0 < case_id <= MAX_ID else None
+    if case is None:
+        raise NotFound(Message(f"案件（ID {case_id}）は見つかりません。", f"No case with id {case_id}."))
+    return case
+
+
+def not_future(field: str, day: date, today: date) -> None:
+    if day > today:
+        raise InvalidInput.single(field, "not_future", f"未来の日付（{wareki(day)}）は指定できません。",
+                                  f"The date cannot be in the future ({english_date(day)}).")
+
+
+def version_of_case(session: Session, case: Assessment, version_id: int, field: str) -> ReportVersion:
+    version = session.get(ReportVersion, version_id)
+    if version is None or version.assessment_id != case.id:
+        raise InvalidInput.single(field, "same_case", f"この案件の評価書の版（ID {version_id}）ではありません。",
+                                  f"Version {version_id} is not a report version of this case.")
+    return version
+
+
+def _related_bodies(session: Session, case: Assessment) -> set[int]:
+    """The reviewing body, the council it belongs to, and its subcommittees: where the case is discussed."""
+    body = session.get(Body, case.body_id) if case.body_id else None
+    if body is None:
+        return set()
+    related = {body.id}
+    if body.parent_id:
+        related.add(body.parent_id)
+    related.update(session.exec(select(Body.id).where(Body.parent_id == body.id)).all())
+    return related
+
+
+def meeting_of_case(session: Session, case: Assessment, meeting_id: int, field: str) -> Meeting:
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise InvalidInput.single(field, "exists", f"会議（ID {meeting_id}）は見つかりません。",
+                                  f"No meeting with id {meeting_id}.")
+    bodies = _related_bodies(session, case)
+    if bodies and meeting.body_id not in bodies:
+        raise InvalidInput.single(field, "reviewing_body", "この案件を審議する会議体の会議ではありません。",
+                                  "The meeting is not one of the body that reviews this case.")
+    if meeting.status == "cancelled":
+        raise InvalidInput.single(field, "not_cancelled", "中止された会議は指定できません。",
+                                  "The meeting was cancelled.")
+    return meeting
+
+
+def _is_staff(actor: Actor) -> bool:
+    return actor.has(Role.SECRETARIAT) or actor.has(Role.SYSTEM)
+
+
+# --- services -----------------------------------------------------------------------------------
+
+def raise_finding(db: Database, clock: Clock, case_id: int, data: NewFinding, actor: Actor) -> Finding:
+    """Record a finding: the secretariat names the member; a member raises one in writing in their own name."""
+    now, today = clock.now(), local_today(clock)
+    with db.writing() as session:
+        case = load_case(session, case_id)
+        authorize(actor, Action.RECORD_FINDING, case)
+        if _is_staff(actor):
+            if not data.raised_by:
+                raise InvalidInput.single("raised_by", "required", "発言した委員の氏名を入力してください（例: 櫻井委員）。",
+                                          "Name the member who raised it.")
+            raised_by, raised_by_user_id = data.raised_by, None
+        else:
+            if data.raised_by and data.raised_by != actor.label:
+                raise InvalidInput.single("raised_by", "own_name", "委員は本人の名前でのみ登録できます（省略してください）。",
+                                          "A member raises findings in their own name only (leave raised_by out).")
+            if data.meeting_id is not None:
+                raise InvalidInput.single("meeting_id", "in_writing",
+                                          "会議での発言は事務局が登録します。委員は書面による質問・意見を登録できます。",
+                                          "The secretariat records what was said at meetings; members raise findings "
+                                          "in writing.")
+            raised_by, raised_by_user_id = actor.label, actor.user_id
+        raised_on = data.raised_on or today
+        not_future("raised_on", raised_on, today)
+        if data.meeting_id is not None:
+            meeting_of_case(session, case, data.meeting_id, "meeting_id")
+        finding = Finding(
+            assessment_id=case.id, cycle=case.cycle, meeting_id=data.meeting_id, raised_by=raised_by,
+            raised_by_user_id=raised_by_user_id, raised_on=raised_on, kind=data.kind.value, section=data.section,
+            text=data.text, status=FindingStatus.OPEN.value, created_at=now, updated_at=now,
+        )
+        session.add(finding)
+        session.flush()
+        audit.record(session, audit_actor(actor), "finding.raised", at=now, object_type="finding",
+                     object_id=finding.id, detail={"assessment_id": case.id, "cycle": case.cycle,
+                                                   "raised_by": raised_by, "kind": finding.kind,
+                                                   "meeting_id": finding.meeting_id})
+    return finding
+
+
+def _load_finding(session: Session, finding_id: int) -> Finding:
+    finding = session.get(Finding, finding_id, with_for_update=True) if 0 < finding_id <= MAX_ID else None
+    if finding is None:
+        raise NotFound(Message(f"質問・意見（ID {finding_id}）は見つかりません。", f"No finding with id {finding_id}."))
+    return finding
+
+
+def _move(db: Database, clock: Clock, finding_id: int, name: str, actor: Actor, apply: Any) -> Finding:
+    """Run the move `name` on the finding: authorize, check the status, apply the inputs, audit."""
+    move = MOVES[name]
+    now, today = clock.now(), local_today(clock)
+    with db.writing() as session:
+        finding = _load_finding(session, finding_id)
+        try:
+            case = load_case(session, finding.assessment_id)
+            authorize(actor, move.action, case)
+        except NotFound:
+            raise NotFound(Message(f"質問・意見（ID {finding_id}）は見つかりません。",
+                                   f"No finding with id {finding_id}.")) from None
+        status = FindingStatus(finding.status)
+        if status not in move.sources:
+            possible = moves_from(status)
+            listed = "、".join(m.title.ja for m in possible) or "なし"
+            raise Conflict(
+                Message(f"この質問・意見は「{status.title.ja}」のため「{move.title.ja}」はできません"
+                        f"（可能な操作: {listed}）。",
+                        f"The finding is {status.title.en.lower()}; '{move.title.en}' is not possible "
+                        f"(possible: {', '.join(m.name for m in possible) or 'none'})."),
+                allowed_events=[m.as_dict() for m in possible], current_state=status.value,
+            )
+        detail = apply(session, case, finding, today) or {}
+        finding.status = move.target.value
+        finding.updated_at = now
+        session.add(finding)
+        session.flush()
+        audit.record(session, audit_actor(actor), f"finding.{_PAST[name]}", at=now, object_type="finding",
+                     object_id=finding.id, detail={"assessment_id": case.id, "from": status.value,
+                                                   "to": move.target.value, **detail})
+    return finding
+
+
+_PAST = {"answer": "answered", "carry": "carried", "close": "closed", "reopen": "reopened"}
+
+
+def answer_finding(db: Database, clock: Clock, finding_id: int, data: FindingAnswer, actor: Actor) -> Finding:
+    """The office's answer (or the secretariat recording the answer given at a meeting) → answered."""
+
+    def apply(session: Session, case: Assessment, finding: Finding, today: date) -> dict[str, Any]:
+        answered_on = data.answered_on or today
+        not_future("answered_on", answered_on, today)
+        if answered_on < finding.raised_on:
+            raise InvalidInput.single("answered_on", "not_before_raised",
+                                      f"回答日は質問・意見の日（{wareki(finding.raised_on)}）以降としてください。",
+                                      f"The answer cannot come before the finding ({english_date(finding.raised_on)}).")
+        if data.answered_at_meeting_id is not None:
+            meeting_of_case(session, case, data.answered_at_meeting_id, "answered_at_meeting_id")
+        if data.resolved_in_version_id is not None:
+            version_of_case(session, case, data.resolved_in_version_id, "resolved_in_version_id")
+            finding.resolved_in_version_id = data.resolved_in_version_id
+        finding.answer, finding.answered_on = data.answer, answered_on
+        finding.answered_at_meeting_id = data.answered_at_meeting_id
+        return {"answered_on": answered_on.isoformat(), "meeting_id": data.answered_at_meeting_id,
+                "resolved_in_version_id": finding.resolved_in_version_id}
+
+    return _move(db, clock, finding_id, "answer", actor, apply)
+
+
+def close_finding(db: Database, clock: Clock, finding_id: int, data: FindingClose, actor: Actor) -> Finding:
+    """The secretariat closes a finding that needs nothing more → closed."""
+
+    def apply(session: Session, case: Assessment, finding: Finding, _today: date) -> dict[str, Any]:
+        if data.resolved_in_version_id is not None:
+            version_of_case(session, case, data.resolved_in_version_id, "resolved_in_version_id")
+            finding.resolved_in_version_id = data.resolved_in_version_id
+        return {"resolved_in_version_id": finding.resolved_in_version_id, "note": data.note}
+
+    return _move(db, clock, finding_id, "close", actor, apply)
+
+
+def carry_finding(db: Database, clock: Clock, finding_id: int, data: FindingCarry, actor: Actor) -> Finding:
+    """Carry the finding to a later meeting (持ち越し) → carried: still open work."""
+
+    def apply(session: Session, case: Assessment, finding: Finding, _today: date) -> dict[str, Any]:
+        meeting_of_case(session, case, data.carried_to_meeting_id, "carried_to_meeting_id")
+        finding.carried_to_meeting_id = data.carried_to_meeting_id
+        return {"carried_to_meeting_id": data.carried_to_meeting_id, "note": data.note}
+
+    return _move(db, clock, finding_id, "carry", actor, apply)
+
+
+def reopen_finding(db: Database, clock: Clock, finding_id: int, data: FindingReopen, actor: Actor) -> Finding:
+    """Reopen an answered or closed finding (the earlier answer stays until a new one replaces it) → open."""
+
+    def apply(_session: Session, _case: Assessment, _finding: Finding, _today: date) -> dict[str, Any]:
+        return {"reason": data.reason}
+
+    return _move(db, clock, finding_id, "reopen", actor, apply)
+
+
+def list_findings(db: Database, case_id: int, actor: Actor, *, status: FindingStatus | None = None,
+                  cycle: int | None = None) -> list[Finding]:
+    """The case's findings of one cycle (the current one unless given), in the order they were raised."""
+    with db.reading() as session:
+        case = load_case(session, case_id)
+        authorize(actor, Action.READ_RECORDS, case)
+        conditions = [Finding.assessment_id == case.id, Finding.cycle == (cycle or case.cycle)]
+        if status is not None:
+            conditions.append(Finding.status == status.value)
+        return list(session.exec(select(Finding).where(*conditions)
+                                 .order_by(col(Finding.raised_on), col(Finding.id))).all())
+
+
+def open_findings(db: Database, case_id: int, actor: Actor) -> list[Finding]:
+    """委員からの質問事項: the current cycle's findings still open, answered or carried, oldest first."""
+    with db.reading() as session:
+        case = load_case(session, case_id)
+        authorize(actor, Action.READ_RECORDS, case)
+        return list(session.exec(
+            select(Finding).where(Finding.assessment_id == case.id, Finding.cycle == case.cycle,
+                                  col(Finding.status).in_([status.value for status in OUTSTANDING]))
+            .order_by(col(Finding.raised_on), col(Finding.id))
+        ).all())
