@@ -262,3 +262,4 @@ class AuditHead(SQLModel, table=True):
 # The deliberation record's tables live in their own module; importing it here registers them
 # with the metadata wherever the models are used.
 from workflow import records  # noqa: E402,F401
+from notifications import models as _notification_models  # noqa: E402,F401  (reminders, notices)

@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 
 import workflow.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 import workflow.records  # noqa: F401
+import notifications.models  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata
