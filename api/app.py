@@ -14,10 +14,14 @@ from api import web
 from api.deps import Services
 from api.routes import accounts, assessments, deliberation, health, procedures
 from api.routes import documents as document_routes
+from api.routes import notices as notice_routes
+from api.routes import feeds as feed_routes
+from api.routes import meetings as meeting_routes
 from api.routes import records as record_routes
 from shingi.config import Settings
 from workflow.clock import Clock, SystemClock
 from workflow.db import Database
+from notifications import reminders, sweeper
 from workflow import documents
 from workflow.engine import Workflows
 from workflow.files import FileStore
@@ -47,9 +51,18 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         store.sweep(documents.live_keys(db))  # content left behind by a crash between commit and purge
         app.state.services = Services(settings=settings, db=db, workflows=workflows, clock=clock or SystemClock(),
                                       files=store)
+        reminders.ensure_default_rules(db)
+        scheduler = None
+        if settings.scheduler:
+            services = app.state.services
+            scheduler = sweeper.start_in_background(
+                sweeper.Sweeper(db, workflows, services.clock, mailer=sweeper.mailer_from_env(), files=store),
+                settings.sweep_interval_seconds)
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=True)
             if owns_database:
                 db.dispose()
 
@@ -61,8 +74,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(procedures.router)
     app.include_router(accounts.router)
     app.include_router(document_routes.router)
+    app.include_router(feed_routes.router)
+    app.include_router(meeting_routes.router)
     app.include_router(record_routes.router)
     app.include_router(deliberation.router)
+    app.include_router(notice_routes.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     return app

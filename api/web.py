@@ -32,6 +32,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from pydantic import create_model
 from sqlalchemy.exc import OperationalError
 
 from api.auth import SESSION_COOKIE, ActorDep, CsrfFailed, client_source, session_cookie_options
@@ -48,6 +49,7 @@ from workflow.models import Assessment, HistoryEntry
 from workflow.policy import ANONYMOUS, Action, Actor, Decision, Position, Role, decide
 from workflow.service import MAX_ID, AssessmentFilter
 from workflow.threshold import LEVEL_TITLES, Level
+from workflow.validation import text_type, validate
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -72,16 +74,19 @@ _SECURITY_HEADERS = {
 _TEXT: dict[str, tuple[str, str]] = {
     "brand_sub": ("特定個人情報保護評価 審議管理", "Privacy impact assessment deliberations"),
     "dashboard": ("案件一覧", "Cases"),
-    "dashboard_heading": ("評価案件の一覧", "Assessments"),
+    "dashboard_heading": ("案件の一覧（評価・諮問）", "Assessments and consultations"),
     "public_note": ("公表済みの評価書と、意見聴取（パブリックコメント）を実施中の案件を掲載しています。",
                     "Published assessment reports and assessments open for public comment."),
     "filter_by_state": ("状態で絞り込む", "Filter by state"),
     "all_states": ("すべて", "All"),
     "cases_count": ("{count}件", "{count}"),
     "col_id": ("番号", "No."),
-    "col_title": ("事務の名称", "Work assessed"),
+    "col_title": ("件名", "Subject"),
     "col_state": ("状態", "State"),
     "col_level": ("評価の種類", "Assessment"),
+    "consultation": ("諮問（{type}）", "Consultation ({type})"),
+    "kind_assessment": ("特定個人情報保護評価", "Privacy impact assessment"),
+    "kind_consultation": ("諮問", "Consultation"),
     "col_office": ("実施機関", "Office"),
     "col_entered": ("状態に入った日", "In this state since"),
     "col_days": ("経過日数", "Days in state"),
@@ -110,7 +115,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "procedure": ("手続", "Procedure"),
     "version": ("版", "Version"),
     "cycle": ("周期", "Cycle"),
-    "cycle_n": ("第{n}周期", "cycle {n}"),
+    "cycle_n": ("第{n}周期", "{n}"),
     "target_count": ("対象人数", "Persons in the file"),
     "handler_count": ("取扱者数", "Handlers"),
     "serious_incident": ("過去1年以内の重大事故", "Serious incident in the past year"),
@@ -180,6 +185,14 @@ _CHOICES: dict[str, tuple[str, str]] = {
     "five_year_term": ("5年経過", "Five-year term"),
 }
 
+#: Kinds of consultation (諮問) other than an assessment.
+_CONSULTATION_TYPES: dict[str, tuple[str, str]] = {
+    "online_coupling": ("オンライン結合", "Online coupling"),
+    "re_outsourcing": ("再委託", "Re-outsourcing"),
+    "ordinance_amendment": ("条例改正", "Ordinance amendment"),
+    "other": ("その他", "Other"),
+}
+
 #: Titles of what the history records besides an event's declared inputs.
 _RECORDED: dict[str, tuple[str, str]] = {
     "title": ("事務の名称", "Work assessed"),
@@ -198,6 +211,8 @@ _RECORDED: dict[str, tuple[str, str]] = {
     "annual_review_due": ("次回見直し期限", "Next annual review due"),
     "reassessment_due": ("再実施期限", "Re-assessment due"),
     "purged_documents": ("削除した委員限り資料", "Members-only documents deleted"),
+    "kind": ("案件の種類", "Kind"),
+    "consultation_type": ("諮問の種類", "Kind of consultation"),
 }
 
 _ROLE_ORDER = (Role.SECRETARIAT, Role.MEMBER, Role.OFFICE, Role.ADMIN, Role.SYSTEM)
@@ -347,7 +362,11 @@ def _redirect(services: Services, location: str, flash: str | None = None) -> Re
 def _display_actor(request: Request, services: Services) -> Actor:
     """Who the header names on an error page (display only: no CSRF check, nothing is done)."""
     token = request.cookies.get(SESSION_COOKIE)
-    actor = accounts.actor_from_session(services.db, services.clock, token, client_source(request)) if token else None
+    try:
+        actor = accounts.actor_from_session(services.db, services.clock, token, client_source(request)) if token \
+            else None
+    except OperationalError:
+        actor = None
     return actor or ANONYMOUS
 
 
@@ -437,6 +456,14 @@ def _state_order(services: Services) -> dict[str, Any]:
     return titles
 
 
+def _kind_title(case: Assessment, words: Words) -> str:
+    """評価の種類: the assessment's level, or the kind of consultation (諮問)."""
+    if getattr(case, "kind", "assessment") == "consultation":
+        kind = getattr(case, "consultation_type", None) or "other"
+        return words("consultation", type=words.pick(_CONSULTATION_TYPES.get(kind, (kind, kind))))
+    return _level_title(case.level, words) if case.level else "—"
+
+
 def _row(case: Assessment, services: Services, words: Words, today: date) -> dict[str, Any]:
     view = assessment_out(case, services.workflows)
     entered = words.local_date(case.state_entered_at)
@@ -444,6 +471,7 @@ def _row(case: Assessment, services: Services, words: Words, today: date) -> dic
     target = view["state_target_days"]
     return {
         **view,
+        "kind_title": _kind_title(case, words),
         "entered": entered,
         "days": days,
         "overdue": target is not None and days > target,
@@ -540,14 +568,16 @@ def _event_form(event: EventSpec, procedure: Procedure, words: Words, today: dat
 def _facts(case: Assessment, view: Mapping[str, Any], words: Words) -> list[tuple[str, str]]:
     facts = [
         (words("col_office"), case.office),
-        (words("col_level"), words.pick(view["level_title"])),
+        (words("col_level"), _kind_title(case, words)),
         (words("procedure"), words.pick(view["procedure_title"])),
-        (words("target_count"), words("persons", count=words.number(case.target_count))),
-        (words("handler_count"), words("persons", count=words.number(case.handler_count))),
-        (words("serious_incident"), words("yes") if case.serious_incident else words("no")),
-        (words("cycle"), words("cycle_n", n=case.cycle)),
-        (words("version"), str(case.version)),
     ]
+    if case.target_count is not None:  # the threshold judgment's inputs (assessments only)
+        facts.append((words("target_count"), words("persons", count=words.number(case.target_count))))
+    if case.handler_count is not None:
+        facts.append((words("handler_count"), words("persons", count=words.number(case.handler_count))))
+    if getattr(case, "kind", "assessment") != "consultation":
+        facts.append((words("serious_incident"), words("yes") if case.serious_incident else words("no")))
+    facts += [(words("cycle"), words("cycle_n", n=case.cycle)), (words("version"), str(case.version))]
     if case.planned_holding_date:
         facts.append((words("planned_holding_date"), words.date(case.planned_holding_date)))
     if case.comment_start or case.comment_end:
@@ -605,6 +635,10 @@ def _history_row(entry: HistoryEntry, services: Services, words: Words) -> dict[
             value = _level_title(value, words)
         elif name in ("procedure", "previous_procedure") and value in services.workflows.procedures:
             value = words.pick(services.workflows.procedures[value].title)
+        elif name == "consultation_type" and value in _CONSULTATION_TYPES:
+            value = words.pick(_CONSULTATION_TYPES[value])
+        elif name == "kind" and value in ("assessment", "consultation"):
+            value = words(f"kind_{value}")
         details.append((title, _recorded_value(name, value, spec, words)))
     if entry.event == "created":
         title = words("created")
@@ -644,10 +678,12 @@ def _case_page(request: Request, services: Services, actor: Actor, case_id: int,
     row = _row(case, services, words, today)
     problem = None
     if conflict is not None:
-        problem = {
-            "message": words.pick(conflict.message),
-            "allowed": [words.pick(event["title"]) for event in (conflict.allowed_events or [])],
-        }
+        # A guard's refusal names no allowed events; they are then those of the state the case is in.
+        allowed = conflict.allowed_events
+        if allowed is None:
+            allowed = service.allowed_events(procedure, case.state)
+        problem = {"message": words.pick(conflict.message),
+                   "allowed": [words.pick(event["title"]) for event in allowed]}
     elif failed is not None:
         problem = {"message": words("fix_fields"), "allowed": None}
     return render(
@@ -678,6 +714,9 @@ def _inputs_from_form(event: EventSpec | None, form: Mapping[str, str]) -> dict[
     return inputs
 
 
+_NoteForm = create_model("NoteForm", note=(text_type(2000) | None, None))
+
+
 @router.post("/assessments/{case_id}/events")
 def fire_event(case_id: CaseId, request: Request, services: ServicesDep, actor: ActorDep,
                form: FormDep) -> Response:
@@ -686,18 +725,20 @@ def fire_event(case_id: CaseId, request: Request, services: ServicesDep, actor: 
     case = service.get_assessment(services.db, case_id, actor)
     procedure_name = case.procedure  # a re-assessment may switch the procedure; the event is of this one
     event = services.workflows.procedure(procedure_name).events.get(event_name)
+    # Whoever may not fire the event (or names none) gets the service's refusal, not a form's complaint.
+    allowed = event is not None and decide(actor, Action.FIRE_EVENT, (case, event)) is Decision.ALLOW
     try:
         expected_version = int(form.get("expected_version", ""))
         if not 1 <= expected_version <= MAX_ID:
             raise ValueError(expected_version)
     except ValueError:
-        problem = FieldProblem("expected_version", "integer", Message(*_TEXT["expected_version_bad"]))
-        if event is None:  # no form to show it by: an event that is not allowed now is the answer
-            expected_version = case.version
-        else:
+        if allowed:
+            problem = FieldProblem("expected_version", "integer", Message(*_TEXT["expected_version_bad"]))
             return _case_page(request, services, actor, case_id, status=422, failed={**failed, "problems": [problem]})
-    note = form.get("note", "").strip() or None
+        expected_version = case.version
     try:
+        # The API checks the note in its request model; service.advance stores it as given.
+        note = validate(_NoteForm, {"note": form.get("note") or None}).note if allowed else None
         case = service.advance(
             services.db, services.workflows, services.clock, case_id, event=event_name,
             expected_version=expected_version, inputs=_inputs_from_form(event, form), actor=actor, note=note,

@@ -197,6 +197,7 @@ def drive(name: str, server: Server, owned: list[list[Item]], warmup: float, sec
     measure_to = measure_from + seconds
     result = Result(name=name, seconds=seconds)
     lock = threading.Lock()
+    stop = threading.Event()
 
     def client_loop(items: list[Item]) -> None:
         ok, statuses, errors, latencies = 0, Counter(), Counter(), []
@@ -207,7 +208,7 @@ def drive(name: str, server: Server, owned: list[list[Item]], warmup: float, sec
                 item = items[i % len(items)]
                 i += 1
                 t0 = time.perf_counter()
-                if t0 >= measure_to:
+                if t0 >= measure_to or stop.is_set():
                     break
                 try:
                     response = client.post(item.path, json={"event": _next_event(item),
@@ -239,13 +240,16 @@ def drive(name: str, server: Server, owned: list[list[Item]], warmup: float, sec
     threads = [threading.Thread(target=client_loop, args=(items,), daemon=True) for items in owned]
     for thread in threads:
         thread.start()
-    time.sleep(max(0.0, measure_from - time.perf_counter()))
-    server0, client0 = _cpu_seconds(server.proc.pid), time.process_time()
-    time.sleep(max(0.0, measure_to - time.perf_counter()))
-    server1, client1 = _cpu_seconds(server.proc.pid), time.process_time()
-    result.server_cpu, result.client_cpu = server1 - server0, client1 - client0
-    for thread in threads:
-        thread.join()
+    try:
+        time.sleep(max(0.0, measure_from - time.perf_counter()))
+        server0, client0 = _cpu_seconds(server.proc.pid), time.process_time()
+        time.sleep(max(0.0, measure_to - time.perf_counter()))
+        server1, client1 = _cpu_seconds(server.proc.pid), time.process_time()
+        result.server_cpu, result.client_cpu = server1 - server0, client1 - client0
+    finally:
+        stop.set()  # on an interrupt too: the clients stop before the servers are shut down
+        for thread in threads:
+            thread.join()
     return result
 
 
@@ -343,6 +347,15 @@ class Databases:
 
         return make_url(normalise_url(self.admin_url)).set(database=self.pg_database).render_as_string(
             hide_password=False)
+
+    def wal_note(self, name: str) -> str:
+        """SQLite: the size of the write-ahead log (a WAL that never resets slows every read)."""
+        if self.kind != "sqlite":
+            return ""
+        try:
+            return f", WAL {(self.workdir / (name + '.db-wal')).stat().st_size / 1e6:.1f} MB"
+        except OSError:
+            return ""
 
     def drop(self) -> None:
         if self.kind == "postgresql":
@@ -446,7 +459,8 @@ def machine_summary() -> str:
                 break
     except OSError:
         pass
-    summary = f"{cpus} CPU(s) {model}; Python {platform.python_version()}; {platform.system()} {platform.release()}"
+    summary = (f"{cpus} CPU(s) {model}, shared by client and server; Python {platform.python_version()}; "
+               f"{platform.system()} {platform.release()}")
     try:
         load = os.getloadavg()[0]
     except OSError:
@@ -475,13 +489,13 @@ def run(args: argparse.Namespace) -> int:
     rounds: dict[str, list[Result]] = {"advance": [], "bare": []}
     try:
         databases.create()
-        print(f"machine: {machine_summary()} (client and server share these cores)")
+        print(f"machine: {machine_summary()}")
         print(f"database: {databases.kind}; {clients} client threads × {args.cases_per_client} rows each; "
               f"{args.rounds} round(s) of {args.warmup:g} s warm-up + {args.seconds:g} s per server\n")
 
         with Server(args.advance_app, databases.url_for("advance"), workdir) as advance_server, \
                 Server(args.bare_app, databases.url_for("bare"), workdir) as bare_server:
-            targets = {
+            targets = {  # named as their databases (url_for)
                 "advance": (advance_server, setup_cases(advance_server, n_items)),
                 "bare": (bare_server, setup_rows(bare_server, n_items)),
             }
@@ -491,7 +505,8 @@ def run(args: argparse.Namespace) -> int:
                 for name, (server, items) in targets.items():  # the other server idles meanwhile
                     result = drive(name, server, _split(items, clients), args.warmup, args.seconds)
                     rounds[name].append(result)
-                    print(f"  round {number}  {name:<8} {result.rate:8.1f} req/s  (non-200: {result.non_ok})")
+                    print(f"  round {number}  {name:<8} {result.rate:8.1f} req/s  (non-200: {result.non_ok}"
+                          f"{databases.wal_note(name)})")
         if not args.skip_engine:
             print("engine:  firing without database or HTTP …")
             micro = engine_micro(args.micro_seconds)

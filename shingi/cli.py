@@ -73,6 +73,27 @@ def serve(
                 log_level="info")
 
 
+@app.command()
+def worker() -> None:
+    """Run the reminder sweeper alone (for deployments that separate web and workers; set SHINGI_SCHEDULER=false
+    on the web instances)."""
+    from notifications import reminders, sweeper
+    from workflow.clock import SystemClock
+    from workflow.db import Database
+    from workflow.engine import Workflows
+    from workflow.files import FileStore
+
+    settings = Settings()
+    database = Database(settings.database_url)
+    database.upgrade()
+    reminders.ensure_default_rules(database)
+    typer.echo(f"shingi worker: sweeping every {settings.sweep_interval_seconds:g} s")
+    sweeper.run_blocking(
+        sweeper.Sweeper(database, Workflows.load(settings.procedure_dirs), SystemClock(), mailer=sweeper.mailer_from_env(),
+                        files=FileStore(settings.files_dir)),
+        settings.sweep_interval_seconds)
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the schema migrations to the configured database."""

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     organisation_head: str = "市長"
     #: The secretariat's own document templates (papers/*.html), used before the shipped ones.
     templates_dir: Path | None = None
+    #: Run the reminder sweeper inside `shingi serve` (embedded); off when `shingi worker` runs apart.
+    scheduler: bool = True
+    #: How often the sweeper wakes up, in seconds.
+    sweep_interval_seconds: float = 1.0
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
@@ -34,6 +35,10 @@ from workflow.models import Assessment
 from workflow.policy import system_actor
 
 POSTGRES_URL = os.environ.get("SHINGI_TEST_DATABASE_URL")
+
+# Property tests check properties, not speed: a loaded 2-core CI machine must not fail them on time.
+hypothesis.settings.register_profile("shingi", deadline=None, print_blob=True)
+hypothesis.settings.load_profile("shingi")
 #: Every table, children first (the audit head is reset, not emptied).
 TABLES = tuple(table.name for table in reversed(SQLModel.metadata.sorted_tables) if table.name != "audit_head")
 
@@ -104,7 +109,8 @@ def files(tmp_path: Path) -> FileStore:
 
 @pytest.fixture
 def app(db: Database, workflows: Workflows, clock: FixedClock, files: FileStore):
-    settings = Settings(database_url=db.url, migrate_on_start=False, files_dir=files.root)
+    # The sweeper does not run in the background of tests: a test that needs it calls tick() itself.
+    settings = Settings(database_url=db.url, migrate_on_start=False, files_dir=files.root, scheduler=False)
     return create_app(settings, database=db, workflows=workflows, clock=clock, files=files)
 
 

@@ -45,7 +45,7 @@ def test_exactly_one_of_many_identical_advances_wins(make_case, db, workflows, c
 def test_different_events_racing_leave_one_consistent_outcome(make_case, db, workflows, clock):
     case = make_case("subcommittee_review")
     attempts = [("request_revision", {}), ("withdraw", {"reason": "取下げ"}),
-                ("report_to_plenary", {"reported_on": "2025-06-01"})] * 3
+                ("open_public_comment", {"comment_start": "2025-06-02", "comment_end": "2025-07-01"})] * 3
     outcomes = race(db, workflows, clock, case, attempts)
     winners = [o for o in outcomes if not isinstance(o, StaleVersion)]
     assert len(winners) == 1

@@ -129,7 +129,8 @@ def _paths_covered_elsewhere() -> set[str]:
 def test_the_table_covers_every_api_route(app):
     """A new endpoint must be added to a role table (here or in a test_policy_*.py module)."""
     covered = {path for _, path, _ in request(World(*[type("X", (), {"id": 0, "version": 0})()] * 5)).values()}
-    templates = {route.path for route in app.routes if getattr(route, "path", "").startswith(("/api", "/health"))}
+    templates = {path for path in app.openapi()["paths"] if path.startswith(("/api", "/health"))}
+    assert len(templates) > 20  # the app's routes were found at all
     normalised = {path.replace("/0", "/{id}") for path in covered}
     elsewhere = _paths_covered_elsewhere()
     not_in_table = {

@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from api import web as web_pages
 from conftest import OTHER_BODY, REVIEWING_BODY, ROLES, SYSTEM, snapshot
-from shingi.config import Settings
 from workflow import accounts, service
 
 PASSWORD = "correct horse battery staple"
@@ -187,6 +187,31 @@ def test_dashboard_groups_counts_filters_and_flags_overdue_cases(app, person, ma
         assert client.get("/", params={"offset": "-1"}).status_code == 404
 
 
+def test_consultations_are_listed_with_their_kind(app, db, workflows, clock, person):
+    data = service.NewConsultation(title="コンビニ交付に係るオンライン結合について", office="市民課",
+                                   consultation_type="online_coupling", body=REVIEWING_BODY)
+    case = service.create_consultation(db, workflows, clock, data, SYSTEM)
+    with browser_client(app, headers=person("secretariat").headers) as client:
+        row = re.search(rf'<tr data-case="{case.id}">(.*?)</tr>', client.get("/").text, re.S).group(1)
+        assert "諮問（オンライン結合）" in row and "諮問受付" in row
+        page = client.get(f"/assessments/{case.id}").text
+        assert "対象人数" not in page and "諮問（オンライン結合）" in page
+        assert "start_deliberation" in event_forms(page)
+
+
+def test_long_listings_are_paged(app, person, make_case, monkeypatch):
+    monkeypatch.setattr(web_pages, "PAGE_SIZE", 2)
+    for n in range(5):
+        make_case("drafted", title=f"頁送りの案件{n}")
+    with browser_client(app, headers=person("secretariat").headers) as client:
+        first = client.get("/").text
+        assert "5件中 1〜2件目" in text_of(first) and 'href="/?offset=2"' in first
+        assert "頁送りの案件1" in first and "頁送りの案件2" not in first
+        last = client.get("/", params={"offset": 4, "state": "drafted"}).text
+        assert "5件中 5〜5件目" in text_of(last) and 'href="/?state=drafted&amp;offset=2"' in last
+        assert "頁送りの案件4" in last and "頁送りの案件0" not in last
+
+
 def test_english_by_query_and_then_by_cookie(app, person, make_case):
     case = make_case("public_comment")
     with browser_client(app, headers=person("secretariat").headers) as client:
@@ -259,6 +284,13 @@ def test_field_problems_are_shown_next_to_the_fields(web, db, user_with_password
         "event": "open_public_comment", "expected_version": case.version, "csrf_token": csrf,
         "comment_start": "2025-06-09", "comment_end": "2025-06-20"})
     assert short.status_code == 422 and "原則30日以上" in short.text
+    for note, message in (("長" * 2001, "2000文字以内で入力してください。"), ("a\x00b", "制御文字は使用できません。")):
+        response = web.post(f"/assessments/{case.id}/events", data={
+            "event": "start_pre_check", "expected_version": case.version, "csrf_token": csrf, "note": note})
+        assert response.status_code == 422
+        form = re.search(r'data-event="start_pre_check">(.*?)</form>', response.text, re.S).group(1)
+        field = re.search(r'<div class="field invalid">(.*?)</div>', form, re.S).group(1)
+        assert 'name="note"' in field and message in field
     assert snapshot(db, case.id) == before
 
 
@@ -292,6 +324,7 @@ def test_refusals_are_pages_not_json(app, public, person, make_case, db):
         refused = member.post(f"/assessments/{case.id}/events", data={
             "event": "close_public_comment", "expected_version": case.version, "comment_count": "0"})
         assert refused.status_code == 403 and "この手続を行う権限がありません" in refused.text
+    assert f'href="/sign-in?next=%2Fassessments%2F{case.id}"' in public.get(f"/assessments/{case.id}").text
     anonymous = public.post(f"/assessments/{case.id}/events", data={
         "event": "close_public_comment", "expected_version": case.version, "comment_count": "0"})
     assert anonymous.status_code == 401 and "ログインが必要です" in anonymous.text
@@ -331,10 +364,10 @@ def test_sign_in_sets_an_httponly_samesite_lax_secure_cookie(web, user_with_pass
     assert "ログインしました。" in page
 
 
-def test_the_secure_flag_can_be_turned_off_for_plain_http(db, workflows, clock, files, user_with_password):
-    settings = Settings(database_url=db.url, migrate_on_start=False, cookie_secure=False, files_dir=files.root)
-    app = create_app(settings, database=db, workflows=workflows, clock=clock, files=files)
+def test_the_secure_flag_can_be_turned_off_for_plain_http(app, user_with_password):
     with TestClient(app, follow_redirects=False) as client:  # http://testserver
+        services = app.state.services  # as if started with Settings(cookie_secure=False)
+        app.state.services = replace(services, settings=services.settings.model_copy(update={"cookie_secure": False}))
         cookie = _attributes(_session_cookie(sign_in(client, user_with_password("member"))))
         assert "httponly" in cookie and cookie["samesite"].lower() == "lax" and "secure" not in cookie
         assert "委員" in client.get("/").text
@@ -352,6 +385,14 @@ def test_the_sign_in_form_is_protected_against_login_csrf(web, user_with_passwor
         assert response.status_code == 403
     form_cookie = next(v for v in web.get("/sign-in").headers.get_list("set-cookie") if v.startswith("shingi_form="))
     assert "HttpOnly" in form_cookie and "SameSite=strict" in form_cookie and "Path=/sign-in" in form_cookie
+
+
+def test_signing_in_again_ends_the_previous_session(web, db, clock, user_with_password):
+    signed_in(web, user_with_password("secretariat"))
+    first = web.cookies.get("shingi_session")
+    signed_in(web, user_with_password("member"))
+    assert accounts.actor_from_session(db, clock, first, "test") is None
+    assert "member ウェブ" in web.get("/").text
 
 
 def test_a_wrong_password_shows_the_page_again(web, user_with_password):

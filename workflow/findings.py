@@ -12,6 +12,7 @@ current cycle that are still open work (open, answered but not closed, carried),
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -22,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from workflow import audit
 from workflow.accounts import audit_actor
-from workflow.clock import Clock, local_today
+from workflow.clock import TOKYO, Clock, local_today
 from workflow.db import Database
 from workflow.dates import english_date, wareki
 from workflow.errors import Conflict, InvalidInput, Message, NotFound
@@ -111,7 +112,7 @@ class NewFinding(BaseModel):
     raised_by: text_type(200) | None = Field(
         default=None, description="発言した委員（例: 櫻井委員）。事務局が会議での発言を登録するときに指定する。"
                                   "委員が書面で登録するときは省略（本人の氏名になる）")
-    raised_on: RecordDate | None = Field(default=None, description="提出日・発言日（省略時は今日）")
+    raised_on: RecordDate | None = Field(default=None, description="提出日・発言日（省略時は会議の日、書面なら今日）")
     meeting_id: RowId | None = Field(default=None, description="発言した会議（書面による場合は省略）")
     kind: FindingKind = Field(default=FindingKind.QUESTION, description="question | opinion | request")
     section: text_type(200) | None = Field(default=None, description="該当箇所（例: Ⅲ リスク対策 / 評価書 p.36）")
@@ -124,7 +125,7 @@ class FindingAnswer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     answer: text_type(10_000) = Field(description="回答")
-    answered_on: RecordDate | None = Field(default=None, description="回答日（省略時は今日）")
+    answered_on: RecordDate | None = Field(default=None, description="回答日（省略時は回答した会議の日、書面なら今日）")
     answered_at_meeting_id: RowId | None = Field(default=None, description="回答した会議（書面回答なら省略）")
     resolved_in_version_id: RowId | None = Field(default=None, description="修正を反映した評価書の版")
 
@@ -199,6 +200,11 @@ def meeting_of_case(session: Session, case: Assessment, meeting_id: int, field: 
     return meeting
 
 
+def meeting_day(meeting: Meeting) -> date:
+    """The meeting's date where the council sits (Asia/Tokyo)."""
+    return meeting.starts_at.astimezone(TOKYO).date()
+
+
 def _is_staff(actor: Actor) -> bool:
     return actor.has(Role.SECRETARIAT) or actor.has(Role.SYSTEM)
 
@@ -226,10 +232,9 @@ def raise_finding(db: Database, clock: Clock, case_id: int, data: NewFinding, ac
                                           "The secretariat records what was said at meetings; members raise findings "
                                           "in writing.")
             raised_by, raised_by_user_id = actor.label, actor.user_id
-        raised_on = data.raised_on or today
+        meeting = meeting_of_case(session, case, data.meeting_id, "meeting_id") if data.meeting_id else None
+        raised_on = data.raised_on or (meeting_day(meeting) if meeting else today)
         not_future("raised_on", raised_on, today)
-        if data.meeting_id is not None:
-            meeting_of_case(session, case, data.meeting_id, "meeting_id")
         finding = Finding(
             assessment_id=case.id, cycle=case.cycle, meeting_id=data.meeting_id, raised_by=raised_by,
             raised_by_user_id=raised_by_user_id, raised_on=raised_on, kind=data.kind.value, section=data.section,
@@ -251,7 +256,11 @@ def _load_finding(session: Session, finding_id: int) -> Finding:
     return finding
 
 
-def _move(db: Database, clock: Clock, finding_id: int, name: str, actor: Actor, apply: Any) -> Finding:
+#: What a move does with its inputs: checks them, changes the finding, and returns details for the audit trail.
+Apply = Callable[[Session, Assessment, Finding, date], dict[str, Any]]
+
+
+def _move(db: Database, clock: Clock, finding_id: int, name: str, actor: Actor, apply: Apply) -> Finding:
     """Run the move `name` on the finding: authorize, check the status, apply the inputs, audit."""
     move = MOVES[name]
     now, today = clock.now(), local_today(clock)
@@ -274,7 +283,7 @@ def _move(db: Database, clock: Clock, finding_id: int, name: str, actor: Actor, 
                         f"(possible: {', '.join(m.name for m in possible) or 'none'})."),
                 allowed_events=[m.as_dict() for m in possible], current_state=status.value,
             )
-        detail = apply(session, case, finding, today) or {}
+        detail = apply(session, case, finding, today)
         finding.status = move.target.value
         finding.updated_at = now
         session.add(finding)
@@ -292,14 +301,14 @@ def answer_finding(db: Database, clock: Clock, finding_id: int, data: FindingAns
     """The office's answer (or the secretariat recording the answer given at a meeting) → answered."""
 
     def apply(session: Session, case: Assessment, finding: Finding, today: date) -> dict[str, Any]:
-        answered_on = data.answered_on or today
+        meeting = (meeting_of_case(session, case, data.answered_at_meeting_id, "answered_at_meeting_id")
+                   if data.answered_at_meeting_id else None)
+        answered_on = data.answered_on or (meeting_day(meeting) if meeting else today)
         not_future("answered_on", answered_on, today)
         if answered_on < finding.raised_on:
             raise InvalidInput.single("answered_on", "not_before_raised",
                                       f"回答日は質問・意見の日（{wareki(finding.raised_on)}）以降としてください。",
                                       f"The answer cannot come before the finding ({english_date(finding.raised_on)}).")
-        if data.answered_at_meeting_id is not None:
-            meeting_of_case(session, case, data.answered_at_meeting_id, "answered_at_meeting_id")
         if data.resolved_in_version_id is not None:
             version_of_case(session, case, data.resolved_in_version_id, "resolved_in_version_id")
             finding.resolved_in_version_id = data.resolved_in_version_id

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from states.definition import EventSpec, Procedure
+from notifications import reminders
 from workflow import audit
 from workflow.accounts import audit_actor, body_by_name
 from workflow.clock import Clock, local_today
@@ -28,7 +29,7 @@ from workflow.guards import TransitionContext
 from workflow.models import Assessment, HistoryEntry
 from workflow.policy import Action, Actor, authorize, visible_cases
 from workflow.threshold import Level, judge
-from workflow.validation import RecordDate, text_type
+from workflow.validation import RecordDate, text_type, validate
 
 MAX_TARGET_COUNT = 200_000_000  # more than everyone in Japan: anything above is a typing mistake
 MAX_HANDLER_COUNT = 10_000_000
@@ -107,7 +108,7 @@ def create_assessment(db: Database, workflows: Workflows, clock: Clock, data: Ne
         **data.model_dump(exclude={"body"}), level=str(level), procedure=procedure.name, state=procedure.initial,
         state_entered_at=now, created_at=now, updated_at=now,
     )
-    return _open_case(db, case, data, actor, {"level": str(level)})
+    return _open_case(db, workflows, case, data, actor, {"level": str(level)})
 
 
 def create_consultation(db: Database, workflows: Workflows, clock: Clock, data: NewConsultation,
@@ -119,11 +120,11 @@ def create_consultation(db: Database, workflows: Workflows, clock: Clock, data: 
         **data.model_dump(exclude={"body"}), kind="consultation", procedure=procedure.name, state=procedure.initial,
         state_entered_at=now, created_at=now, updated_at=now,
     )
-    return _open_case(db, case, data, actor, {"kind": "consultation"})
+    return _open_case(db, workflows, case, data, actor, {"kind": "consultation"})
 
 
-def _open_case(db: Database, case: Assessment, data: NewAssessment | NewConsultation, actor: Actor,
-               recorded: dict[str, Any]) -> Assessment:
+def _open_case(db: Database, workflows: Workflows, case: Assessment, data: NewAssessment | NewConsultation,
+               actor: Actor, recorded: dict[str, Any]) -> Assessment:
     now = case.created_at
     with db.writing() as session:
         if data.body:
@@ -137,6 +138,7 @@ def _open_case(db: Database, case: Assessment, data: NewAssessment | NewConsulta
         ))
         audit.record(session, audit_actor(actor), "case.created", at=now, object_type="assessment",
                      object_id=case.id, detail={**recorded, "procedure": case.procedure})
+        _refresh_reminders(session, case, workflows, now)
     return case
 
 
@@ -190,6 +192,8 @@ def advance(db: Database, workflows: Workflows, clock: Clock, case_id: int, *, e
             files: FileStore | None = None) -> Assessment:
     """Fire `event` on the case if its version is still `expected_version` and the procedure allows it."""
     now = clock.now()
+    if note is not None:
+        note = validate(_Note, {"note": note}).note
     with db.writing() as session:
         # FOR UPDATE: on PostgreSQL a concurrent advance waits here and then sees the new version.
         case = _load(session, case_id, for_update=True)
@@ -242,10 +246,22 @@ def advance(db: Database, workflows: Workflows, clock: Clock, case_id: int, *, e
         ))
         audit.record(session, audit_actor(actor), "case.event", at=now, object_type="assessment", object_id=case.id,
                      detail={"event": spec.name, "from": from_state, "to": case.state, "version": case.version})
+        _refresh_reminders(session, case, workflows, now)
     if files is not None:
         for key in context.purged_keys:  # after the commit; a crash before this is swept at start
             files.purge(key)
     return case
+
+
+def _refresh_reminders(session: Session, case: Assessment, workflows: Workflows, now: datetime) -> None:
+    """The case's reminders follow its facts, in the same transaction as the change."""
+    state = workflows.procedure(case.procedure).states[case.state]
+    reminders.refresh(session, "assessment", case.id, reminders.assessment_facts(case, state.kind, state.target_days),
+                      reminders.Audience(case.body_id, case.office), now)
+
+
+class _Note(BaseModel):
+    note: text_type(2000) | None = None
 
 
 def _jsonable(value: Any) -> Any:

@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import shingi
 from api.deps import ServicesDep
+from notifications import sweeper
 
 router = APIRouter(tags=["health"])
 
@@ -19,10 +20,13 @@ def health(services: ServicesDep) -> JSONResponse:
         database = "ok"
     except SQLAlchemyError:
         database = "unavailable"
+    scheduler = (sweeper.scheduler_status(services.db, services.clock.now(), services.settings.sweep_interval_seconds)
+                 if database == "ok" else {"status": "unknown", "late": True})
     body = {
-        "status": "ok" if database == "ok" else "degraded",
+        "status": "ok" if database == "ok" and not scheduler["late"] else "degraded",
         "version": shingi.__version__,
         "database": {"status": database, "backend": "sqlite" if services.db.is_sqlite else "postgresql"},
         "procedures": sorted(services.workflows.procedures),
+        "scheduler": scheduler,
     }
     return JSONResponse(body, status_code=200 if database == "ok" else 503)

@@ -1,0 +1,82 @@
+"""The in-app inbox, the reminder rules (data the secretariat edits), and scheduled events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+from api.auth import ActorDep
+from api.deps import ServicesDep
+from api.errors import ERROR_RESPONSES
+from notifications import reminders
+from notifications.models import Notice
+from workflow.policy import Action, Unauthenticated, authorize
+from workflow.service import MAX_ID
+from workflow.validation import text_type
+
+router = APIRouter(tags=["notices"], responses=ERROR_RESPONSES)
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def notice_out(notice: Notice) -> dict[str, Any]:
+    return {"id": notice.id, "kind": notice.kind, "subject": notice.subject, "text": notice.body_text,
+            "due_at": notice.due_at, "sent_at": notice.sent_at, "read_at": notice.read_at}
+
+
+@router.get("/api/inbox", summary="お知らせ（受信箱）")
+def inbox(services: ServicesDep, actor: ActorDep, unread: bool = False,
+          limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
+    if actor.user_id is None:
+        raise Unauthenticated()
+    return [notice_out(n) for n in reminders.inbox(services.db, actor.user_id, unread_only=unread, limit=limit)]
+
+
+@router.post("/api/inbox/{notice_id}/read", summary="お知らせを既読にする")
+def mark_read(notice_id: Id, services: ServicesDep, actor: ActorDep) -> dict:
+    if actor.user_id is None:
+        raise Unauthenticated()
+    return notice_out(reminders.mark_read(services.db, notice_id, actor.user_id, services.clock.now()))
+
+
+class RuleChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool | None = None
+    offset_days: int | None = Field(default=None, ge=-365, le=365)
+    offset_unit: Literal["calendar", "open"] | None = None
+    recipients: list[Literal["members", "chair", "secretariat", "office"]] | None = Field(default=None, max_length=4)
+    channels: list[Literal["inbox", "email"]] | None = Field(default=None, max_length=2)
+    custom_message: text_type(2000, min_length=0) | None = None
+
+
+@router.get("/api/reminder-rules", summary="リマインダーの規則")
+def list_rules(services: ServicesDep, actor: ActorDep) -> list[dict]:
+    authorize(actor, Action.MANAGE_MEETINGS)
+    return [rule.model_dump() for rule in reminders.rules(services.db)]
+
+
+@router.patch("/api/reminder-rules/{key}", summary="リマインダーの規則を変更する（事務局）")
+def change_rule(key: Annotated[str, Path(max_length=64)], change: RuleChange, services: ServicesDep,
+                actor: ActorDep) -> dict:
+    values = change.model_dump(exclude_unset=True)
+    return reminders.change_rule(services.db, key, values, actor, services.clock.now()).model_dump()
+
+
+class NewScheduledEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    event: text_type(64)
+    run_at: datetime = Field(description="ISO 8601; without an offset it is taken as Asia/Tokyo")
+    inputs: dict[str, Any] = Field(default_factory=dict, max_length=20)
+
+
+@router.post("/api/assessments/{case_id}/scheduled-events", status_code=status.HTTP_201_CREATED,
+             summary="日時を指定して手続を自動実行する（例: 意見聴取の開始・終了）")
+def schedule_event(case_id: Id, data: NewScheduledEvent, services: ServicesDep, actor: ActorDep) -> dict:
+    return reminders.schedule_event(services.db, services.workflows, case_id, data.event, data.run_at, data.inputs,
+                                    actor, services.clock.now()).model_dump()
+
+
+@router.get("/api/assessments/{case_id}/scheduled-events", summary="自動実行の予定")
+def scheduled_events(case_id: Id, services: ServicesDep, actor: ActorDep) -> list[dict]:
+    return [row.model_dump() for row in reminders.scheduled_events(services.db, case_id, actor)]

@@ -1,0 +1,187 @@
+"""From a due reminder (or a changed meeting) to the notices it causes: the facts are gathered from
+the records, rendered with the notice templates (notifications.notices), and written as Notice rows:
+the in-app inbox one delivered at once, the e-mail one left in the outbox for the sender."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from notifications import notices
+from notifications.models import Notice, Reminder, ReminderRule
+from workflow.clock import TOKYO
+from workflow.models import Assessment, Body, Document, UserAccount
+from workflow.records import AgendaItem, Finding, Meeting, Minutes
+
+
+def meeting_facts(session: Session, meeting: Meeting) -> dict[str, Any]:
+    """The notice templates' `meeting` variable, from the record."""
+    body = session.get(Body, meeting.body_id)
+    council = session.get(Body, body.parent_id) if body and body.parent_id else None
+    agenda = session.exec(select(AgendaItem.title).where(AgendaItem.meeting_id == meeting.id)
+                          .order_by(col(AgendaItem.position))).all()
+    materials = session.exec(select(Document).where(Document.meeting_id == meeting.id)
+                             .order_by(col(Document.label), col(Document.id))).all()
+    body_name = body.name if body else ""
+    if council is not None and body_name.startswith(council.name):
+        body_name = body_name[len(council.name):].strip()  # "審議会 第二部会" → the council named apart
+    return notices.meeting_facts(
+        council=council.name if council else None, body=body_name, term=meeting.term, number=meeting.number,
+        starts_at=meeting.starts_at.astimezone(TOKYO),
+        ends_at=meeting.ends_at.astimezone(TOKYO) if meeting.ends_at else None, venue=meeting.venue,
+        agenda=list(agenda), is_public=meeting.is_public,
+        materials=[notices.Material(doc.label or "", doc.title, doc.classification != "public") for doc in materials],
+    )
+
+
+def _case(case: Assessment) -> dict[str, Any]:
+    return notices.case_facts(title=case.title, office=case.office)
+
+
+class ReminderRenderer:
+    """Renders the notices of many reminders in one transaction, reading each subject once."""
+
+    def __init__(self, session: Session, workflows: Any = None, users: set[int] | None = None):
+        self.session = session
+        self.workflows = workflows
+        self._subjects: dict[tuple[str, int], Any] = {}
+        self._facts: dict[tuple[str, int], dict[str, Any]] = {}
+        self._rendered: dict[tuple[Any, ...], Any] = {}
+        self._names: dict[int, str] = {}
+        if users:
+            self._names = dict(session.exec(select(UserAccount.id, UserAccount.display_name)
+                                            .where(col(UserAccount.id).in_(users))).all())
+
+    def _meeting(self, meeting: Meeting) -> dict[str, Any]:
+        key = ("meeting", meeting.id)
+        if key not in self._facts:
+            self._facts[key] = meeting_facts(self.session, meeting)
+        return self._facts[key]
+
+    def subject(self, subject_type: str, subject_id: int) -> Any:
+        key = (subject_type, subject_id)
+        if key not in self._subjects:
+            model = {"meeting": Meeting, "assessment": Assessment, "minutes": Minutes, "finding": Finding}[subject_type]
+            self._subjects[key] = self.session.get(model, subject_id)
+        return self._subjects[key]
+
+    def context(self, kind: str, reminder: Reminder, common: notices.Common) -> dict[str, Any] | None:
+        row = self.subject(reminder.subject_type, reminder.subject_id)
+        if row is None:
+            return None
+        session = self.session
+        if kind == "meeting_reminder":
+            return notices.meeting_reminder(self._meeting(row), common=common)
+        if kind == "minutes_correction":
+            meeting = self.subject("meeting", row.meeting_id)
+            return notices.minutes_correction(self._meeting(meeting), correction_due=row.correction_deadline,
+                                              common=common)
+        if kind == "finding_unanswered":
+            case = session.get(Assessment, row.assessment_id)
+            question = notices.Question(row.text, row.raised_on, row.raised_by)
+            return notices.finding_unanswered(_case(case), questions=[question],
+                                              answer_due=reminder.fact_at.astimezone(TOKYO).date(), common=common)
+        case = row
+        if kind == "public_comment_closing":
+            return notices.public_comment_closing(_case(case), comment_start=case.comment_start,
+                                                  comment_end=case.comment_end, common=common)
+        if kind == "annual_review_due":
+            return notices.annual_review_due(_case(case), review_due=case.annual_review_due,
+                                             published_on=case.published_on, common=common)
+        if kind == "reassessment_due":
+            return notices.reassessment_due(_case(case), reassessment_due=case.reassessment_due,
+                                            published_on=case.published_on, common=common)
+        state = self._state(case)
+        if kind == "planned_holding_date":
+            return notices.planned_holding_date(_case(case), planned_holding_date=case.planned_holding_date,
+                                                state_title=state.title.ja if state else case.state, common=common)
+        if kind == "state_overdue":
+            return notices.state_overdue(
+                _case(case), state_title=state.title.ja if state else case.state,
+                state_entered_on=case.state_entered_at.astimezone(TOKYO).date(),
+                target_days=(state.target_days if state and state.target_days else 0), common=common)
+        raise ValueError(f"no context for notice kind {kind!r}")
+
+    def _state(self, case: Assessment) -> Any:
+        if self.workflows is None:
+            from workflow.engine import Workflows
+
+            self.workflows = Workflows.load()
+        return self.workflows.procedure(case.procedure).states.get(case.state)
+
+    def rendered(self, reminder: Reminder, rule: ReminderRule, now: datetime) -> Any:
+        """The notice for this reminder's recipient. Everyone reminded of one subject by one rule gets
+        the same text but for the greeting, so it is rendered once with a stand-in name and the
+        recipient's name is put in its place (escaped for the HTML part)."""
+        late = now - reminder.due_at > notices.LATE_AFTER
+        key = (rule.key, reminder.subject_type, reminder.subject_id, reminder.fact_at, reminder.due_at, late)
+        if key not in self._rendered:
+            common = notices.Common.due(reminder.due_at.astimezone(TOKYO), now, custom_message=rule.custom_message,
+                                        recipient_name=STAND_IN)
+            context = self.context(rule.template, reminder, common)
+            self._rendered[key] = None if context is None else notices.render(rule.template, context)
+        template = self._rendered[key]
+        if template is None:
+            return None
+        if reminder.user_id not in self._names:
+            recipient = self.session.get(UserAccount, reminder.user_id)
+            self._names[reminder.user_id] = recipient.display_name if recipient else None
+        return personalise(template, self._names[reminder.user_id])
+
+    def notices(self, reminder: Reminder, rule: ReminderRule, now: datetime) -> list[dict[str, Any]]:
+        rendered = self.rendered(reminder, rule, now)
+        if rendered is None:
+            return []
+        key = f"reminder:{reminder.id}:{reminder.fact_at.isoformat()}"
+        return build(key, reminder.user_id, "reminder", rendered, rule.channels, reminder.due_at, now,
+                     reminder_id=reminder.id)
+
+
+#: Stands for the recipient's name while a shared notice is rendered (plain letters: nothing escapes them).
+STAND_IN = "QQRECIPIENTQQ"
+
+
+def personalise(rendered: Any, name: str | None) -> Any:
+    """Put the recipient's name where the stand-in is; without a name, render as 関係者各位 would be
+    rendered: the caller passes None only when the account is gone, so the stand-in is simply dropped."""
+    plain = name or ""
+    return type(rendered)(subject=rendered.subject.replace(STAND_IN, plain),
+                          text=rendered.text.replace(STAND_IN, plain),
+                          html=rendered.html.replace(STAND_IN, html.escape(plain)) if rendered.html else rendered.html)
+
+
+def build(key: str, user_id: int, kind: str, rendered: Any, channels: list[str], due_at: datetime, now: datetime,
+          *, reminder_id: int | None = None) -> list[dict[str, Any]]:
+    """The notice rows, one per channel: the inbox copy is delivered now, the e-mail waits in the outbox.
+    (Plain dicts: a batch inserts them in one statement.)"""
+    return [{
+        "dedupe_key": f"{key}:{channel}", "user_id": user_id, "channel": channel, "kind": kind,
+        "reminder_id": reminder_id, "subject": rendered.subject[:300], "body_text": rendered.text,
+        "body_html": rendered.html, "due_at": due_at, "status": "sent" if channel == "inbox" else "pending",
+        "attempts": 0, "sent_at": now if channel == "inbox" else None,
+        "next_attempt_at": None if channel == "inbox" else now, "locked_until": None, "read_at": None, "error": None,
+        "created_at": now,
+    } for channel in channels]
+
+
+def change_notices(session: Session, kind: str, meeting_id: int, user_id: int, reminder: Reminder,
+                   now: datetime) -> list[Notice]:
+    """日時変更のお知らせ / 中止のお知らせ for someone who was already reminded of the meeting."""
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None:
+        return []
+    recipient = session.get(UserAccount, user_id)
+    common = notices.Common(recipient_name=recipient.display_name if recipient else None)
+    facts = meeting_facts(session, meeting)
+    if kind == "meeting_changed":
+        context = notices.meeting_changed(facts, previous_starts_at=reminder.fact_at.astimezone(TOKYO), common=common)
+    else:
+        context = notices.meeting_cancelled(facts, reason=meeting.cancelled_reason, common=common)
+    key = f"{kind}:{meeting_id}:{meeting.sequence}:{user_id}"
+    if session.exec(select(Notice.id).where(Notice.dedupe_key == f"{key}:inbox")).first() is not None:
+        return []
+    return [Notice(**row) for row in build(key, user_id, "change" if kind == "meeting_changed" else "cancellation",
+                                           notices.render(kind, context), ["inbox", "email"], now, now)]

@@ -1,0 +1,850 @@
+"""Meetings of a body (会議): schedule, move, cancel, record as held, fix the next one at the end of a
+meeting; the agenda (議題), the materials handed out (資料1, 資料3-1 …), attendance and the quorum.
+
+Each change is one transaction on the meeting row with compare-and-swap on its version (the mapper's
+version_id_col writes `UPDATE … WHERE id = :id AND version = :seen`): a client sends the version it
+read, and a stale one is refused with 409. Moving or cancelling a meeting raises `sequence`, which
+feeds iCalendar SEQUENCE and the change notices.
+
+What may be done to a meeting in each status is data (`MEETING_STEPS`), not branches.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
+from sqlalchemy import func, or_, true
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
+
+from states.definition import EARLIEST_DATE, LATEST_DATE
+from workflow import audit, documents
+from workflow.accounts import audit_actor, body_by_name
+from workflow.clock import TOKYO, Clock
+from workflow.db import Database
+from workflow.documents import Upload, can_know_document
+from workflow.errors import Conflict, FieldProblem, InvalidInput, Message, NotFound, StaleVersion
+from workflow.files import FileStore
+from workflow.models import Assessment, Body, Document, Membership, UserAccount
+from workflow.policy import Action, Actor, Role, authorize
+from workflow.records import AgendaItem, Attendance, Meeting
+from workflow.validation import problems_from_validation_error, text_type
+
+MAX_ID = 2**31 - 1
+MAX_NUMBER = 999  # 第N回: numbering restarts with each term
+
+
+class Purpose(StrEnum):
+    """Why an item is on the agenda."""
+
+    PRE_CHECK = "pre_check"                    #: 事前点検
+    THIRD_PARTY_REVIEW = "third_party_review"  #: 第三者点検
+    REPLY_DRAFT = "reply_draft"                #: 答申案の検討
+    REPORT = "report"                          #: 報告
+    OTHER = "other"                            #: その他
+
+
+class AttendanceRole(StrEnum):
+    """How someone attended, as the minutes list them (出席者)."""
+
+    MEMBER = "member"                    #: 委員
+    CHAIR = "chair"                      #: 会長 / 部会長
+    ACTING_CHAIR = "acting_chair"        #: 職務代理者
+    SECRETARIAT = "secretariat"          #: 事務局
+    OFFICE = "office"                    #: 実施機関
+    REFERENCE = "reference"              #: 参考人
+    OBSERVER_MEMBER = "observer_member"  #: オブザーバーの委員 (another body's member; not counted for the quorum)
+
+
+#: The attendees who count towards the quorum: the body's own members.
+QUORUM_ROLES = frozenset({AttendanceRole.MEMBER, AttendanceRole.CHAIR, AttendanceRole.ACTING_CHAIR})
+
+
+class MeetingStatus(StrEnum):
+    SCHEDULED = "scheduled"  #: 開催予定
+    HELD = "held"            #: 開催済み
+    CANCELLED = "cancelled"  #: 中止
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing that may be done in some statuses, and the status it leads to (None: stays)."""
+
+    sources: tuple[str, ...]
+    target: str | None
+    title: Message
+
+    def describe(self, name: str, current: str) -> dict[str, Any]:
+        return {"name": name, "title": self.title.as_dict(), "to": self.target or current}
+
+
+def allowed_steps(steps: dict[str, Step], status: str) -> list[dict[str, Any]]:
+    """The steps possible in `status`, for clients and for the body of a 409."""
+    return [step.describe(name, status) for name, step in steps.items() if status in step.sources]
+
+
+def require_step(steps: dict[str, Step], name: str, status: str, status_titles: dict[str, Message],
+                 *, version: int | None = None) -> Step:
+    """The step, or Conflict (409) naming what is possible in the present status."""
+    step = steps[name]
+    if status not in step.sources:
+        here = status_titles[status]
+        raise Conflict(
+            Message(f"現在の状態（{here.ja}）では「{step.title.ja}」はできません。",
+                    f"'{step.title.en}' is not possible while the status is '{here.en}'."),
+            allowed_events=allowed_steps(steps, status), current_state=status, current_version=version,
+        )
+    return step
+
+
+STATUS_TITLES = {
+    MeetingStatus.SCHEDULED: Message("開催予定", "scheduled"),
+    MeetingStatus.HELD: Message("開催済み", "held"),
+    MeetingStatus.CANCELLED: Message("中止", "cancelled"),
+}
+
+_SCHEDULED, _HELD = (MeetingStatus.SCHEDULED.value,), (MeetingStatus.SCHEDULED.value, MeetingStatus.HELD.value)
+
+#: What may be done to a meeting in each status.
+MEETING_STEPS: dict[str, Step] = {
+    "move": Step(_SCHEDULED, None, Message("日時・場所を変更する", "move the meeting")),
+    "cancel": Step(_SCHEDULED, MeetingStatus.CANCELLED, Message("中止する", "cancel the meeting")),
+    "hold": Step(_SCHEDULED, MeetingStatus.HELD, Message("開催済みとして記録する", "record the meeting as held")),
+    "record_attendance": Step(_HELD, None, Message("出席者を記録する", "record the attendance")),
+    "link_material": Step(_HELD, None, Message("資料を登録する", "hand out a material")),
+    "schedule_next": Step(_HELD, None, Message("次回の会議を決める", "fix the next meeting")),
+}
+
+
+# --- inputs -------------------------------------------------------------------------------------
+
+def _in_tokyo(value: datetime) -> datetime:
+    """Aware instants stay as they are; a naive one is read as Tokyo time (the councils' zone)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=TOKYO)
+    # Checked on the wall-clock date before any conversion, so that no year can overflow.
+    if not EARLIEST_DATE <= value.date() <= LATEST_DATE:
+        raise PydanticCustomError("date_range", "Enter a date between {first} and {last}.",
+                                  {"first": EARLIEST_DATE.year, "last": LATEST_DATE.year})
+    return value.astimezone(TOKYO)
+
+
+#: An instant in ISO 8601 (2023-11-16T10:00:00+09:00); without an offset it is Tokyo time.
+MeetingTime = Annotated[datetime, AfterValidator(_in_tokyo)]
+
+_LABEL = re.compile(r"(参考)?資料\d{1,3}(-\d{1,3}){0,2}")
+
+
+def _label(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    # 資料３－１ and 資料3-1 are the same label.
+    text = unicodedata.normalize("NFKC", value).strip().replace("ー", "-").replace("‐", "-").replace("−", "-")
+    if not _LABEL.fullmatch(text):
+        raise PydanticCustomError("label_format", "Write the label as 資料1, 資料3-1 or 参考資料1.")
+    return text
+
+
+#: 資料1, 資料2, 資料3-1, 参考資料1 (full-width digits and dashes are accepted).
+MaterialLabel = Annotated[str, BeforeValidator(_label)]
+VersionSeen = Annotated[int, Field(ge=1, le=MAX_ID, description="the meeting's version you last read")]
+
+
+class AgendaItemInput(BaseModel):
+    """議題: one item of the agenda, usually about one case."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    position: int | None = Field(default=None, ge=1, le=99, description="順番 (default: the order given)")
+    assessment_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="the case it is about")
+    purpose: Purpose = Field(default=Purpose.OTHER, description="pre_check | third_party_review | reply_draft | "
+                                                                "report | other")
+    title: text_type(300) = Field(description="議題 (e.g. 全項目評価書の第三者点検について)")
+
+
+class MaterialInput(BaseModel):
+    """A document of a case on the agenda, handed out at the meeting under a label."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document_id: int = Field(ge=1, le=MAX_ID)
+    label: MaterialLabel = Field(description="資料1, 資料2, 資料3-1 …")
+
+
+class AttendeeInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: text_type(200) = Field(description="氏名 as the minutes write it (e.g. 小林 登)")
+    role: AttendanceRole
+    present: bool = True
+
+
+class NewMeeting(BaseModel):
+    """What the secretariat gives to schedule a meeting."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "body": "福岡県個人情報保護審議会第二部会", "term": "第16期", "number": 2,
+        "starts_at": "2023-11-16T10:00:00+09:00", "ends_at": "2023-11-16T11:30:00+09:00",
+        "venue": "県庁行政棟10階 特9会議室", "is_public": True,
+        "agenda": [{"assessment_id": 1, "purpose": "third_party_review",
+                    "title": "住民基本台帳ネットワークに関する事務を対象とする特定個人情報保護評価書の第三者点検について"}],
+    }]})
+
+    body_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="the body, by id …")
+    body: text_type(200) | None = Field(default=None, description="… or by name (審議会・部会)")
+    term: text_type(20, min_length=0) = Field(default="", description="期 (e.g. 第16期); numbering restarts")
+    number: int | None = Field(default=None, ge=1, le=MAX_NUMBER, description="第N回 (default: the next one)")
+    starts_at: MeetingTime
+    ends_at: MeetingTime | None = None
+    venue: text_type(200) = Field(description="開催場所")
+    is_public: bool = Field(default=True, description="公開 (false: 非公開, with closed_reason)")
+    closed_reason: text_type(500) | None = Field(default=None, description="非公開の理由")
+    agenda: list[AgendaItemInput] = Field(default_factory=list, max_length=50)
+    materials: list[MaterialInput] = Field(default_factory=list, max_length=100)
+
+
+class MeetingMove(BaseModel):
+    """A new date, time or venue (the meeting's sequence goes up when any of them changes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    expected_version: VersionSeen
+    starts_at: MeetingTime | None = Field(default=None, description="new start (the end moves with it "
+                                                                     "unless ends_at is given)")
+    ends_at: MeetingTime | None = None
+    venue: text_type(200) | None = None
+    note: text_type(500) | None = Field(default=None, description="why it moved (kept in the audit trail)")
+
+
+class Cancellation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expected_version: VersionSeen
+    reason: text_type(500) = Field(description="中止の理由")
+
+
+class AttendanceUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expected_version: VersionSeen
+    attendance: list[AttendeeInput] = Field(max_length=200)
+
+
+class HeldMeeting(BaseModel):
+    """The facts of a meeting that took place."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    expected_version: VersionSeen
+    observers: int | None = Field(default=None, ge=0, le=10_000, description="傍聴者数")
+    attendance: list[AttendeeInput] | None = Field(default=None, max_length=200,
+                                                   description="出席者 (replaces any recorded before)")
+
+
+class NextMeeting(BaseModel):
+    """The next meeting, fixed at the end of this one: same body and term, number + 1."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    starts_at: MeetingTime
+    ends_at: MeetingTime | None = None
+    venue: text_type(200) | None = Field(default=None, description="default: this meeting's venue")
+    is_public: bool | None = Field(default=None, description="default: as this meeting")
+    closed_reason: text_type(500) | None = None
+    agenda: list[AgendaItemInput] = Field(default_factory=list, max_length=50)
+
+
+@dataclass(frozen=True)
+class MeetingFilter:
+    body_id: int | None = None
+    status: MeetingStatus | None = None
+    date_from: date | None = None  # Tokyo dates, both ends included
+    date_to: date | None = None
+
+
+# --- views --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Quorum:
+    """定足数: members present against the body's quorum, or a majority of its seats."""
+
+    required: int
+    present: int
+    seats: int
+    basis: str  # "body" (Body.quorum) | "majority"
+
+    @property
+    def met(self) -> bool:
+        return self.present >= self.required
+
+
+@dataclass(frozen=True)
+class MeetingRecord:
+    """A meeting with everything that belongs to it, as one actor may see it."""
+
+    meeting: Meeting
+    body: Body
+    agenda: list[AgendaItem]
+    attendance: list[Attendance]
+    materials: list[Document]  # those the actor may know of
+    quorum: Quorum
+
+    @property
+    def title(self) -> str:
+        """第16期第2回 福岡県個人情報保護審議会第二部会."""
+        return f"{self.meeting.term}第{self.meeting.number}回 {self.body.name}"
+
+    @property
+    def allowed(self) -> list[dict[str, Any]]:
+        return allowed_steps(MEETING_STEPS, self.meeting.status)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: Sequence[MeetingRecord]
+    total: int
+    limit: int
+    offset: int
+
+
+# --- services -----------------------------------------------------------------------------------
+
+def schedule(db: Database, clock: Clock, data: NewMeeting, actor: Actor) -> MeetingRecord:
+    """Schedule a meeting of a body, with its agenda and (optionally) the materials to hand out."""
+    authorize(actor, Action.MANAGE_MEETINGS)
+    _check_times(data.starts_at, data.ends_at)
+    _check_public(data.is_public, data.closed_reason)
+    now = clock.now()
+    with db.writing() as session:
+        body = _lock(session, _body(session, data))
+        number = data.number or _next_number(session, body.id, data.term)
+        meeting = _create(session, body, data.term, number, data.starts_at, data.ends_at, data.venue, data.is_public,
+                          data.closed_reason, data.agenda, now)
+        for index, material in enumerate(data.materials):
+            _link_material(session, actor, meeting, material, f"materials.{index}")
+        audit.record(session, audit_actor(actor), "meeting.scheduled", at=now, object_type="meeting",
+                     object_id=meeting.id, detail=_facts(meeting, body) | {
+                         "agenda": [item.title for item in data.agenda],
+                         "materials": {m.label: m.document_id for m in data.materials}})
+        return _record(session, meeting, actor)
+
+
+def get_meeting(db: Database, meeting_id: int, actor: Actor) -> MeetingRecord:
+    with db.reading() as session:
+        meeting = _load(session, meeting_id)
+        authorize_read(session, actor, meeting)
+        return _record(session, meeting, actor)
+
+
+def quorum(db: Database, meeting_id: int, actor: Actor) -> Quorum:
+    return get_meeting(db, meeting_id, actor).quorum
+
+
+def list_meetings(db: Database, filters: MeetingFilter, limit: int, offset: int, actor: Actor) -> Page:
+    """The meetings the actor may see, earliest first."""
+    conditions: list[ColumnElement[bool]] = [visible_meetings(actor)]
+    if filters.body_id is not None:
+        conditions.append(col(Meeting.body_id) == filters.body_id)
+    if filters.status is not None:
+        conditions.append(col(Meeting.status) == filters.status.value)
+    if filters.date_from is not None:
+        conditions.append(col(Meeting.starts_at) >= _tokyo_midnight(filters.date_from))
+    if filters.date_to is not None:
+        conditions.append(col(Meeting.starts_at) < _tokyo_midnight(filters.date_to + timedelta(days=1)))
+    with db.reading() as session:
+        total = session.exec(select(func.count()).select_from(Meeting).where(*conditions)).one()
+        meetings = session.exec(select(Meeting).where(*conditions)
+                                .order_by(col(Meeting.starts_at), col(Meeting.id)).limit(limit).offset(offset)).all()
+        return Page(items=_records(session, list(meetings), actor), total=total, limit=limit, offset=offset)
+
+
+def move(db: Database, clock: Clock, meeting_id: int, change: MeetingMove, actor: Actor) -> MeetingRecord:
+    """Reschedule: a new date, time or venue. The sequence goes up once per effective change."""
+    now = clock.now()
+    with db.writing() as session:
+        meeting = _for_change(session, actor, meeting_id, change.expected_version, "move")
+        starts_at = change.starts_at or meeting.starts_at
+        if change.ends_at is not None:
+            ends_at: datetime | None = change.ends_at
+        elif meeting.ends_at is not None:
+            ends_at = meeting.ends_at + (starts_at - meeting.starts_at)  # keeps the length
+        else:
+            ends_at = None
+        _check_times(starts_at, ends_at)
+        before = {"starts_at": _iso(meeting.starts_at), "ends_at": _iso(meeting.ends_at), "venue": meeting.venue}
+        after = {"starts_at": _iso(starts_at), "ends_at": _iso(ends_at), "venue": change.venue or meeting.venue}
+        if after != before:
+            meeting.starts_at, meeting.ends_at, meeting.venue = starts_at, ends_at, after["venue"]
+            meeting.sequence += 1
+            _touch(meeting, now)
+            _flush(session)
+            changed = {key: {"from": before[key], "to": after[key]} for key in before if before[key] != after[key]}
+            audit.record(session, audit_actor(actor), "meeting.moved", at=now, object_type="meeting",
+                         object_id=meeting.id, detail={"changed": changed, "sequence": meeting.sequence,
+                                                       "version": meeting.version, "note": change.note})
+        return _record(session, meeting, actor)
+
+
+def cancel(db: Database, clock: Clock, meeting_id: int, cancellation: Cancellation, actor: Actor) -> MeetingRecord:
+    now = clock.now()
+    with db.writing() as session:
+        meeting = _for_change(session, actor, meeting_id, cancellation.expected_version, "cancel")
+        meeting.status = MeetingStatus.CANCELLED.value
+        meeting.cancelled_reason = cancellation.reason
+        meeting.sequence += 1
+        _touch(meeting, now)
+        _flush(session)
+        audit.record(session, audit_actor(actor), "meeting.cancelled", at=now, object_type="meeting",
+                     object_id=meeting.id, detail={"reason": cancellation.reason, "sequence": meeting.sequence,
+                                                   "version": meeting.version})
+        return _record(session, meeting, actor)
+
+
+def record_held(db: Database, clock: Clock, meeting_id: int, held: HeldMeeting, actor: Actor) -> MeetingRecord:
+    """The meeting took place: observers (傍聴者数) and, if given, who attended."""
+    now = clock.now()
+    with db.writing() as session:
+        meeting = _for_change(session, actor, meeting_id, held.expected_version, "hold")
+        if meeting.starts_at > now:
+            raise Conflict(Message(f"この会議は{_ja_instant(meeting.starts_at)}開始の予定です。開始前に開催済みとはできません。",
+                                   "The meeting has not started yet; it cannot be recorded as held."),
+                           current_version=meeting.version, current_state=meeting.status,
+                           allowed_events=allowed_steps(MEETING_STEPS, meeting.status))
+        if not meeting.is_public and held.observers:
+            raise InvalidInput.single("observers", "closed_meeting", "非公開の会議に傍聴者はいません。",
+                                      "A closed meeting has no observers.")
+        meeting.status = MeetingStatus.HELD.value
+        meeting.observers = held.observers
+        _touch(meeting, now)
+        if held.attendance is not None:
+            _replace_attendance(session, meeting, held.attendance)
+        _flush(session)
+        audit.record(session, audit_actor(actor), "meeting.held", at=now, object_type="meeting", object_id=meeting.id,
+                     detail={"observers": held.observers, "version": meeting.version,
+                             "attendance": _attendance_detail(held.attendance)})
+        return _record(session, meeting, actor)
+
+
+def set_attendance(db: Database, clock: Clock, meeting_id: int, update: AttendanceUpdate,
+                   actor: Actor) -> MeetingRecord:
+    """Replace the attendance (出席者): names linked to accounts when they match a member of the body."""
+    now = clock.now()
+    with db.writing() as session:
+        meeting = _for_change(session, actor, meeting_id, update.expected_version, "record_attendance")
+        _replace_attendance(session, meeting, update.attendance)
+        _touch(meeting, now)
+        _flush(session)
+        audit.record(session, audit_actor(actor), "meeting.attendance_recorded", at=now, object_type="meeting",
+                     object_id=meeting.id, detail={"attendance": _attendance_detail(update.attendance),
+                                                   "version": meeting.version})
+        return _record(session, meeting, actor)
+
+
+def link_material(db: Database, clock: Clock, meeting_id: int, material: MaterialInput,
+                  actor: Actor) -> MeetingRecord:
+    """Hand out an existing document of a case on the agenda at this meeting, as 資料N."""
+    now = clock.now()
+    with db.writing() as session:
+        meeting = _for_change(session, actor, meeting_id, None, "link_material")
+        document = _link_material(session, actor, meeting, material, None)
+        audit.record(session, audit_actor(actor), "meeting.material_linked", at=now, object_type="meeting",
+                     object_id=meeting.id, detail={"document_id": document.id, "label": document.label,
+                                                   "title": document.title})
+        return _record(session, meeting, actor)
+
+
+def attach_material(db: Database, files: FileStore, clock: Clock, meeting_id: int, case_id: int, upload: Upload,
+                    label: str, actor: Actor, max_bytes: int) -> MeetingRecord:
+    """Upload a document to a case on the agenda (workflow.documents.attach) and hand it out as `label`.
+
+    The checks that do not need the file run first, so that a refused label stores nothing; if the
+    link still fails (someone took the label meanwhile) the document stays with its case, unlinked.
+    """
+    try:
+        label = TypeAdapter(MaterialLabel).validate_python(label)
+    except ValidationError as error:
+        raise InvalidInput(problems_from_validation_error(error, ("label",))) from None
+    with db.reading() as session:
+        meeting = _for_change(session, actor, meeting_id, None, "link_material", lock=False)
+        if case_id not in _agenda_cases(session, meeting.id):
+            raise _not_on_agenda("case_id")
+        _check_label_free(session, meeting.id, label, None, "label")
+    document = documents.attach(db, files, clock, case_id, upload, actor, max_bytes)
+    return link_material(db, clock, meeting_id, MaterialInput(document_id=document.id, label=label), actor)
+
+
+def schedule_next(db: Database, clock: Clock, meeting_id: int, data: NextMeeting, actor: Actor) -> MeetingRecord:
+    """Fix the next meeting at the end of this one (Fukuoka: 12月21日（木）午前10時, 特9会議室):
+    number + 1 of the same body and term."""
+    _check_times(data.starts_at, data.ends_at)
+    now = clock.now()
+    with db.writing() as session:
+        current = _for_change(session, actor, meeting_id, None, "schedule_next")
+        is_public = current.is_public if data.is_public is None else data.is_public
+        closed_reason = data.closed_reason
+        if not is_public and closed_reason is None and data.is_public is None:
+            closed_reason = current.closed_reason  # closed for the same reason as this one
+        _check_public(is_public, closed_reason)
+        body = _lock(session, session.get(Body, current.body_id))
+        meeting = _create(session, body, current.term, current.number + 1, data.starts_at, data.ends_at,
+                          data.venue or current.venue, is_public, closed_reason, data.agenda, now)
+        audit.record(session, audit_actor(actor), "meeting.scheduled", at=now, object_type="meeting",
+                     object_id=meeting.id, detail=_facts(meeting, body) | {
+                         "fixed_at_meeting_id": current.id, "agenda": [item.title for item in data.agenda]})
+        return _record(session, meeting, actor)
+
+
+# --- policy helpers -----------------------------------------------------------------------------
+
+_STAFF = (Role.SECRETARIAT, Role.ADMIN, Role.SYSTEM)
+
+
+def visible_meetings(actor: Actor) -> ColumnElement[bool]:
+    """The SQL condition of READ_MEETING: public meetings, the actor's bodies' meetings, and those with
+    the actor's office's cases on the agenda (the staff see all)."""
+    if any(actor.has(role) for role in _STAFF):
+        return true()
+    conditions: list[ColumnElement[bool]] = [col(Meeting.is_public).is_(True)]
+    if actor.bodies:
+        conditions.append(col(Meeting.body_id).in_(list(actor.bodies)))
+    if actor.has(Role.OFFICE) and actor.office:
+        conditions.append(col(Meeting.id).in_(
+            select(AgendaItem.meeting_id).join(Assessment, col(Assessment.id) == AgendaItem.assessment_id)
+            .where(col(Assessment.office) == actor.office)))
+    return or_(*conditions)
+
+
+def offices_on_agenda(session: Session, meeting_id: int) -> frozenset[str]:
+    return frozenset(session.exec(
+        select(Assessment.office).join(AgendaItem, col(AgendaItem.assessment_id) == Assessment.id)
+        .where(AgendaItem.meeting_id == meeting_id)).all())
+
+
+def authorize_read(session: Session, actor: Actor, meeting: Meeting) -> None:
+    """404 unless the actor may know of the meeting (closed meetings are hidden from outsiders)."""
+    authorize(actor, Action.READ_MEETING, (meeting, offices_on_agenda(session, meeting.id)))
+
+
+def load(session: Session, meeting_id: int, *, for_update: bool = False) -> Meeting:
+    return _load(session, meeting_id, for_update=for_update)
+
+
+def record_of(session: Session, meeting: Meeting, actor: Actor) -> MeetingRecord:
+    return _record(session, meeting, actor)
+
+
+# --- internals ----------------------------------------------------------------------------------
+
+def _load(session: Session, meeting_id: int, *, for_update: bool = False) -> Meeting:
+    meeting = session.get(Meeting, meeting_id, with_for_update=for_update) if 0 < meeting_id <= MAX_ID else None
+    if meeting is None:
+        raise NotFound(Message(f"会議（ID {meeting_id}）は見つかりません。", f"No meeting with id {meeting_id}."))
+    return meeting
+
+
+def _for_change(session: Session, actor: Actor, meeting_id: int, expected_version: int | None,
+                step: str, *, lock: bool = True) -> Meeting:
+    """Load for a change: hidden (404) before forbidden (403), then the version, then the status."""
+    # FOR UPDATE: on PostgreSQL a concurrent change waits here and then sees the new version.
+    meeting = _load(session, meeting_id, for_update=lock)
+    authorize_read(session, actor, meeting)
+    authorize(actor, Action.MANAGE_MEETINGS, meeting)
+    if expected_version is not None and meeting.version != expected_version:
+        raise StaleVersion(
+            Message(f"この会議は他の操作により更新されています（現在の版: {meeting.version}、送信された版: {expected_version}）。"
+                    "最新の状態を読み込んでからやり直してください。",
+                    f"The meeting has changed since you read it (version {meeting.version}, you sent "
+                    f"{expected_version}); reload it and try again."),
+            current_version=meeting.version, current_state=meeting.status,
+            allowed_events=allowed_steps(MEETING_STEPS, meeting.status),
+        )
+    require_step(MEETING_STEPS, step, meeting.status, STATUS_TITLES, version=meeting.version)
+    return meeting
+
+
+def _touch(meeting: Meeting, now: datetime) -> None:
+    """Mark the meeting changed, so that its version goes up even when no column of its own did
+    (a new attendance list) or the clock stood still."""
+    meeting.updated_at = now
+    flag_modified(meeting, "updated_at")
+
+
+def _flush(session: Session) -> None:
+    """Write now: a stale version (someone else's write got in between) or a taken 第N回 is a 409."""
+    try:
+        session.flush()  # UPDATE … WHERE version = :seen (the mapper's version counter)
+    except StaleDataError:
+        raise StaleVersion(Message("この会議は他の操作により同時に更新されました。最新の状態を読み込んでからやり直してください。",
+                                   "The meeting was changed by someone else at the same moment; reload it and try "
+                                   "again.")) from None
+    except IntegrityError:
+        raise Conflict(Message("同じ会議体・期・回の会議、または同じ氏名の出席者が既に登録されています。",
+                               "A meeting of this body, term and number, or an attendee of this name, "
+                               "already exists.")) from None
+
+
+def _check_times(starts_at: datetime, ends_at: datetime | None) -> None:
+    if ends_at is not None and ends_at <= starts_at:
+        raise InvalidInput.single("ends_at", "after_start", "終了時刻は開始時刻より後にしてください。",
+                                  "The meeting must end after it starts.")
+
+
+def _check_public(is_public: bool, closed_reason: str | None) -> None:
+    if not is_public and not closed_reason:
+        raise InvalidInput.single("closed_reason", "required_when_closed",
+                                  "非公開とする場合は、その理由（非公開情報・個人情報の審議等）を入力してください。",
+                                  "A closed meeting needs the reason it is closed.")
+    if is_public and closed_reason:
+        raise InvalidInput.single("closed_reason", "only_when_closed", "公開の会議に非公開の理由は記載しません。",
+                                  "A public meeting has no reason for being closed.")
+
+
+def _body(session: Session, data: NewMeeting) -> Body:
+    if data.body_id is None and data.body is None:
+        raise InvalidInput.single("body_id", "required", "会議体を body_id または body（名称）で指定してください。",
+                                  "Name the body, by body_id or by body (its name).")
+    if data.body_id is not None:
+        body = session.get(Body, data.body_id)
+        if body is None:
+            raise InvalidInput.single("body_id", "unknown_body", f"会議体（ID {data.body_id}）は登録されていません。",
+                                      f"No body with id {data.body_id}.")
+        if data.body is not None and data.body != body.name:
+            raise InvalidInput.single("body", "matches_body_id", "body と body_id が別の会議体を指しています。",
+                                      "body and body_id name different bodies.")
+        return body
+    try:
+        with session.begin_nested():  # a body named for the first time by two requests at once: one creates it
+            return body_by_name(session, data.body)
+    except IntegrityError:
+        return session.exec(select(Body).where(Body.name == data.body)).one()
+
+
+def _lock(session: Session, body: Body) -> Body:
+    """Lock the body's row: two meetings scheduled at once for one body get numbers one after the other
+    (on PostgreSQL; SQLite's writers are serialised anyway)."""
+    return session.exec(select(Body).where(Body.id == body.id).with_for_update()).one()
+
+
+def _next_number(session: Session, body_id: int, term: str) -> int:
+    last = session.exec(select(func.max(Meeting.number)).where(Meeting.body_id == body_id, Meeting.term == term)).one()
+    number = (last or 0) + 1
+    if number > MAX_NUMBER:
+        raise InvalidInput.single("number", "maximum", f"第{MAX_NUMBER}回を超える会議は登録できません（期を改めてください）。",
+                                  f"No more than {MAX_NUMBER} meetings per term; start a new term.")
+    return number
+
+
+def _create(session: Session, body: Body, term: str, number: int, starts_at: datetime, ends_at: datetime | None,
+            venue: str, is_public: bool, closed_reason: str | None, agenda: Sequence[AgendaItemInput],
+            now: datetime) -> Meeting:
+    if number > MAX_NUMBER:
+        raise InvalidInput.single("number", "maximum", f"第{MAX_NUMBER}回を超える会議は登録できません（期を改めてください）。",
+                                  f"No more than {MAX_NUMBER} meetings per term; start a new term.")
+    if session.exec(select(Meeting.id).where(Meeting.body_id == body.id, Meeting.term == term,
+                                             Meeting.number == number)).first() is not None:
+        raise Conflict(Message(f"{term}第{number}回の{body.name}は既に登録されています。",
+                               f"Meeting {number} of {body.name} ({term or 'no term'}) already exists."))
+    problems = _agenda_problems(session, agenda)
+    if problems:
+        raise InvalidInput(problems)
+    meeting = Meeting(body_id=body.id, term=term, number=number, starts_at=starts_at, ends_at=ends_at, venue=venue,
+                      is_public=is_public, closed_reason=closed_reason if not is_public else None,
+                      status=MeetingStatus.SCHEDULED.value, created_at=now, updated_at=now)
+    session.add(meeting)
+    _flush(session)
+    for index, item in enumerate(agenda):
+        session.add(AgendaItem(meeting_id=meeting.id, position=item.position or index + 1,
+                               assessment_id=item.assessment_id, purpose=item.purpose.value, title=item.title))
+    _flush(session)
+    return meeting
+
+
+def _agenda_problems(session: Session, agenda: Sequence[AgendaItemInput]) -> list[FieldProblem]:
+    problems = []
+    positions: set[int] = set()
+    for index, item in enumerate(agenda):
+        if item.assessment_id is not None and session.get(Assessment, item.assessment_id) is None:
+            problems.append(FieldProblem(f"agenda.{index}.assessment_id", "unknown_case",
+                                         Message(f"案件（ID {item.assessment_id}）は登録されていません。",
+                                                 f"No case with id {item.assessment_id}.")))
+        position = item.position or index + 1
+        if position in positions:
+            problems.append(FieldProblem(f"agenda.{index}.position", "unique",
+                                         Message("議題の順番が重複しています。", "Two agenda items have the same position.")))
+        positions.add(position)
+    return problems
+
+
+def _agenda_cases(session: Session, meeting_id: int) -> set[int]:
+    return {case_id for case_id in session.exec(
+        select(AgendaItem.assessment_id).where(AgendaItem.meeting_id == meeting_id)).all() if case_id is not None}
+
+
+def _not_on_agenda(field: str) -> InvalidInput:
+    return InvalidInput.single(field, "case_on_agenda", "この会議の議題に含まれる案件の資料のみ配付できます。",
+                               "Only documents of the cases on this meeting's agenda can be handed out.")
+
+
+def _check_label_free(session: Session, meeting_id: int, label: str, document_id: int | None, field: str) -> None:
+    taken = session.exec(select(Document.id).where(Document.meeting_id == meeting_id, Document.label == label)).first()
+    if taken is not None and taken != document_id:
+        raise InvalidInput.single(field, "unique_label", f"この会議の{label}は既に登録されています。",
+                                  f"This meeting already has a {label}.")
+
+
+def _link_material(session: Session, actor: Actor, meeting: Meeting, material: MaterialInput,
+                   prefix: str | None) -> Document:
+    def field(name: str) -> str:
+        return f"{prefix}.{name}" if prefix else name
+
+    document = session.get(Document, material.document_id)
+    case = session.get(Assessment, document.assessment_id) if document is not None else None
+    if document is None or case is None or not can_know_document(actor, case, document):
+        raise InvalidInput.single(field("document_id"), "unknown_document",
+                                  f"資料（ID {material.document_id}）は登録されていません。",
+                                  f"No document with id {material.document_id}.")
+    if document.assessment_id not in _agenda_cases(session, meeting.id):
+        raise _not_on_agenda(field("document_id"))
+    if document.purged_at is not None:
+        raise InvalidInput.single(field("document_id"), "not_purged", "点検終了後に削除された資料は配付できません。",
+                                  "A document deleted after the review cannot be handed out.")
+    if document.meeting_id is not None and document.meeting_id != meeting.id:
+        raise Conflict(Message(f"この資料は別の会議（ID {document.meeting_id}）で{document.label}として配付済みです。",
+                               f"This document was handed out at another meeting (id {document.meeting_id}) "
+                               f"as {document.label}."))
+    _check_label_free(session, meeting.id, material.label, document.id, field("label"))
+    document.meeting_id, document.label = meeting.id, material.label
+    session.add(document)
+    _flush(session)
+    return document
+
+
+_TITLES = ("部会長", "副会長", "会長", "職務代理者", "委員")
+
+
+def normalised_name(name: str) -> str:
+    """小林　登 部会長 → 小林登: width, spaces and a trailing title do not tell people apart."""
+    text = "".join(unicodedata.normalize("NFKC", name).split())
+    for title in _TITLES:
+        if text.endswith(title) and len(text) > len(title):
+            return text[: -len(title)]
+    return text
+
+
+def _members_by_name(session: Session, body_id: int) -> dict[str, int | None]:
+    """normalised display name → user id of the body's members (None when two share a name)."""
+    found: dict[str, int | None] = {}
+    for user_id, display_name in session.exec(
+            select(UserAccount.id, UserAccount.display_name)
+            .join(Membership, col(Membership.user_id) == UserAccount.id).where(Membership.body_id == body_id)).all():
+        key = normalised_name(display_name)
+        found[key] = None if key in found else user_id
+    return found
+
+
+def _replace_attendance(session: Session, meeting: Meeting, attendees: Sequence[AttendeeInput]) -> None:
+    seen: dict[str, int] = {}
+    problems = []
+    for index, attendee in enumerate(attendees):
+        key = normalised_name(attendee.name)
+        if key in seen:
+            problems.append(FieldProblem(f"attendance.{index}.name", "unique",
+                                         Message(f"{attendee.name} が重複しています。", f"{attendee.name} is listed twice.")))
+        seen[key] = index
+    if problems:
+        raise InvalidInput(problems)
+    for row in session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id)).all():
+        session.delete(row)
+    session.flush()  # the unit of work inserts before it deletes: the old names must go first
+    members = _members_by_name(session, meeting.body_id)
+    for attendee in attendees:
+        session.add(Attendance(meeting_id=meeting.id, user_id=members.get(normalised_name(attendee.name)),
+                               name=attendee.name, role=attendee.role.value, present=attendee.present))
+
+
+def _attendance_detail(attendees: Sequence[AttendeeInput] | None) -> list[dict[str, Any]] | None:
+    if attendees is None:
+        return None
+    return [{"name": a.name, "role": a.role.value, "present": a.present} for a in attendees]
+
+
+def _records(session: Session, meetings: list[Meeting], actor: Actor) -> list[MeetingRecord]:
+    """The records of several meetings with a fixed number of queries."""
+    if not meetings:
+        return []
+    ids = [meeting.id for meeting in meetings]
+    agenda: dict[int, list[AgendaItem]] = defaultdict(list)
+    for item in session.exec(select(AgendaItem).where(col(AgendaItem.meeting_id).in_(ids))
+                             .order_by(col(AgendaItem.position), col(AgendaItem.id))).all():
+        agenda[item.meeting_id].append(item)
+    attendance: dict[int, list[Attendance]] = defaultdict(list)
+    for row in session.exec(select(Attendance).where(col(Attendance.meeting_id).in_(ids))
+                            .order_by(col(Attendance.id))).all():
+        attendance[row.meeting_id].append(row)
+    materials: dict[int, list[Document]] = defaultdict(list)
+    documents_ = session.exec(select(Document).where(col(Document.meeting_id).in_(ids))).all()
+    cases = {case.id: case for case in session.exec(select(Assessment).where(
+        col(Assessment.id).in_({d.assessment_id for d in documents_}))).all()} if documents_ else {}
+    for document in sorted(documents_, key=lambda d: _label_order(d.label or "")):
+        if can_know_document(actor, cases[document.assessment_id], document):
+            materials[document.meeting_id].append(document)
+    body_ids = {meeting.body_id for meeting in meetings}
+    bodies = {body.id: body for body in session.exec(select(Body).where(col(Body.id).in_(body_ids))).all()}
+    seats = dict(session.exec(select(Membership.body_id, func.count()).where(col(Membership.body_id).in_(body_ids))
+                              .group_by(Membership.body_id)).all())
+    return [
+        MeetingRecord(meeting=meeting, body=bodies[meeting.body_id], agenda=agenda[meeting.id],
+                      attendance=attendance[meeting.id], materials=materials[meeting.id],
+                      quorum=_quorum(bodies[meeting.body_id], seats.get(meeting.body_id, 0), attendance[meeting.id]))
+        for meeting in meetings
+    ]
+
+
+def _record(session: Session, meeting: Meeting, actor: Actor) -> MeetingRecord:
+    session.flush()
+    return _records(session, [meeting], actor)[0]
+
+
+def _quorum(body: Body, seats: int, attendance: Iterable[Attendance]) -> Quorum:
+    present = sum(1 for row in attendance if row.present and row.role in QUORUM_ROLES)
+    if body.quorum is not None:
+        return Quorum(required=body.quorum, present=present, seats=seats, basis="body")
+    return Quorum(required=seats // 2 + 1, present=present, seats=seats, basis="majority")
+
+
+def _label_order(label: str) -> tuple[bool, tuple[int, ...], str]:
+    """資料1 < 資料2 < 資料3-1 < 資料10 < 参考資料1."""
+    return label.startswith("参考"), tuple(int(n) for n in re.findall(r"\d+", label)), label
+
+
+def _tokyo_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=TOKYO)
+
+
+def _iso(instant: datetime | None) -> str | None:
+    return instant.astimezone(TOKYO).isoformat() if instant is not None else None
+
+
+def _ja_instant(instant: datetime) -> str:
+    from notifications.japanese import wareki_datetime
+
+    return wareki_datetime(instant)
+
+
+def _facts(meeting: Meeting, body: Body) -> dict[str, Any]:
+    return {"body": body.name, "term": meeting.term, "number": meeting.number, "starts_at": _iso(meeting.starts_at),
+            "ends_at": _iso(meeting.ends_at), "venue": meeting.venue, "is_public": meeting.is_public,
+            "closed_reason": meeting.closed_reason}
+
