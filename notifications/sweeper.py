@@ -64,8 +64,15 @@ def deliver_due_reminders(db: Database, clock: Clock, *, limit: int = 500) -> in
                     reminder.status = "withdrawn"
                 else:
                     outbox.extend(renderer.notices(reminder, rule, now))
-                    reminder.status, reminder.sent_at = "sent", now
-                reminder.updated_at = now
+                    reminder.status = "sent"
+            handed_over = clock.now()  # when the batch is written: the delivery time its rows record
+            for reminder in due:
+                reminder.updated_at = handed_over
+                if reminder.status == "sent":
+                    reminder.sent_at = handed_over
+            for notice in outbox:
+                if notice["status"] == "sent":
+                    notice["sent_at"] = handed_over
         if outbox:
             session.execute(Notice.__table__.insert(), outbox)
     return len(due)
