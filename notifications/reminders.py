@@ -131,9 +131,11 @@ def refresh(session: Session, subject_type: str, subject_id: int, facts: Mapping
     desired: dict[tuple[str, int], tuple[datetime, datetime]] = {}
     for rule in (rule for rule in all_rules if rule.enabled):
         fact = facts.get(rule.watches)
-        if fact is None or fact <= now:
+        # A rule that counts back from a moment has nothing to do once it has passed; one that counts on
+        # from it (a negative offset, e.g. 14 days after a question was raised) still has.
+        if fact is None or (fact <= now and rule.offset_days >= 0):
             continue
-        due = max(due_time(rule, fact, calendar), now) if rule.offset_days >= 0 else due_time(rule, fact, calendar)
+        due = max(due_time(rule, fact, calendar), now)
         for user_id in recipients(session, rule.recipients, audience):
             desired[(rule.key, user_id)] = (fact, due)
 

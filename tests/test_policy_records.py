@@ -160,4 +160,5 @@ def test_refusals_change_nothing(public, person, world, db):
         public.post(f"/api/assessments/{world.review.id}/versions", headers=person(role).headers,
                     json={"submitted_on": "2025-05-30"})
     assert [f.status for f in findings.list_findings(db, world.review.id, SYSTEM)] == before
-    assert public.get(f"/api/assessments/{world.review.id}/versions", headers=person("secretariat").headers).json() == []
+    versions = public.get(f"/api/assessments/{world.review.id}/versions", headers=person("secretariat").headers)
+    assert versions.json() == []

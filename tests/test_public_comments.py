@@ -57,7 +57,8 @@ def test_chiba_no_comments_received(db, chiba, client):
     assert {key: body[key] for key in ("count", "recorded", "consistent", "closed", "rows", "warnings")} == {
         "count": 0, "recorded": 0, "consistent": True, "closed": True, "rows": [], "warnings": []}
     assert body["period"] == {"start": "2015-06-22", "end": "2015-07-21", "days": 30, "shortened_reason": None}
-    assert body["statement"]["en"] == "No comments were received during the public comment (Mon 22 Jun 2015 to Tue 21 Jul 2015)."
+    assert body["statement"]["en"] == ("No comments were received during the public comment "
+                                       "(Mon 22 Jun 2015 to Tue 21 Jul 2015).")
 
 
 @pytest.mark.parametrize("received_on", [date(2015, 6, 21), date(2015, 7, 22), date(2025, 4, 10)])

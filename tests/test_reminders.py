@@ -266,3 +266,26 @@ def test_two_workers_deliver_five_thousand_reminders_exactly_once_despite_a_kill
         distinct = session.exec(select(func.count(func.distinct(Notice.reminder_id)))).one()
     assert statuses == {"sent": 5000}
     assert notices == distinct == 5000
+
+
+def test_an_unanswered_question_reminds_the_office_until_answered(client, make_case, db, clock, person):
+    office = person("office")
+    case = make_case("subcommittee_review", body=REVIEWING_BODY)
+    raised = client.post(f"/api/assessments/{case.id}/findings", json={
+        "raised_by": "櫻井委員", "kind": "question", "section": "Ⅲ リスク対策",
+        "text": "アクセスログはどの程度の頻度で確認しているのか。"})
+    assert raised.status_code == 201, raised.text
+    finding = raised.json()
+    with db.reading() as session:
+        rows = reminders.pending_for(session, "finding", finding["id"])
+    assert [(row.rule_key, row.due_at) for row in rows] == [
+        ("finding_unanswered_14d", datetime(2025, 6, 16, 9, tzinfo=TOKYO))]  # 14 days after 6/2, a Monday
+    clock.set(datetime(2025, 6, 16, 9, 0, 1, tzinfo=TOKYO))
+    assert sweeper.deliver_due_reminders(db, clock) == 1
+    notices = client.get("/api/inbox", headers=office.headers).json()
+    assert "アクセスログはどの程度の頻度で確認しているのか。" in notices[0]["text"]
+    answered = client.post(f"/api/findings/{finding['id']}/answer", headers=office.headers,
+                           json={"answer": "月1回、担当者が確認している。"})
+    assert answered.status_code == 200, answered.text
+    with db.reading() as session:
+        assert reminders.pending_for(session, "finding", finding["id"]) == []

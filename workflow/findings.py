@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -246,7 +246,18 @@ def raise_finding(db: Database, clock: Clock, case_id: int, data: NewFinding, ac
                      object_id=finding.id, detail={"assessment_id": case.id, "cycle": case.cycle,
                                                    "raised_by": raised_by, "kind": finding.kind,
                                                    "meeting_id": finding.meeting_id})
+        refresh_reminders(session, case, finding, now)
     return finding
+
+
+def refresh_reminders(session: Session, case: Assessment, finding: Finding, now: datetime) -> None:
+    """A question still awaiting the office's answer is watched; once answered or closed, it is not."""
+    from notifications import reminders
+
+    waiting = finding.status in (FindingStatus.OPEN.value, FindingStatus.CARRIED.value)
+    fact = datetime.combine(finding.raised_on, time(9, 0), TOKYO) if waiting else None
+    reminders.refresh(session, "finding", finding.id, {"finding_unanswered": fact},
+                      reminders.Audience(case.body_id, case.office), now)
 
 
 def _load_finding(session: Session, finding_id: int) -> Finding:
@@ -291,6 +302,7 @@ def _move(db: Database, clock: Clock, finding_id: int, name: str, actor: Actor, 
         audit.record(session, audit_actor(actor), f"finding.{_PAST[name]}", at=now, object_type="finding",
                      object_id=finding.id, detail={"assessment_id": case.id, "from": status.value,
                                                    "to": move.target.value, **detail})
+        refresh_reminders(session, case, finding, now)
     return finding
 
 
