@@ -40,7 +40,9 @@ PURPOSES = {
 }
 CHANNELS = {"web": "ホームページ", "email": "電子メール", "fax": "ファクシミリ", "post": "郵送", "counter": "窓口持参",
             "other": "その他"}
+FINDING_STATUSES = {"open": "回答待ち", "answered": "回答済", "closed": "完了", "carried": "次回へ持ち越し"}
 KIND_TITLES = {
+    "findings": "委員からの質問事項及び回答",
     "convocation": "開催通知", "subcommittee_report": "部会報告", "reply": "答申書",
     "public_comment_result": "意見募集の結果", "meeting_result": "会議結果報告", "register": "計画管理書",
 }
@@ -264,6 +266,23 @@ def reply(db: Database, case_id: int, actor: Actor, letterhead: Letterhead = Let
         facts = _case_facts(session, case, letterhead)
         html = _render("reply", env, **facts)
     return Paper("reply", f"{case.title}について（答申）", html)
+
+
+def findings(db: Database, case_id: int, actor: Actor, letterhead: Letterhead = Letterhead(),
+             env: Environment = _ENV, today: date | None = None) -> Paper:
+    """委員からの質問事項及び回答 (Chiba's 資料3): every finding of this cycle, its answer, its status and the
+    report version where its change landed, with the list of changes (修正箇所)."""
+    with db.reading() as session:
+        case = _case(session, case_id)
+        authorize(actor, Action.READ_RECORDS, case)
+        facts = _case_facts(session, case, letterhead)
+        versions = {version.id: version.number for version in session.exec(
+            select(ReportVersion).where(ReportVersion.assessment_id == case.id)).all()}
+        revisions = {finding.id: f"第{versions[finding.resolved_in_version_id]}版で修正"
+                     for finding in facts["findings"] if finding.resolved_in_version_id in versions}
+        html = _render("findings", env, statuses=FINDING_STATUSES, revisions=revisions,
+                       today=today or datetime.now(TOKYO).date(), **facts)
+    return Paper("findings", f"{case.title} 委員からの質問事項及び回答", html)
 
 
 def public_comment_result(db: Database, case_id: int, actor: Actor, letterhead: Letterhead = Letterhead(),

@@ -201,6 +201,49 @@ def tokens_create(
     typer.echo(f"token {issued.record.id} for {email}, expires {issued.record.expires_at:%Y-%m-%d}", err=True)
 
 
+@app.command()
+def papers(
+    kind: Annotated[str, typer.Argument(help="convocation, meeting-result, subcommittee-report, reply, findings, "
+                                             "public-comment-result or register")],
+    case: Annotated[int | None, typer.Option(help="Case id (reports, replies, findings, public comment result).")] = None,
+    meeting: Annotated[int | None, typer.Option(help="Meeting id (convocation, meeting result).")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="html, docx or xlsx (register only).")] = "docx",
+    output: Annotated[Path | None, typer.Option(help="File to write (default: the document's title).")] = None,
+) -> None:
+    """Write a generated document (開催通知, 部会報告, 答申書, 質問事項, 意見募集の結果, 会議結果報告, 計画管理書)."""
+    from notifications import papers as documents
+    from workflow.engine import Workflows
+    from workflow.errors import DomainError
+
+    database, _clock, operator = _operator_context()
+    settings = Settings()
+    letterhead = documents.Letterhead(settings.organisation, settings.organisation_head)
+    env = documents.environment(settings.templates_dir)
+    makers = {
+        "convocation": (documents.convocation, meeting), "meeting-result": (documents.meeting_result, meeting),
+        "subcommittee-report": (documents.subcommittee_report, case), "reply": (documents.reply, case),
+        "findings": (documents.findings, case), "public-comment-result": (documents.public_comment_result, case),
+    }
+    try:
+        if kind == "register":
+            paper = documents.register(database, operator, Workflows.load(settings.procedure_dirs), letterhead, env)
+        elif kind in makers:
+            maker, subject = makers[kind]
+            if subject is None:
+                _fail(ValueError(f"{kind} needs --{'meeting' if maker in (documents.convocation, documents.meeting_result) else 'case'}"))
+            paper = maker(database, subject, operator, letterhead, env)
+        else:
+            _fail(ValueError(f"unknown document {kind!r}"))
+    except DomainError as error:
+        _fail(error)
+    if output_format not in ("html", "docx", "xlsx") or (output_format == "xlsx" and kind != "register"):
+        _fail(ValueError("--format is html or docx (xlsx for the register)"))
+    content = {"html": lambda: paper.html.encode("utf-8"), "docx": paper.docx, "xlsx": paper.xlsx}[output_format]()
+    target = output or Path(f"{paper.title}.{output_format}")
+    target.write_bytes(content)
+    typer.echo(f"wrote {target}")
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the audit chain; exit 1 naming the first broken entry."""

@@ -244,3 +244,24 @@ def test_a_secretariat_template_replaces_the_shipped_one(tmp_path, make_case, db
     case = make_case("subcommittee_review", title="独自様式の確認")
     paper = papers.reply(db, case.id, SYSTEM, env=papers.environment(tmp_path))
     assert "独自様式の確認（答申・当市様式）" in paper.html
+
+
+def test_cli_writes_documents(make_case, db, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    case = make_case("published", title="CLI確認の事務")
+    env = {**os.environ, "SHINGI_DATABASE_URL": db.url}
+    register = tmp_path / "register.xlsx"
+    done = subprocess.run([sys.executable, "-m", "shingi.cli", "papers", "register", "--format", "xlsx",
+                           "--output", str(register)], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert any(row[1] == "CLI確認の事務" for row in load_workbook(register)["計画管理書"].iter_rows(values_only=True))
+    report = tmp_path / "report.docx"
+    done = subprocess.run([sys.executable, "-m", "shingi.cli", "papers", "subcommittee-report", "--case", str(case.id),
+                           "--output", str(report)], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "1 審議事項" in docx_text(report.read_bytes())
+    missing = subprocess.run([sys.executable, "-m", "shingi.cli", "papers", "reply"], env=env, capture_output=True,
+                             text=True, timeout=60)
+    assert missing.returncode == 1 and "needs --case" in missing.stderr

@@ -113,6 +113,11 @@ def subcommittee_report(case_id: Id, services: ServicesDep, actor: ActorDep, for
                     format)
 
 
+@router.get("/api/papers/findings/{case_id}", summary="委員からの質問事項及び回答", response_class=HTMLResponse)
+def findings(case_id: Id, services: ServicesDep, actor: ActorDep, format: Format = "html") -> Response:
+    return _deliver(papers.findings(services.db, case_id, actor, _letterhead(services), _env(services)), format)
+
+
 @router.get("/api/papers/reply/{case_id}", summary="答申書", response_class=HTMLResponse)
 def reply(case_id: Id, services: ServicesDep, actor: ActorDep, format: Format = "html") -> Response:
     return _deliver(papers.reply(services.db, case_id, actor, _letterhead(services), _env(services)), format)
