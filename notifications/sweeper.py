@@ -62,6 +62,8 @@ def deliver_due_reminders(db: Database, clock: Clock, *, limit: int = 500) -> in
                 rule = rules.get(reminder.rule_key)
                 if rule is None or not rule.enabled:
                     reminder.status = "withdrawn"
+                elif rule.offset_days >= 0 and reminder.fact_at <= now:
+                    reminder.status = "expired"  # the meeting or deadline it announced has passed (downtime)
                 else:
                     outbox.extend(renderer.notices(reminder, rule, now))
                     reminder.status = "sent"

@@ -9,6 +9,7 @@ import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -51,7 +52,7 @@ def fukuoka(db, clock, make_case):
                      body=FUKUOKA)
     with db.reading() as session:
         body = session.exec(select(Body).where(Body.name == FUKUOKA)).one()
-    return type("Fukuoka", (), {"case": case, "body": body})
+    return SimpleNamespace(case=case, body=body)
 
 
 def attach(db, files, clock, case, title, classification=Classification.PUBLIC):
@@ -60,8 +61,8 @@ def attach(db, files, clock, case, title, classification=Classification.PUBLIC):
 
 
 def new_meeting(body=REVIEWING_BODY, **overrides) -> NewMeeting:
-    fields = {"body": body, "term": "第16期", "starts_at": tokyo(2023, 11, 16, 10), "ends_at": tokyo(2023, 11, 16, 11, 30),
-              "venue": VENUE, **overrides}
+    fields = {"body": body, "term": "第16期", "starts_at": tokyo(2023, 11, 16, 10),
+              "ends_at": tokyo(2023, 11, 16, 11, 30), "venue": VENUE, **overrides}
     return NewMeeting(**fields)
 
 

@@ -10,7 +10,8 @@ from datetime import date, timedelta
 import pytest
 
 from conftest import REVIEWING_BODY, SYSTEM
-from test_meetings import FUKUOKA, FUKUOKA_MEMBERS, TOPIC, error, fukuoka, rules, schedule, tokyo  # noqa: F401
+from test_meetings import (FUKUOKA, FUKUOKA_MEMBERS, RACERS, TOPIC, error, fukuoka, race, rules,  # noqa: F401
+                           schedule, tokyo)
 from workflow import accounts, audit, meetings, minutes
 from workflow.clock import local_today
 from workflow.errors import Conflict
@@ -239,8 +240,8 @@ def correcting(client, db, clock, held):
 def test_who_may_correct(public, person, db, clock, correcting):
     body = {"passage_index": 0, "text": "誤字の訂正"}
     assert public.post(f"{correcting}/corrections", json=body).status_code == 401
-    assert public.post(f"{correcting}/corrections", json=body, headers=person("other_member").headers).status_code == 403
-    assert public.post(f"{correcting}/corrections", json=body, headers=person("office").headers).status_code == 403
+    for role in ("other_member", "office"):
+        assert public.post(f"{correcting}/corrections", json=body, headers=person(role).headers).status_code == 403
     sakurai = member_headers(db, clock, "櫻井 幸一")
     named = public.post(f"{correcting}/corrections", json={**body, "member": "井上 真由美"}, headers=sakurai)
     assert rules(named) == {("member", "secretariat_only")}
@@ -357,3 +358,12 @@ def test_overlong_minutes_are_422(client, held):
 def test_odd_minutes_requests_never_500(client, correcting, path, body):
     response = client.post(f"{correcting}/{path}", json=body)
     assert 400 <= response.status_code < 500, response.text
+
+
+def test_of_confirmations_racing_exactly_one_confirms(db, clock, held):
+    minutes_in(db, clock, held.meeting.id, "correcting")
+    outcomes = race([lambda: minutes.confirm(db, clock, held.meeting.id, Confirmation(), SYSTEM)] * RACERS)
+    assert len([o for o in outcomes if not isinstance(o, Exception)]) == 1
+    assert all(o.current_state == "confirmed" for o in outcomes if isinstance(o, Conflict))
+    entries = [e for e in audit.entries(db, SYSTEM, limit=1000) if e.action == "minutes.confirmed"]
+    assert len(entries) == 1

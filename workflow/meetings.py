@@ -394,6 +394,7 @@ def move(db: Database, clock: Clock, meeting_id: int, change: MeetingMove, actor
             audit.record(session, audit_actor(actor), "meeting.moved", at=now, object_type="meeting",
                          object_id=meeting.id, detail={"changed": changed, "sequence": meeting.sequence,
                                                        "version": meeting.version, "note": change.note})
+            follow_reminders(session, meeting, now)
         return _record(session, meeting, actor)
 
 
@@ -409,6 +410,7 @@ def cancel(db: Database, clock: Clock, meeting_id: int, cancellation: Cancellati
         audit.record(session, audit_actor(actor), "meeting.cancelled", at=now, object_type="meeting",
                      object_id=meeting.id, detail={"reason": cancellation.reason, "sequence": meeting.sequence,
                                                    "version": meeting.version})
+        follow_reminders(session, meeting, now)
         return _record(session, meeting, actor)
 
 
@@ -668,7 +670,18 @@ def _create(session: Session, body: Body, term: str, number: int, starts_at: dat
         session.add(AgendaItem(meeting_id=meeting.id, position=item.position or index + 1,
                                assessment_id=item.assessment_id, purpose=item.purpose.value, title=item.title))
     _flush(session)
+    follow_reminders(session, meeting, now)
     return meeting
+
+
+def follow_reminders(session: Session, meeting: Meeting, now: datetime) -> None:
+    """The members' reminders follow the meeting: re-timed when it moves, withdrawn (with a notice to
+    those already reminded) when it is cancelled — in the transaction that changes it."""
+    from notifications import reminders
+
+    fact = meeting.starts_at if meeting.status == MeetingStatus.SCHEDULED.value else None
+    reminders.refresh(session, "meeting", meeting.id, {"meeting_start": fact},
+                      reminders.Audience(meeting.body_id, None), now)
 
 
 def _agenda_problems(session: Session, agenda: Sequence[AgendaItemInput]) -> list[FieldProblem]:

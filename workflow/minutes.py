@@ -12,7 +12,7 @@ status is refused with 409 listing the steps possible now.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -195,6 +195,7 @@ def send_for_corrections(db: Database, clock: Clock, meeting_id: int, data: Send
         audit.record(session, audit_actor(actor), "minutes.sent", at=now, object_type="minutes", object_id=minutes.id,
                      detail={"meeting_id": meeting.id, "deadline": deadline.isoformat(),
                              "requested_deadline": data.deadline.isoformat()})
+        follow_reminders(session, meeting, minutes, now)
         view = _full(session, meeting, minutes, actor)
     return replace(view, notices=notices)
 
@@ -222,11 +223,10 @@ def record_correction(db: Database, clock: Clock, meeting_id: int, data: Correct
         minutes.updated_at = now
         session.add(minutes)
         session.flush()
+        late = minutes.correction_deadline is not None and correction.received_on > minutes.correction_deadline
         audit.record(session, audit_actor(actor), "minutes.correction_recorded", at=now, object_type="minutes",
                      object_id=minutes.id, detail={"correction_id": correction.id, "member": member,
-                                                   "passage_index": data.passage_index,
-                                                   "late": bool(minutes.correction_deadline
-                                                                and correction.received_on > minutes.correction_deadline)})
+                                                   "passage_index": data.passage_index, "late": late})
         return correction
 
 
@@ -266,6 +266,16 @@ def apply_correction(db: Database, clock: Clock, meeting_id: int, correction_id:
         return _full(session, meeting, minutes, actor)
 
 
+def follow_reminders(session: Session, meeting: Meeting, minutes: Minutes, now: datetime) -> None:
+    """Members are reminded of the correction deadline while the minutes are out for corrections."""
+    from notifications import reminders
+
+    correcting = minutes.status == "correcting" and minutes.correction_deadline is not None
+    fact = datetime.combine(minutes.correction_deadline, time(17, 0), TOKYO) if correcting else None
+    reminders.refresh(session, "minutes", minutes.id, {"minutes_correction_deadline": fact},
+                      reminders.Audience(meeting.body_id, None), now)
+
+
 def confirm(db: Database, clock: Clock, meeting_id: int, data: Confirmation, actor: Actor) -> MinutesView:
     """The chair (or acting chair) confirms; the secretariat may record the chair's confirmation."""
     today = local_today(clock)
@@ -288,6 +298,7 @@ def confirm(db: Database, clock: Clock, meeting_id: int, data: Confirmation, act
                      object_id=minutes.id, detail={"confirmed_by": minutes.confirmed_by,
                                                    "confirmed_on": confirmed_on.isoformat(),
                                                    "unapplied_corrections": [c.id for c in pending]})
+        follow_reminders(session, meeting, minutes, now)
         return _full(session, meeting, minutes, actor)
 
 
@@ -304,11 +315,10 @@ def publish(db: Database, clock: Clock, meeting_id: int, data: Publication, acto
                                       "The publication date lies between the confirmation and today.")
         minutes.published_on, minutes.updated_at = published_on, now
         session.add(minutes)
+        shown = sum(1 for passage in minutes.passages if passage.get("public"))
         audit.record(session, audit_actor(actor), "minutes.published", at=now, object_type="minutes",
-                     object_id=minutes.id, detail={"published_on": published_on.isoformat(),
-                                                   "public_passages": sum(1 for p in minutes.passages if p["public"]),
-                                                   "withheld_passages": sum(1 for p in minutes.passages
-                                                                            if not p["public"])})
+                     object_id=minutes.id, detail={"published_on": published_on.isoformat(), "public_passages": shown,
+                                                   "withheld_passages": len(minutes.passages) - shown})
         return _full(session, meeting, minutes, actor)
 
 
