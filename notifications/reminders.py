@@ -9,6 +9,7 @@ moved or was cancelled get a change notice instead of silence.
 
 from __future__ import annotations
 
+import time as _time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from notifications.calendar import DEFAULT_CALENDAR, BusinessCalendar
@@ -44,6 +46,7 @@ def ensure_default_rules(db: Database, path: Path = DEFAULT_RULES) -> int:
     """Add the shipped rules that are missing; rules the secretariat changed stay as they are."""
     defaults = yaml.safe_load(path.read_text(encoding="utf-8"))
     added = 0
+    forget_rules()
     with db.writing() as session:
         known = set(session.exec(select(ReminderRule.key)).all())
         for rule in defaults:
@@ -62,24 +65,43 @@ class Audience:
 
 
 def recipients(session: Session, roles: Iterable[str], audience: Audience) -> set[int]:
-    """The active users who hold the given roles for this subject."""
-    users: set[int] = set()
+    """The active users who hold the given roles for this subject (one query)."""
     roles = set(roles)
+    conditions = []
     if audience.body_id is not None and roles & {"members", "chair"}:
-        query = select(Membership.user_id).where(Membership.body_id == audience.body_id)
+        seats = select(Membership.user_id).where(Membership.body_id == audience.body_id)
         if "members" not in roles:
-            query = query.where(col(Membership.position).in_(CHAIR_POSITIONS))
-        users |= set(session.exec(query).all())
+            seats = seats.where(col(Membership.position).in_(CHAIR_POSITIONS))
+        conditions.append(col(UserAccount.id).in_(seats))
     if "secretariat" in roles:
-        users |= set(session.exec(select(UserAccount.id).where(UserAccount.is_secretariat)).all())
+        conditions.append(col(UserAccount.is_secretariat).is_(True))
     if "office" in roles and audience.office:
-        users |= set(session.exec(select(UserAccount.id).join(Office, col(Office.id) == UserAccount.office_id)
-                                  .where(Office.name == audience.office)).all())
-    if not users:
-        return users
-    active = session.exec(select(UserAccount.id).where(col(UserAccount.id).in_(users),
-                                                       col(UserAccount.disabled_at).is_(None))).all()
-    return set(active)
+        conditions.append(col(UserAccount.office_id).in_(select(Office.id).where(Office.name == audience.office)))
+    if not conditions:
+        return set()
+    return set(session.exec(select(UserAccount.id).where(or_(*conditions),
+                                                         col(UserAccount.disabled_at).is_(None))).all())
+
+
+#: Rules change rarely (the secretariat edits them); each process reads them at most every few seconds.
+RULES_TTL_SECONDS = 5.0
+_rules_cache: dict[str, tuple[float, list[ReminderRule]]] = {}
+
+
+def _rules_watching(session: Session, subject_type: str) -> list[ReminderRule]:
+    cached = _rules_cache.get(subject_type)
+    if cached is not None and _time.monotonic() - cached[0] < RULES_TTL_SECONDS:
+        return cached[1]
+    found = list(session.exec(select(ReminderRule).where(col(ReminderRule.watches).in_(WATCHES[subject_type]))).all())
+    for rule in found:
+        session.expunge(rule)  # kept beyond this session: plain values only
+    _rules_cache[subject_type] = (_time.monotonic(), found)
+    return found
+
+
+def forget_rules() -> None:
+    """Drop this process's copy of the rules (after an edit here; other processes follow within the TTL)."""
+    _rules_cache.clear()
 
 
 def due_time(rule: ReminderRule, fact_at: datetime, calendar: BusinessCalendar = DEFAULT_CALENDAR) -> datetime:
@@ -126,9 +148,16 @@ class Refreshed:
 def refresh(session: Session, subject_type: str, subject_id: int, facts: Mapping[str, datetime | None],
             audience: Audience, now: datetime, calendar: BusinessCalendar = DEFAULT_CALENDAR) -> Refreshed:
     """Bring the subject's reminder rows in line with its facts (in the caller's transaction)."""
-    all_rules = session.exec(select(ReminderRule).where(col(ReminderRule.watches).in_(WATCHES[subject_type]))).all()
+    with session.no_autoflush:
+        return _refresh(session, subject_type, subject_id, facts, audience, now, calendar)
+
+
+def _refresh(session: Session, subject_type: str, subject_id: int, facts: Mapping[str, datetime | None],
+             audience: Audience, now: datetime, calendar: BusinessCalendar) -> Refreshed:
+    all_rules = _rules_watching(session, subject_type)
     watch_of = {rule.key: rule.watches for rule in all_rules}
     desired: dict[tuple[str, int], tuple[datetime, datetime]] = {}
+    people: dict[tuple[str, ...], set[int]] = {}
     for rule in (rule for rule in all_rules if rule.enabled):
         fact = facts.get(rule.watches)
         # A rule that counts back from a moment has nothing to do once it has passed; one that counts on
@@ -136,7 +165,10 @@ def refresh(session: Session, subject_type: str, subject_id: int, facts: Mapping
         if fact is None or (fact <= now and rule.offset_days >= 0):
             continue
         due = max(due_time(rule, fact, calendar), now)
-        for user_id in recipients(session, rule.recipients, audience):
+        roles = tuple(sorted(rule.recipients))
+        if roles not in people:
+            people[roles] = recipients(session, roles, audience)
+        for user_id in people[roles]:
             desired[(rule.key, user_id)] = (fact, due)
 
     result = Refreshed(changed=[], cancelled=[])
@@ -244,6 +276,7 @@ def change_rule(db: Database, key: str, values: Mapping[str, Any], actor: Any, n
         for name, value in values.items():
             setattr(rule, name, value)
         session.add(rule)
+        forget_rules()
         audit.record(session, audit_actor(actor), "reminder_rule.changed", at=now, object_type="reminder_rule",
                      object_id=rule.key, detail={name: str(value) for name, value in values.items()})
     return rule

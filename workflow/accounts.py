@@ -146,22 +146,23 @@ def _user_by_email(session: Session, email: str) -> UserAccount:
 
 
 def actor_for(session: Session, user: UserAccount, *, via: str | None = None, source: str | None = None,
-              csrf_token: str | None = None) -> Actor:
+              csrf_token: str | None = None, office_name: str | None = None) -> Actor:
     roles: set[Role] = set()
     if user.is_secretariat:
         roles.add(Role.SECRETARIAT)
     if user.is_admin:
         roles.add(Role.ADMIN)
-    office = session.get(Office, user.office_id) if user.office_id else None
-    if office is not None:
+    if office_name is None and user.office_id:
+        office = session.get(Office, user.office_id)
+        office_name = office.name if office else None
+    if office_name is not None:
         roles.add(Role.OFFICE)
     bodies = {m.body_id: Position(m.position) for m in session.exec(
         select(Membership).where(Membership.user_id == user.id)).all()}
     if bodies:
         roles.add(Role.MEMBER)
     return Actor(user_id=user.id, label=user.display_name, roles=frozenset(roles), email=user.email,
-                 office=office.name if office else None, bodies=bodies, via=via, source=source,
-                 csrf_token=csrf_token)
+                 office=office_name, bodies=bodies, via=via, source=source, csrf_token=csrf_token)
 
 
 def audit_actor(actor: Actor) -> audit.AuditActor:
@@ -294,15 +295,17 @@ def actor_from_token(db: Database, clock: Clock, token: str, source: str | None)
         return None
     with db.reading() as session:
         row = session.exec(
-            select(ApiToken, UserAccount).join(UserAccount, col(UserAccount.id) == ApiToken.user_id)
+            select(ApiToken.revoked_at, ApiToken.expires_at, UserAccount, Office.name)
+            .join(UserAccount, col(UserAccount.id) == ApiToken.user_id)
+            .outerjoin(Office, col(Office.id) == UserAccount.office_id)
             .where(ApiToken.token_hash == digest(token))
         ).first()
         if row is None:
             return None
-        record, user = row
-        if record.revoked_at is not None or record.expires_at <= clock.now() or user.disabled_at is not None:
+        revoked_at, expires_at, user, office_name = row
+        if revoked_at is not None or expires_at <= clock.now() or user.disabled_at is not None:
             return None
-        return actor_for(session, user, via="token", source=source)
+        return actor_for(session, user, via="token", source=source, office_name=office_name)
 
 
 def tokens_of(db: Database, email: str) -> list[ApiToken]:
