@@ -96,8 +96,11 @@ def insert(db: Database, users: list[int], meetings: list[int], count: int, firs
                      "fact_at": now + timedelta(days=30), "due_at": first_due + timedelta(seconds=n * step),
                      "status": "pending", "created_at": now, "updated_at": now})
     with db.writing() as session:
-        session.execute(text("DELETE FROM notice"))
-        session.execute(text("DELETE FROM reminder"))
+        if db.is_sqlite:
+            session.execute(text("DELETE FROM notice"))
+            session.execute(text("DELETE FROM reminder"))
+        else:
+            session.execute(text("TRUNCATE notice, reminder"))
         for start in range(0, len(rows), 10_000):
             session.execute(Reminder.__table__.insert(), rows[start:start + 10_000])
 
@@ -105,6 +108,11 @@ def insert(db: Database, users: list[int], meetings: list[int], count: int, firs
 def pending(db: Database) -> int:
     with db.reading() as session:
         return session.exec(select(func.count()).select_from(Reminder).where(Reminder.status == "pending")).one()
+
+
+def any_pending(db: Database) -> bool:
+    with db.reading() as session:
+        return session.exec(select(Reminder.id).where(Reminder.status == "pending").limit(1)).first() is not None
 
 
 def lags(db: Database) -> list[float]:
@@ -145,8 +153,10 @@ def main(argv: list[str] | None = None) -> int:
             insert(db, users, meetings, args.count, datetime.now(TOKYO) + timedelta(seconds=lead), args.spread_seconds)
             scheduler = sweeper.start_in_background(worker, interval)
             deadline = time.monotonic() + lead + args.spread_seconds + 120
-            while pending(db) and time.monotonic() < deadline:
-                time.sleep(0.5)
+            while time.monotonic() < deadline:  # a light check, not to compete with the sweeper for the CPU
+                time.sleep(2.0)
+                if not any_pending(db):
+                    break
             scheduler.shutdown(wait=True)
             left = pending(db)
             observed = lags(db)

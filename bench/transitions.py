@@ -15,7 +15,7 @@ c) the engine alone, no database and no HTTP: firing through the shared, prebuil
 
 SQLite (default) uses temporary files removed at the end. With
 `--database-url postgresql://postgres@127.0.0.1:5432/test` the URL's database is used only to
-create and finally drop a dedicated database (`--pg-database`, default `shingi_bench`).
+create and finally drop a dedicated database (`--pg-database`, default `shingi_bench_transitions_<pid>`).
 The goal is advance ≥ 60 % of bare. See BENCHMARKS.md.
 """
 
@@ -507,6 +507,8 @@ def run(args: argparse.Namespace) -> int:
                     rounds[name].append(result)
                     print(f"  round {number}  {name:<8} {result.rate:8.1f} req/s  (non-200: {result.non_ok}"
                           f"{databases.wal_note(name)})")
+                    if result.non_ok:  # show why, from the server's own log
+                        print("  server log (tail):\n" + "\n".join(server.log().splitlines()[-30:]))
         if not args.skip_engine:
             print("engine:  firing without database or HTTP …")
             micro = engine_micro(args.micro_seconds)
@@ -531,11 +533,15 @@ def run(args: argparse.Namespace) -> int:
             detail = {**{str(k): v for k, v in result.statuses.items() if k != 200}, **result.errors}
             print(f"  {result.name}: non-200 responses / errors: {detail}")
     if args.rounds > 1:
-        per_round = [a.rate / b.rate for a, b in zip(rounds["advance"], rounds["bare"])]
+        per_round = [a.rate / b.rate if b.rate else float("nan") for a, b in zip(rounds["advance"], rounds["bare"])]
         print(f"per-round ratios: {', '.join(f'{r:.1%}' for r in per_round)}")
     verdict = "MET" if ratio >= GOAL else "NOT MET"
+    if advance.non_ok or bare.non_ok:
+        verdict += " (but some requests failed: the figures are not valid)"
     print(f"advance / bare = {ratio:.1%}   goal: advance ≥ {GOAL:.0%} of bare → {verdict}")
-    print(f"server CPU per request, bare / advance = {bare.server_cpu_us / advance.server_cpu_us:.1%}\n")
+    if advance.ok and bare.ok:
+        print(f"server CPU per request, bare / advance = {bare.server_cpu_us / advance.server_cpu_us:.1%}")
+    print()
     if not args.skip_engine:
         print(f"{'engine alone (no DB, no HTTP)':<{width}} {'µs/transition':>14} {'median':>9}")
         print(f"{'shared prebuilt machine (Workflows.fire)':<{width}} {micro['shared']:>14.1f} "
@@ -543,6 +549,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"{'fresh transitions.Machine per call':<{width}} {micro['fresh']:>14.1f} {micro['fresh_median']:>9.1f}")
         print(f"{'fresh / shared':<{width}} {micro['fresh'] / micro['shared']:>13.1f}×")
     return 0 if advance.non_ok == 0 and bare.non_ok == 0 else 1
+
+
+def _interrupted(*_: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -553,8 +563,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases-per-client", type=int, default=4, help="cases (rows) each client owns (4)")
     parser.add_argument("--database-url", default=None,
                         help="postgresql://user@host:port/db to run on PostgreSQL (default: SQLite temp files)")
-    parser.add_argument("--pg-database", default="shingi_bench",
-                        help="the dedicated PostgreSQL database created and dropped for the run (shingi_bench)")
+    parser.add_argument("--pg-database", default=f"shingi_bench_transitions_{os.getpid()}",
+                        help="the dedicated PostgreSQL database created and dropped for the run "
+                             "(shingi_bench_transitions_<pid>: concurrent runs do not collide)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="alternate advance and bare this many times; figures are over all rounds (1)")
     parser.add_argument("--micro-seconds", type=float, default=1.0, help="time per engine micro-benchmark (1)")
@@ -565,7 +576,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.concurrency < 1 or args.cases_per_client < 1 or args.seconds <= 0 or args.rounds < 1:
         parser.error("--concurrency, --cases-per-client, --rounds and --seconds must be positive")
     # SIGTERM is turned into an exception so that the finally blocks stop servers and remove files.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _interrupted)
     try:
         return run(args)
     except KeyboardInterrupt:
