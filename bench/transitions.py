@@ -46,6 +46,7 @@ if sys.path and sys.path[0] and Path(sys.path[0]).resolve() == BENCH_DIR:
     sys.path[0] = str(REPO)
 
 import httpx  # noqa: E402
+
 HOST = "127.0.0.1"
 GOAL = 0.60
 

@@ -300,3 +300,23 @@ def snapshot(db: Database, case_id: int) -> tuple[dict[str, Any], list[dict[str,
 @pytest.fixture
 def project_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+# --- role tables --------------------------------------------------------------------------------
+
+#: The columns of every role table in tests/test_policy*.py, in order.
+POLICY_ROLES = ("public", "secretariat", "chair", "member", "other_member", "office", "other_office", "admin")
+
+
+def role_table(table: dict[str, tuple[int, ...]]) -> list[Any]:
+    """pytest params (endpoint, role, expected status) from a table of endpoint → one status per role."""
+    return [pytest.param(endpoint, role, expected, id=f"{endpoint} as {role}")
+            for endpoint, statuses in table.items()
+            for role, expected in zip(POLICY_ROLES, statuses, strict=True)]
+
+
+def assert_answer(response: Any, expected: int) -> None:
+    """The expected status, and a refusal in the one error shape with both languages."""
+    assert response.status_code == expected, response.text
+    if expected >= 400:
+        assert set(response.json()["error"]["message"]) == {"ja", "en"}
