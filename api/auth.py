@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import Services, ServicesDep
 from workflow import accounts
@@ -50,14 +51,16 @@ async def _form_csrf(request: Request) -> str | None:
 async def current_actor(request: Request, services: ServicesDep) -> Actor:
     source = client_source(request)
     authorization = request.headers.get("authorization", "")
+    # The look-ups are blocking database calls: run them in the thread pool, off the event loop.
     if authorization.lower().startswith("bearer "):
-        actor = accounts.actor_from_token(services.db, services.clock, authorization[7:].strip(), source)
+        actor = await run_in_threadpool(accounts.actor_from_token, services.db, services.clock,
+                                        authorization[7:].strip(), source)
         if actor is None:
             raise InvalidToken()
         return actor
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        actor = accounts.actor_from_session(services.db, services.clock, cookie, source)
+        actor = await run_in_threadpool(accounts.actor_from_session, services.db, services.clock, cookie, source)
         if actor is not None:
             if request.method not in SAFE_METHODS:
                 sent = request.headers.get(CSRF_HEADER) or await _form_csrf(request)
