@@ -170,29 +170,38 @@ def _rule_history(actor: Actor, case: Assessment) -> Decision:
     return Decision.FORBID if actor.signed_in else Decision.SIGN_IN
 
 
-def _rule_fire(actor: Actor, target: tuple[Assessment, Any]) -> Decision:
-    case, event = target
-    if not can_see_case(actor, case):
-        return Decision.HIDE
-    if not actor.signed_in:
-        return Decision.SIGN_IN
-    if actor.has(Role.SECRETARIAT) or actor.has(Role.SYSTEM):
-        return Decision.ALLOW
-    if actor.has(Role.OFFICE) and actor.office == case.office and event.actor == "office":
-        return Decision.ALLOW
-    return Decision.FORBID
+def _own_office(actor: Actor, case: Assessment) -> bool:
+    return actor.has(Role.OFFICE) and actor.office is not None and actor.office == case.office
 
 
-def _rule_upload(actor: Actor, case: Assessment) -> Decision:
-    if not can_see_case(actor, case):
-        return Decision.HIDE
-    if not actor.signed_in:
-        return Decision.SIGN_IN
-    if actor.has(Role.SECRETARIAT) or actor.has(Role.SYSTEM):
-        return Decision.ALLOW
-    if actor.has(Role.OFFICE) and actor.office == case.office:
-        return Decision.ALLOW
-    return Decision.FORBID
+def _case_rule(permits: Callable[[Actor, Assessment, Any], bool]) -> Callable[[Actor, Any], Decision]:
+    """The shape of every rule about doing something to a case: unseen cases stay hidden, the public is
+    asked to sign in, the secretariat (and the system) may, and anyone else may when `permits` says so.
+    The target is the case, or (case, detail) — the event being fired, for instance."""
+
+    def rule(actor: Actor, target: Any) -> Decision:
+        case, detail = target if isinstance(target, tuple) else (target, None)
+        if not can_see_case(actor, case):
+            return Decision.HIDE
+        if not actor.signed_in:
+            return Decision.SIGN_IN
+        if actor.has(Role.SECRETARIAT) or actor.has(Role.SYSTEM):
+            return Decision.ALLOW
+        return Decision.ALLOW if permits(actor, case, detail) else Decision.FORBID
+
+    return rule
+
+
+#: An office fires the events its procedure marks as the office's, on its own cases.
+_rule_fire = _case_rule(lambda actor, case, event: _own_office(actor, case) and event.actor == "office")
+#: An office attaches documents to its own cases.
+_rule_upload = _case_rule(lambda actor, case, _: _own_office(actor, case))
+#: The secretariat records findings raised at meetings; members may raise theirs in writing.
+_rule_record_finding = _case_rule(lambda actor, case, _: case.body_id is not None and case.body_id in actor.bodies)
+#: The office answers (the secretariat may record an answer given at a meeting).
+_rule_answer_finding = _case_rule(lambda actor, case, _: _own_office(actor, case))
+#: Opinions, reports, replies, report versions and public comments are recorded by the secretariat.
+_rule_deliberation = _case_rule(lambda *_: False)
 
 
 def can_read_document(actor: Actor, case: Assessment, document: Document) -> bool:
@@ -236,35 +245,6 @@ def _rule_read_meeting(actor: Actor, target: tuple[Any, frozenset[str]]) -> Deci
     if actor.has(Role.OFFICE) and actor.office in offices:
         return Decision.ALLOW
     return Decision.HIDE
-
-
-def _rule_record_finding(actor: Actor, case: Assessment) -> Decision:
-    """The secretariat records findings raised at meetings; members may raise theirs in writing."""
-    if not can_see_case(actor, case):
-        return Decision.HIDE
-    if not actor.signed_in:
-        return Decision.SIGN_IN
-    if actor.has(Role.SECRETARIAT) or actor.has(Role.SYSTEM):
-        return Decision.ALLOW
-    return Decision.ALLOW if case.body_id is not None and case.body_id in actor.bodies else Decision.FORBID
-
-
-def _rule_answer_finding(actor: Actor, case: Assessment) -> Decision:
-    """The office answers (the secretariat may record an answer given at a meeting)."""
-    if not can_see_case(actor, case):
-        return Decision.HIDE
-    if not actor.signed_in:
-        return Decision.SIGN_IN
-    if actor.has(Role.SECRETARIAT) or actor.has(Role.SYSTEM):
-        return Decision.ALLOW
-    return Decision.ALLOW if actor.has(Role.OFFICE) and actor.office == case.office else Decision.FORBID
-
-
-def _rule_deliberation(actor: Actor, case: Assessment) -> Decision:
-    """Opinions, reports, replies, report versions and public comments are recorded by the secretariat."""
-    if not can_see_case(actor, case):
-        return Decision.HIDE
-    return _staff_only(actor)
 
 
 def _member_of(actor: Actor, body_id: int, positions: frozenset[Position] | None = None) -> bool:
