@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 
 from api.deps import Services, ServicesDep
 from workflow import accounts
@@ -54,16 +53,14 @@ async def current_actor(request: Request, services: ServicesDep) -> Actor:
     # The look-ups below are short blocking reads done on the event loop: moving them to the thread
     # pool was measured to cost 2.4 ms of server CPU per request (bench/transitions.py), more than
     # they block the loop.
-    # The look-ups are blocking database calls: run them in the thread pool, off the event loop.
     if authorization.lower().startswith("bearer "):
-        actor = await run_in_threadpool(accounts.actor_from_token, services.db, services.clock,
-                                        authorization[7:].strip(), source)
+        actor = accounts.actor_from_token(services.db, services.clock, authorization[7:].strip(), source)
         if actor is None:
             raise InvalidToken()
         return actor
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        actor = await run_in_threadpool(accounts.actor_from_session, services.db, services.clock, cookie, source)
+        actor = accounts.actor_from_session(services.db, services.clock, cookie, source)
         if actor is not None:
             if request.method not in SAFE_METHODS:
                 sent = request.headers.get(CSRF_HEADER) or await _form_csrf(request)
