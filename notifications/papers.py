@@ -224,48 +224,49 @@ def _render(kind: str, env: Environment, **context: Any) -> str:
     return env.get_template(f"papers/{kind}.html").render(kind_title=KIND_TITLES[kind], **context)
 
 
-def convocation(db: Database, meeting_id: int, actor: Actor, letterhead: Letterhead = Letterhead(),
-                env: Environment = _ENV) -> Paper:
-    """開催通知: date, time, venue, agenda and materials, to the members of the body."""
+def _meeting_paper(kind: str, db: Database, meeting_id: int, actor: Actor, letterhead: Letterhead,
+                   env: Environment, title: str) -> Paper:
+    """A document about one meeting, for those who may read the meeting; `title` is formatted with its facts."""
     with db.reading() as session:
         meeting = _meeting(session, meeting_id)
         authorize(actor, Action.READ_MEETING, (meeting, _offices_on_agenda(session, meeting)))
         facts = _meeting_facts(session, meeting)
-        html = _render("convocation", env, letterhead=letterhead, **facts)
-    return Paper("convocation", f"{facts['title']}の開催について（通知）", html)
+        html = _render(kind, env, letterhead=letterhead, **facts)
+    return Paper(kind, title.format(**facts), html)
+
+
+def _case_paper(kind: str, db: Database, case_id: int, actor: Actor, letterhead: Letterhead,
+                env: Environment, title: str) -> Paper:
+    """A document about one case's record, for those who may read the record."""
+    with db.reading() as session:
+        case = _case(session, case_id)
+        authorize(actor, Action.READ_RECORDS, case)
+        html = _render(kind, env, **_case_facts(session, case, letterhead))
+    return Paper(kind, title.format(subject=case.title), html)
+
+
+def convocation(db: Database, meeting_id: int, actor: Actor, letterhead: Letterhead = Letterhead(),
+                env: Environment = _ENV) -> Paper:
+    """開催通知: date, time, venue, agenda and materials, to the members of the body."""
+    return _meeting_paper("convocation", db, meeting_id, actor, letterhead, env, "{title}の開催について（通知）")
 
 
 def meeting_result(db: Database, meeting_id: int, actor: Actor, letterhead: Letterhead = Letterhead(),
                    env: Environment = _ENV) -> Paper:
     """会議結果報告, in the form Matsusaka publishes."""
-    with db.reading() as session:
-        meeting = _meeting(session, meeting_id)
-        authorize(actor, Action.READ_MEETING, (meeting, _offices_on_agenda(session, meeting)))
-        facts = _meeting_facts(session, meeting)
-        html = _render("meeting_result", env, letterhead=letterhead, **facts)
-    return Paper("meeting_result", f"審議会等の会議結果報告（{facts['title']}）", html)
+    return _meeting_paper("meeting_result", db, meeting_id, actor, letterhead, env, "審議会等の会議結果報告（{title}）")
 
 
 def subcommittee_report(db: Database, case_id: int, actor: Actor, letterhead: Letterhead = Letterhead(),
                         env: Environment = _ENV) -> Paper:
     """部会報告: 1 審議事項, 2 調査審議の内容, 3 部会の意見, 4 審議経過, and the annex of findings (Chiba)."""
-    with db.reading() as session:
-        case = _case(session, case_id)
-        authorize(actor, Action.READ_RECORDS, case)
-        facts = _case_facts(session, case, letterhead)
-        html = _render("subcommittee_report", env, **facts)
-    return Paper("subcommittee_report", f"{case.title}について（部会報告）", html)
+    return _case_paper("subcommittee_report", db, case_id, actor, letterhead, env, "{subject}について（部会報告）")
 
 
 def reply(db: Database, case_id: int, actor: Actor, letterhead: Letterhead = Letterhead(),
           env: Environment = _ENV) -> Paper:
     """答申書: the council's reply to the head of the organisation."""
-    with db.reading() as session:
-        case = _case(session, case_id)
-        authorize(actor, Action.READ_RECORDS, case)
-        facts = _case_facts(session, case, letterhead)
-        html = _render("reply", env, **facts)
-    return Paper("reply", f"{case.title}について（答申）", html)
+    return _case_paper("reply", db, case_id, actor, letterhead, env, "{subject}について（答申）")
 
 
 def findings(db: Database, case_id: int, actor: Actor, letterhead: Letterhead = Letterhead(),
