@@ -23,7 +23,8 @@ class Services:
     files: FileStore
 
 
-def _services(request: Request) -> Services:
+async def _services(request: Request) -> Services:
+    # async: a plain `def` dependency would be run in the thread pool, a hop on every request
     return request.app.state.services
 
 

@@ -9,6 +9,7 @@ moved or was cancelled get a change notice instead of silence.
 
 from __future__ import annotations
 
+import functools
 import time as _time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,16 +18,31 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import or_
+from sqlalchemy import Integer, Row, Select, bindparam, delete, exists, insert, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from notifications.calendar import DEFAULT_CALENDAR, BusinessCalendar
-from notifications.models import Notice, Reminder, ReminderRule
+from notifications.models import Notice, Reminder, ReminderRefresh, ReminderRule
 from workflow.clock import TOKYO
 from workflow.db import Database
 from workflow.models import Assessment, Membership, Office, UserAccount
 
 DEFAULT_RULES = Path(__file__).parent / "rules.yaml"
+_REMINDERS = Reminder.__table__
+#: Built once: a statement object keeps its compiled form and cache key between executions.
+_SUBJECT_REMINDERS = (
+    select(_REMINDERS.c.id, _REMINDERS.c.rule_key, _REMINDERS.c.user_id, _REMINDERS.c.status, _REMINDERS.c.fact_at)
+    .where(_REMINDERS.c.subject_type == bindparam("subject_type"), _REMINDERS.c.subject_id == bindparam("subject_id"))
+)
+_RETIME = update(_REMINDERS).where(_REMINDERS.c.id == bindparam("row_id")).values(
+    status=bindparam("new_status"), fact_at=bindparam("new_fact_at"), due_at=bindparam("new_due_at"),
+    updated_at=bindparam("now"))
+_INSERT_REMINDERS = insert(_REMINDERS)
+_QUEUE = ReminderRefresh.__table__
+_QUEUED = select(_QUEUE).order_by(_QUEUE.c.queued_at).limit(bindparam("batch", type_=Integer, literal_execute=True))
+_DEQUEUE = delete(_QUEUE).where(_QUEUE.c.subject_type == bindparam("queued_type"),
+                                _QUEUE.c.subject_id == bindparam("queued_id"))
 
 #: Which watched facts belong to which kind of subject.
 WATCHES = {
@@ -66,21 +82,32 @@ class Audience:
 
 def recipients(session: Session, roles: Iterable[str], audience: Audience) -> set[int]:
     """The active users who hold the given roles for this subject (one query)."""
-    roles = set(roles)
+    roles = frozenset(roles)
+    by_body = audience.body_id is not None and bool(roles & {"members", "chair"})
+    by_office = "office" in roles and bool(audience.office)
+    query = _recipients_query(roles, by_body, by_office)
+    if query is None:
+        return set()
+    return set(session.connection().execute(query, {"body_id": audience.body_id, "office": audience.office})
+               .scalars())
+
+
+@functools.cache
+def _recipients_query(roles: frozenset[str], by_body: bool, by_office: bool) -> Select | None:
+    """One statement per shape, built once (building and keying a statement costs more than running it)."""
     conditions = []
-    if audience.body_id is not None and roles & {"members", "chair"}:
-        seats = select(Membership.user_id).where(Membership.body_id == audience.body_id)
+    if by_body:
+        seats = select(Membership.user_id).where(Membership.body_id == bindparam("body_id"))
         if "members" not in roles:
             seats = seats.where(col(Membership.position).in_(CHAIR_POSITIONS))
         conditions.append(col(UserAccount.id).in_(seats))
     if "secretariat" in roles:
         conditions.append(col(UserAccount.is_secretariat).is_(True))
-    if "office" in roles and audience.office:
-        conditions.append(col(UserAccount.office_id).in_(select(Office.id).where(Office.name == audience.office)))
+    if by_office:
+        conditions.append(col(UserAccount.office_id).in_(select(Office.id).where(Office.name == bindparam("office"))))
     if not conditions:
-        return set()
-    return set(session.exec(select(UserAccount.id).where(or_(*conditions),
-                                                         col(UserAccount.disabled_at).is_(None))).all())
+        return None
+    return select(UserAccount.id).where(or_(*conditions), col(UserAccount.disabled_at).is_(None))
 
 
 #: Rules change rarely (the secretariat edits them); each process reads them at most every few seconds.
@@ -135,14 +162,67 @@ def assessment_facts(case: Assessment, state_kind: str, target_days: int | None)
     }
 
 
+def queue_refresh(session: Session, subject_type: str, subject_id: int, facts: Mapping[str, datetime | None],
+                  audience: Audience, now: datetime) -> None:
+    """Record the subject's facts as they now stand; the sweeper brings its reminders in line after the commit.
+
+    One statement in the act's transaction instead of the recomputation; several changes to one
+    subject before the sweeper runs are recomputed once, from the last facts.
+    """
+    connection = session.connection()
+    connection.execute(_queue_upsert(connection.dialect.name), {
+        "subject_type": subject_type, "subject_id": subject_id,
+        "facts": {name: None if moment is None else moment.isoformat() for name, moment in facts.items()},
+        "body_id": audience.body_id, "office": audience.office, "queued_at": now,
+    })
+
+
+@functools.cache
+def _queue_upsert(dialect: str) -> Any:
+    # ON CONFLICT … DO UPDATE also locks a queued row until the act commits, so the sweeper (which
+    # skips locked rows) never recomputes from facts that are about to change.
+    statement = (postgresql if dialect == "postgresql" else sqlite).insert(_QUEUE)
+    return statement.on_conflict_do_update(
+        index_elements=[_QUEUE.c.subject_type, _QUEUE.c.subject_id],
+        set_={name: statement.excluded[name] for name in ("facts", "body_id", "office", "queued_at")},
+    )
+
+
+def refresh_queued(db: Database, clock: Any, *, batch: int = 200) -> int:
+    """Bring the reminders of every queued subject in line with its recorded facts; returns how many."""
+    done = 0
+    while True:
+        now = clock.now()
+        with db.writing() as session:
+            connection = session.connection()
+            query = _QUEUED if db.is_sqlite else _QUEUED.with_for_update(skip_locked=True)
+            queued = connection.execute(query, {"batch": batch}).all()
+            for subject in queued:
+                facts = {name: None if moment is None else datetime.fromisoformat(moment)
+                         for name, moment in subject.facts.items()}
+                refresh(session, subject.subject_type, subject.subject_id, facts,
+                        Audience(subject.body_id, subject.office), now)
+            if queued:
+                connection.execute(_DEQUEUE, [{"queued_type": subject.subject_type, "queued_id": subject.subject_id}
+                                              for subject in queued])
+        done += len(queued)
+        if len(queued) < batch:
+            return done
+
+
+def is_queued() -> Any:
+    """A condition on Reminder: its subject waits for recomputation (its reminders may be out of date)."""
+    return exists().where(_QUEUE.c.subject_type == Reminder.subject_type, _QUEUE.c.subject_id == Reminder.subject_id)
+
+
 @dataclass
 class Refreshed:
     added: int = 0
     retimed: int = 0
     withdrawn: int = 0
     #: (user id, reminder) pairs of people already reminded of a fact that has now changed or gone
-    changed: list[tuple[int, Reminder]] | None = None
-    cancelled: list[tuple[int, Reminder]] | None = None
+    changed: list[tuple[int, Row]] | None = None
+    cancelled: list[tuple[int, Row]] | None = None
 
 
 def refresh(session: Session, subject_type: str, subject_id: int, facts: Mapping[str, datetime | None],
@@ -171,16 +251,18 @@ def _refresh(session: Session, subject_type: str, subject_id: int, facts: Mappin
         for user_id in people[roles]:
             desired[(rule.key, user_id)] = (fact, due)
 
+    # Core statements on the session's connection: this runs in every change's transaction, and the
+    # unit of work costs several times what the statements do.
+    connection = session.connection()
     result = Refreshed(changed=[], cancelled=[])
-    existing = session.exec(select(Reminder).where(Reminder.subject_type == subject_type,
-                                                   Reminder.subject_id == subject_id)).all()
+    existing = connection.execute(_SUBJECT_REMINDERS, {"subject_type": subject_type, "subject_id": subject_id}).all()
+    withdrawn: list[int] = []
+    retimed: list[dict[str, Any]] = []
     for row in existing:
         wanted = desired.pop((row.rule_key, row.user_id), None)
         if wanted is None:
             if row.status == "pending":
-                row.status, row.updated_at = "withdrawn", now
-                result.withdrawn += 1
-                session.add(row)
+                withdrawn.append(row.id)
             elif row.status == "sent" and row.rule_key in watch_of and facts.get(watch_of[row.rule_key]) is None:
                 result.cancelled.append((row.user_id, row))  # the fact itself is gone (e.g. cancelled)
             continue
@@ -188,16 +270,25 @@ def _refresh(session: Session, subject_type: str, subject_id: int, facts: Mappin
         if row.fact_at == fact and row.status != "withdrawn":
             continue
         if row.status == "sent" and row.fact_at != fact:
-            result.changed.append((row.user_id, row))
-        if row.status == "pending" or due > now or row.status == "withdrawn":
-            row.status = "pending"
-        row.fact_at, row.due_at, row.updated_at = fact, due, now
-        result.retimed += 1
-        session.add(row)
-    for (rule_key, user_id), (fact, due) in desired.items():
-        session.add(Reminder(rule_key=rule_key, subject_type=subject_type, subject_id=subject_id, user_id=user_id,
-                             fact_at=fact, due_at=due, created_at=now, updated_at=now))
-        result.added += 1
+            result.changed.append((row.user_id, row))  # the row as it was: its fact_at is the old moment
+        status = "pending" if row.status == "pending" or due > now or row.status == "withdrawn" else row.status
+        retimed.append({"row_id": row.id, "new_status": status, "new_fact_at": fact, "new_due_at": due})
+    if withdrawn:
+        connection.execute(update(_REMINDERS).where(_REMINDERS.c.id.in_(withdrawn))
+                           .values(status="withdrawn", updated_at=now))
+        result.withdrawn = len(withdrawn)
+    if retimed:
+        for values in retimed:
+            values["now"] = now
+        connection.execute(_RETIME, retimed)
+        result.retimed = len(retimed)
+    if desired:
+        connection.execute(_INSERT_REMINDERS, [
+            {"rule_key": rule_key, "subject_type": subject_type, "subject_id": subject_id, "user_id": user_id,
+             "fact_at": fact, "due_at": due, "status": "pending", "created_at": now, "updated_at": now}
+            for (rule_key, user_id), (fact, due) in desired.items()
+        ])
+        result.added = len(desired)
     _notify_people_already_reminded(session, subject_type, subject_id, result, now)
     return result
 

@@ -1,8 +1,9 @@
 """The sweeper: APScheduler only wakes it up; the work is in the rows.
 
 Each tick fires the scheduled events that are due (e.g. a public comment opening or closing on its
-recorded date), turns due reminders into notices (in-app inbox at once, e-mail into the outbox), sends
-e-mail, and records a heartbeat. Rows are claimed with SELECT … FOR UPDATE SKIP LOCKED on
+recorded date), recomputes the reminders of subjects whose facts changed, turns due reminders into
+notices (in-app inbox at once, e-mail into the outbox), sends e-mail, seals new audit entries into
+the chain, and records a heartbeat. Rows are claimed with SELECT … FOR UPDATE SKIP LOCKED on
 PostgreSQL (any number of instances deliver each reminder once); on SQLite the write transaction
 is exclusive. A reminder becomes `sent` in the same transaction that writes its notices, so a worker
 killed mid-batch loses nothing and doubles nothing: its transaction rolls back and another takes over.
@@ -25,9 +26,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from notifications import messages
+from notifications import messages, reminders
 from notifications.models import Heartbeat, Notice, Reminder, ReminderRule, ScheduledEvent
-from workflow import service
+from workflow import audit, service
 from workflow.clock import TOKYO, Clock
 from workflow.db import Database
 from workflow.engine import Workflows
@@ -46,10 +47,11 @@ def _claim(query: Any, db: Database) -> Any:
 
 def deliver_due_reminders(db: Database, clock: Clock, *, limit: int = 500) -> int:
     """Turn up to `limit` due reminders into notices, in one transaction. Returns how many."""
+    reminders.refresh_queued(db, clock)  # first, so that what goes out follows the facts as they now stand
     now = clock.now()
     with db.writing() as session:
         due = session.exec(_claim(
-            select(Reminder).where(Reminder.status == "pending", Reminder.due_at <= now)
+            select(Reminder).where(Reminder.status == "pending", Reminder.due_at <= now, ~reminders.is_queued())
             .order_by(col(Reminder.due_at), col(Reminder.id)).limit(limit), db)).all()
         if not due:
             return 0
@@ -149,6 +151,7 @@ def scheduler_status(db: Database, now: datetime, interval_seconds: float) -> di
 class SweepReport:
     fired: int = 0
     reminded: int = 0
+    sealed: int = 0
     emails: Any = None
     seconds: float = 0.0
 
@@ -179,6 +182,7 @@ class Sweeper:
                 from notifications.email_delivery import deliver_emails
 
                 report.emails = deliver_emails(self.db, self.mailer, self.clock)
+            report.sealed = audit.seal(self.db)
             beat(self.db, self.instance, self.clock.now(), report.reminded)
         except Exception:  # a failed tick must not kill the scheduler thread; the next tick retries
             log.exception("sweep failed")

@@ -89,7 +89,7 @@ def db(migrated_database: Database) -> Iterator[Database]:
                 session.execute(text(f"DELETE FROM {table}"))
         else:
             session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-        session.execute(text(f"UPDATE audit_head SET last_id = 0, length = 0, last_hash = '{GENESIS}'"))
+        session.execute(text(f"UPDATE audit_head SET last_seq = 0, length = 0, last_hash = '{GENESIS}'"))
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ def fill(db, clock, count=5):
         for number in range(count):
             audit.record(session, AuditActor(None, "tester", "127.0.0.1"), "test.act", at=clock.now(),
                          object_type="thing", object_id=number, detail={"n": number, "名前": "委員"})
+    audit.seal(db)  # what a forger finds: entries already in the chain
 
 
 def run_sql(db, statement, **params):
@@ -45,21 +46,21 @@ def test_an_empty_chain_verifies(db):
 
 
 @pytest.mark.parametrize(("statement", "broken"), [
-    ("UPDATE audit_entry SET actor = 'someone else' WHERE id = 3", 3),
-    ("UPDATE audit_entry SET detail = '{\"n\": 99}' WHERE id = 2", 2),
-    ("UPDATE audit_entry SET action = 'nothing' WHERE id = 5", 5),
-    ("DELETE FROM audit_entry WHERE id = 3", 3),
-    ("DELETE FROM audit_entry WHERE id = 1", 1),
-    ("DELETE FROM audit_entry WHERE id = 5", 5),               # the tail
-    ("DELETE FROM audit_entry WHERE id >= 4", 4),              # several at the tail
-    ("UPDATE audit_head SET last_id = 3, length = 3", 4),      # the head rewound
+    ("UPDATE audit_entry SET actor = 'someone else' WHERE seq = 3", 3),
+    ("UPDATE audit_entry SET detail = '{\"n\": 99}' WHERE seq = 2", 2),
+    ("UPDATE audit_entry SET action = 'nothing' WHERE seq = 5", 5),
+    ("DELETE FROM audit_entry WHERE seq = 3", 3),
+    ("DELETE FROM audit_entry WHERE seq = 1", 1),
+    ("DELETE FROM audit_entry WHERE seq = 5", 5),               # the tail
+    ("DELETE FROM audit_entry WHERE seq >= 4", 4),              # several at the tail
+    ("UPDATE audit_head SET last_seq = 3, length = 3", 4),      # the head rewound
 ])
 def test_tampering_is_named(db, clock, statement, broken):
     fill(db, clock, 5)
     run_sql(db, statement)
     verdict = audit.verify(db)
     assert not verdict.ok
-    assert verdict.broken_id == broken, verdict
+    assert verdict.broken_seq == broken, verdict
 
 
 def test_a_rehashed_entry_still_breaks_the_link(db, clock):
@@ -71,7 +72,7 @@ def test_a_rehashed_entry_still_breaks_the_link(db, clock):
         entry.hash = audit.entry_hash(entry)
         session.add(entry)
     verdict = audit.verify(db)
-    assert not verdict.ok and verdict.broken_id == 3
+    assert not verdict.ok and verdict.broken_seq == 3
 
 
 def test_concurrent_appends_keep_one_chain(db, clock):
@@ -90,7 +91,7 @@ def test_cli_verify_names_the_first_broken_entry(db, clock):
     command = [sys.executable, "-m", "shingi.cli", "audit", "verify"]
     intact = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert intact.returncode == 0 and "intact: 4 entries" in intact.stdout
-    run_sql(db, "UPDATE audit_entry SET object_id = '999' WHERE id = 2")
+    run_sql(db, "UPDATE audit_entry SET object_id = '999' WHERE seq = 2")
     broken = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert broken.returncode == 1
     assert "broken at entry 2" in broken.stderr

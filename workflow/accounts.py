@@ -11,10 +11,12 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from sqlalchemy import Row, Select, bindparam
 from sqlmodel import Session, col, select
 
 from workflow import audit
@@ -239,17 +241,45 @@ def sign_out(db: Database, clock: Clock, token: str, actor: Actor) -> None:
 
 
 def actor_from_session(db: Database, clock: Clock, token: str, source: str | None) -> Actor | None:
-    with db.reading() as session:
-        row = session.exec(
-            select(WebSession, UserAccount).join(UserAccount, col(UserAccount.id) == WebSession.user_id)
-            .where(WebSession.token_hash == digest(token))
-        ).first()
-        if row is None:
-            return None
-        web_session, user = row
-        if web_session.expires_at <= clock.now() or user.disabled_at is not None:
-            return None
-        return actor_for(session, user, via="session", source=source, csrf_token=web_session.csrf_token)
+    rows = db.read(_SESSION_ACTOR, {"token_hash": digest(token)})
+    if not rows or rows[0].expires_at <= clock.now() or rows[0].disabled_at is not None:
+        return None
+    return _actor_of(rows, via="session", source=source, csrf_token=rows[0].csrf_token)
+
+
+def _credential_query(credential: type[ApiToken] | type[WebSession], *columns: Any) -> Select:
+    """The user behind a session or token with their office and seats: one statement per request."""
+    return (
+        select(*columns, col(UserAccount.id).label("user_id"), UserAccount.display_name, UserAccount.email,
+               UserAccount.is_secretariat, UserAccount.is_admin, UserAccount.disabled_at,
+               col(Office.name).label("office_name"), Membership.body_id, Membership.position)
+        .select_from(credential)
+        .join(UserAccount, col(UserAccount.id) == credential.user_id)
+        .outerjoin(Office, col(Office.id) == UserAccount.office_id)
+        .outerjoin(Membership, col(Membership.user_id) == UserAccount.id)
+        .where(credential.token_hash == bindparam("token_hash"))
+    )
+
+
+_SESSION_ACTOR = _credential_query(WebSession, WebSession.expires_at, WebSession.csrf_token)
+_TOKEN_ACTOR = _credential_query(ApiToken, ApiToken.revoked_at, ApiToken.expires_at)
+
+
+def _actor_of(rows: list[Row], *, via: str, source: str | None, csrf_token: str | None = None) -> Actor:
+    """The actor from `_credential_query`'s rows (one per seat the user holds, or one without a seat)."""
+    user = rows[0]
+    roles: set[Role] = set()
+    if user.is_secretariat:
+        roles.add(Role.SECRETARIAT)
+    if user.is_admin:
+        roles.add(Role.ADMIN)
+    if user.office_name is not None:
+        roles.add(Role.OFFICE)
+    bodies = {row.body_id: Position(row.position) for row in rows if row.body_id is not None}
+    if bodies:
+        roles.add(Role.MEMBER)
+    return Actor(user_id=user.user_id, label=user.display_name, roles=frozenset(roles), email=user.email,
+                 office=user.office_name, bodies=bodies, via=via, source=source, csrf_token=csrf_token)
 
 
 # --- API tokens ---------------------------------------------------------------------------------
@@ -293,19 +323,13 @@ def revoke_token(db: Database, clock: Clock, token_id: int, by: Actor) -> ApiTok
 def actor_from_token(db: Database, clock: Clock, token: str, source: str | None) -> Actor | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    with db.reading() as session:
-        row = session.exec(
-            select(ApiToken.revoked_at, ApiToken.expires_at, UserAccount, Office.name)
-            .join(UserAccount, col(UserAccount.id) == ApiToken.user_id)
-            .outerjoin(Office, col(Office.id) == UserAccount.office_id)
-            .where(ApiToken.token_hash == digest(token))
-        ).first()
-        if row is None:
-            return None
-        revoked_at, expires_at, user, office_name = row
-        if revoked_at is not None or expires_at <= clock.now() or user.disabled_at is not None:
-            return None
-        return actor_for(session, user, via="token", source=source, office_name=office_name)
+    rows = db.read(_TOKEN_ACTOR, {"token_hash": digest(token)})
+    if not rows:
+        return None
+    user = rows[0]
+    if user.revoked_at is not None or user.expires_at <= clock.now() or user.disabled_at is not None:
+        return None
+    return _actor_of(rows, via="token", source=source)
 
 
 def tokens_of(db: Database, email: str) -> list[ApiToken]:

@@ -6,11 +6,13 @@ lock instead of failing with SQLITE_BUSY); PostgreSQL serves several instances s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, Executable, Row, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -43,8 +45,13 @@ class Database:
             _configure_sqlite(self.engine)
         else:
             self.engine = create_engine(self.url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+        self._writer_lock = _writer_lock(self.url) if self.is_sqlite else None
         # Same pool; on SQLite its transactions begin with BEGIN IMMEDIATE (see _configure_sqlite).
         self._write_engine = self.engine.execution_options(shingi_write=True)
+        # Single statements outside a transaction; on SQLite the isolation level is left alone (a reset
+        # would hand transactions back to pysqlite) and `on_begin` just does not emit BEGIN.
+        self._autocommit_engine = self.engine.execution_options(
+            **({"shingi_autocommit": True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}))
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -55,9 +62,37 @@ class Database:
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """One write transaction: committed when the block ends, rolled back whole on any error."""
-        with Session(self._write_engine, expire_on_commit=False) as session:
+        with self._writer_turn(), Session(self._write_engine, expire_on_commit=False) as session:
             with session.begin():
                 yield session
+
+    @contextmanager
+    def _writer_turn(self) -> Iterator[None]:
+        """On SQLite, this process's writers queue on a lock before `BEGIN IMMEDIATE`.
+
+        SQLite admits one writer at a time anyway; a writer refused by it sleeps in the busy handler
+        with a growing back-off (up to 100 ms) and may oversleep the lock's release many times over,
+        while a thread waiting on this lock runs as soon as the previous writer commits. Writers in other
+        processes (a `shingi worker`) are still arbitrated by SQLite itself.
+        """
+        if self._writer_lock is None:
+            yield
+            return
+        acquired = self._writer_lock.acquire(timeout=WRITER_WAIT_SECONDS)
+        try:
+            yield  # not acquired in time: go on and let SQLite's own busy timeout decide
+        finally:
+            if acquired:
+                self._writer_lock.release()
+
+    def read(self, statement: Executable, parameters: Mapping[str, Any] | None = None) -> list[Row]:
+        """One read statement, without a Session or a transaction around it (for hot paths).
+
+        A single statement sees one consistent snapshot by itself; BEGIN and ROLLBACK around it would
+        only add two round trips.
+        """
+        with self._autocommit_engine.connect() as connection:
+            return list(connection.execute(statement, parameters or {}))
 
     def ping(self) -> None:
         with self.engine.connect() as connection:
@@ -75,6 +110,18 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+#: How long a writer waits for its turn in this process before leaving it to SQLite's busy timeout.
+WRITER_WAIT_SECONDS = 30.0
+_writer_locks: dict[str, threading.RLock] = {}
+_writer_locks_guard = threading.Lock()
+
+
+def _writer_lock(url: str) -> threading.RLock:
+    """One lock per database file and process, shared by every `Database` on that file."""
+    with _writer_locks_guard:
+        return _writer_locks.setdefault(url, threading.RLock())
 
 
 def alembic_config(url: str):
@@ -101,7 +148,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection) -> None:
-        if connection.get_execution_options().get("shingi_write"):
+        options = connection.get_execution_options()
+        if options.get("shingi_autocommit"):
+            return
+        if options.get("shingi_write"):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")

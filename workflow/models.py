@@ -244,17 +244,19 @@ class AuditEntry(SQLModel, table=True):
     object_id: str | None = Field(default=None, max_length=64)
     source: str | None = Field(default=None, max_length=64)
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    prev_hash: str = Field(max_length=64)
-    hash: str = Field(max_length=64, unique=True)
+    #: The entry's place in the chain, and its links: None until the sweeper seals it (within seconds).
+    seq: int | None = Field(default=None, unique=True, index=True)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64, unique=True)
 
 
 class AuditHead(SQLModel, table=True):
-    """The chain's last entry and length: deleting entries at the tail shows as a mismatch here."""
+    """The chain's last sealed entry and length: deleting entries at the tail shows as a mismatch here."""
 
     __tablename__ = "audit_head"
 
     id: int = Field(default=1, primary_key=True)
-    last_id: int = 0
+    last_seq: int = 0
     last_hash: str = Field(max_length=64)
     length: int = 0
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
@@ -131,11 +131,8 @@ def _open_case(db: Database, workflows: Workflows, case: Assessment, data: NewAs
             case.body_id = body_by_name(session, data.body).id
         session.add(case)
         session.flush()
-        session.add(HistoryEntry(
-            assessment_id=case.id, cycle=case.cycle, at=now, actor=actor.label, actor_user_id=actor.user_id,
-            event="created", from_state=None, to_state=case.state, procedure=case.procedure, version=case.version,
-            inputs={**data.model_dump(mode="json", exclude_none=True), **recorded},
-        ))
+        _append_history(session, case, actor, now, event="created", from_state=None,
+                        inputs={**data.model_dump(mode="json", exclude_none=True), **recorded})
         audit.record(session, audit_actor(actor), "case.created", at=now, object_type="assessment",
                      object_id=case.id, detail={**recorded, "procedure": case.procedure})
         _refresh_reminders(session, case, workflows, now)
@@ -239,11 +236,8 @@ def advance(db: Database, workflows: Workflows, clock: Clock, case_id: int, *, e
         recorded = {name: _jsonable(value) for name, value in values.items() if value is not None}
         if context.outcomes:
             recorded["outcomes"] = context.outcomes
-        session.add(HistoryEntry(
-            assessment_id=case.id, cycle=case.cycle, at=now, actor=actor.label, actor_user_id=actor.user_id,
-            event=spec.name, from_state=from_state, to_state=case.state, procedure=case.procedure,
-            version=case.version, note=note, inputs=recorded,
-        ))
+        _append_history(session, case, actor, now, event=spec.name, from_state=from_state, inputs=recorded,
+                        note=note)
         audit.record(session, audit_actor(actor), "case.event", at=now, object_type="assessment", object_id=case.id,
                      detail={"event": spec.name, "from": from_state, "to": case.state, "version": case.version})
         _refresh_reminders(session, case, workflows, now)
@@ -253,11 +247,26 @@ def advance(db: Database, workflows: Workflows, clock: Clock, case_id: int, *, e
     return case
 
 
+#: Built once: a statement object keeps its compiled form and cache key between executions.
+_INSERT_HISTORY = insert(HistoryEntry.__table__)
+
+
+def _append_history(session: Session, case: Assessment, actor: Actor, now: datetime, *, event: str,
+                    from_state: str | None, inputs: dict[str, Any], note: str | None = None) -> None:
+    """The history row, as one INSERT on the transaction's connection (no unit of work: append-only)."""
+    session.connection().execute(_INSERT_HISTORY, {
+        "assessment_id": case.id, "cycle": case.cycle, "at": now, "actor": actor.label[:200],
+        "actor_user_id": actor.user_id, "event": event, "from_state": from_state, "to_state": case.state,
+        "procedure": case.procedure, "version": case.version, "note": note, "inputs": inputs,
+    })
+
+
 def _refresh_reminders(session: Session, case: Assessment, workflows: Workflows, now: datetime) -> None:
-    """The case's reminders follow its facts, in the same transaction as the change."""
+    """The case's reminders follow its facts: queued in the change's transaction, recomputed right after."""
     state = workflows.procedure(case.procedure).states[case.state]
-    reminders.refresh(session, "assessment", case.id, reminders.assessment_facts(case, state.kind, state.target_days),
-                      reminders.Audience(case.body_id, case.office), now)
+    reminders.queue_refresh(session, "assessment", case.id,
+                            reminders.assessment_facts(case, state.kind, state.target_days),
+                            reminders.Audience(case.body_id, case.office), now)
 
 
 class _Note(BaseModel):

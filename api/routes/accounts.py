@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import SESSION_COOKIE, ActorDep, client_source, session_cookie_options
 from api.deps import ServicesDep
 from api.errors import ERROR_RESPONSES
+from api.routing import Router
 from workflow import accounts, audit
 from workflow.accounts import NewUser
 from workflow.policy import Action, Actor, Unauthenticated, authorize
 
-router = APIRouter(tags=["accounts"], responses=ERROR_RESPONSES)
+router = Router(tags=["accounts"], responses=ERROR_RESPONSES)
 
 
 class SignIn(BaseModel):
@@ -124,4 +125,5 @@ def audit_trail(services: ServicesDep, actor: ActorDep,
 def audit_verify(services: ServicesDep, actor: ActorDep) -> dict:
     authorize(actor, Action.READ_AUDIT)
     verdict = audit.verify(services.db)
-    return {"ok": verdict.ok, "checked": verdict.checked, "broken_id": verdict.broken_id, "reason": verdict.reason}
+    return {"ok": verdict.ok, "checked": verdict.checked, "broken_seq": verdict.broken_seq, "reason": verdict.reason,
+            "pending": verdict.pending}

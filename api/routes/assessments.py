@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import Path, Query, Response, status
 
 from api.auth import ActorDep
 from api.deps import ServicesDep
 from api.errors import ERROR_RESPONSES
+from api.routing import Router
 from api.schemas import AssessmentOut, AssessmentPage, EventRequest, HistoryOut, assessment_out, history_out
 from workflow import service
 from workflow.service import MAX_ID, AssessmentFilter, NewAssessment, NewConsultation
 
-router = APIRouter(prefix="/api/assessments", tags=["assessments"], responses=ERROR_RESPONSES)
-consultations = APIRouter(prefix="/api/consultations", tags=["assessments"], responses=ERROR_RESPONSES)
+router = Router(prefix="/api/assessments", tags=["assessments"], responses=ERROR_RESPONSES)
+consultations = Router(prefix="/api/consultations", tags=["assessments"], responses=ERROR_RESPONSES)
 
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="assessment id")]
 

@@ -5,20 +5,21 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import Path, Query, status
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import ActorDep
 from api.deps import Services, ServicesDep
 from api.errors import ERROR_RESPONSES
+from api.routing import Router
 from notifications import papers
 from workflow import resolutions
 from workflow.resolutions import OpinionInput, ResolutionKind
 from workflow.service import MAX_ID
 from workflow.validation import RecordDate, text_type
 
-router = APIRouter(tags=["deliberation"], responses=ERROR_RESPONSES)
+router = Router(tags=["deliberation"], responses=ERROR_RESPONSES)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 Format = Literal["html", "docx"]
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Path, UploadFile, status
+from fastapi import File, Form, Path, UploadFile, status
 from fastapi.responses import JSONResponse, Response
 
 from api.auth import ActorDep
 from api.deps import ServicesDep
 from api.errors import ERROR_RESPONSES, error_response
+from api.routing import Router
 from workflow import documents
 from workflow.documents import DocumentGone, Upload
 from workflow.models import Document
 from workflow.policy import Classification
 from workflow.service import MAX_ID
 
-router = APIRouter(tags=["documents"], responses=ERROR_RESPONSES)
+router = Router(tags=["documents"], responses=ERROR_RESPONSES)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Request, status
+from fastapi import Path, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import ActorDep
 from api.deps import ServicesDep
 from api.errors import ERROR_RESPONSES
+from api.routing import Router
 from notifications import feeds
 from notifications.feeds import IssuedCalendarToken
 
-router = APIRouter(tags=["calendar feeds"], responses=ERROR_RESPONSES)
+router = Router(tags=["calendar feeds"], responses=ERROR_RESPONSES)
 Id = Annotated[int, Path(ge=1, le=feeds.MAX_ID)]
 
 MEDIA_TYPE = "text/calendar; charset=utf-8"

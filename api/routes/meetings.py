@@ -7,12 +7,13 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Path, Query, Response, status
+from fastapi import Body, Path, Query, Response, status
 from pydantic import BaseModel
 
 from api.auth import ActorDep
 from api.deps import ServicesDep
 from api.errors import ERROR_RESPONSES, LocalisedText
+from api.routing import Router
 from notifications.calendar import BusinessCalendar
 from notifications.japanese import wareki_datetime, wareki_time
 from states.definition import EARLIEST_DATE, LATEST_DATE
@@ -24,7 +25,7 @@ from workflow.minutes import (ApplyCorrection, Confirmation, CorrectionInput, Mi
                               SendForCorrections)
 from workflow.records import MinutesCorrection
 
-router = APIRouter(prefix="/api/meetings", tags=["meetings"], responses=ERROR_RESPONSES)
+router = Router(prefix="/api/meetings", tags=["meetings"], responses=ERROR_RESPONSES)
 
 MeetingId = Annotated[int, Path(ge=1, le=MAX_ID, description="meeting id")]
 CorrectionId = Annotated[int, Path(ge=1, le=MAX_ID, description="correction id")]

@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 from api.auth import ActorDep
 from api.deps import ServicesDep
 from api.errors import ERROR_RESPONSES
+from api.routing import Router
 from notifications import reminders
 from notifications.models import Notice
 from workflow.policy import Action, Unauthenticated, authorize
 from workflow.service import MAX_ID
 from workflow.validation import text_type
 
-router = APIRouter(tags=["notices"], responses=ERROR_RESPONSES)
+router = Router(tags=["notices"], responses=ERROR_RESPONSES)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from fastapi.responses import PlainTextResponse
 
 from api.deps import ServicesDep
 from api.errors import ERROR_RESPONSES
+from api.routing import Router
 from api.schemas import ThresholdOut
 from states.diagram import mermaid
 from workflow.service import MAX_HANDLER_COUNT, MAX_TARGET_COUNT
 from workflow.threshold import LEVEL_TITLES, Level, required_level
 
-router = APIRouter(tags=["procedures"], responses=ERROR_RESPONSES)
+router = Router(tags=["procedures"], responses=ERROR_RESPONSES)
 
 ProcedureName = Annotated[str, Path(max_length=64)]
 

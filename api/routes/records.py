@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from pydantic import BaseModel
 
 from api.auth import ActorDep
 from api.deps import ServicesDep
 from api.errors import ERROR_RESPONSES, LocalisedText
+from api.routing import Router
 from workflow import findings, public_comments, report_versions
 from workflow.findings import (MAX_CYCLE, MAX_ID, FindingAnswer, FindingCarry, FindingClose, FindingReopen,
                                FindingStatus, NewFinding, moves_from)
@@ -18,7 +19,7 @@ from workflow.public_comments import CommentResponse, Disposition, NewPublicComm
 from workflow.records import Finding, PublicComment, ReportChange
 from workflow.report_versions import ChangeEntry, NewReportVersion, VersionEntry
 
-router = APIRouter(tags=["records"], responses=ERROR_RESPONSES)
+router = Router(tags=["records"], responses=ERROR_RESPONSES)
 
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="case (assessment) id")]
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
