@@ -22,6 +22,7 @@ from shingi.config import Settings
 from workflow.clock import Clock, SystemClock
 from workflow.db import Database
 from notifications import reminders, sweeper
+from workflow import accounts as user_accounts
 from workflow import documents
 from workflow.engine import Workflows
 from workflow.files import FileStore
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                workflows: Workflows | None = None, clock: Clock | None = None,
                files: FileStore | None = None) -> FastAPI:
     settings = settings or Settings()
+    user_accounts.TOKEN_CACHE_SECONDS = settings.token_cache_seconds
     workflows = workflows or Workflows.load(settings.procedure_dirs)  # fails fast on a bad procedure file
     owns_database = database is None
 

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     scheduler: bool = True
     #: How often the sweeper wakes up, in seconds.
     sweep_interval_seconds: float = 1.0
+    #: How long an instance trusts an API token's look-up, in seconds (0: look it up on every request).
+    #: A revoked token or a disabled user is refused at once by the instance that did it, and by the
+    #: others within this time.
+    token_cache_seconds: float = Field(default=1.0, ge=0, le=60)
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 from datetime import timedelta
 
 import pytest
@@ -116,6 +117,51 @@ def test_expired_tokens_are_refused(public, db, clock, person):
     assert public.get("/api/me", headers=headers).status_code == 200
     clock.advance(days=1, seconds=1)
     assert public.get("/api/me", headers=headers).status_code == 401
+
+
+def revoke_elsewhere(db, token):
+    """What another instance does: the row changes, this process's cache is not told."""
+    with db.writing() as session:
+        record = session.exec(select(ApiToken).where(ApiToken.token_hash == accounts.digest(token))).one()
+        record.revoked_at = record.created_at
+        session.add(record)
+
+
+def test_a_token_revoked_by_another_instance_is_refused_within_the_cache_time(public, db, person, monkeypatch):
+    monkeypatch.setattr(accounts, "TOKEN_CACHE_SECONDS", 1.5)
+    member = person("member")
+    accounts.forget_cached_tokens()
+    assert public.get("/api/me", headers=member.headers).status_code == 200  # looked up, then trusted 1.5 s
+    revoke_elsewhere(db, member.token)
+    assert public.get("/api/me", headers=member.headers).status_code == 200  # still within the cache time
+    time.sleep(1.6)
+    assert public.get("/api/me", headers=member.headers).status_code == 401
+
+
+def test_without_the_cache_a_token_revoked_elsewhere_is_refused_at_once(public, db, person, monkeypatch):
+    monkeypatch.setattr(accounts, "TOKEN_CACHE_SECONDS", 0)
+    member = person("member")
+    assert public.get("/api/me", headers=member.headers).status_code == 200
+    revoke_elsewhere(db, member.token)
+    assert public.get("/api/me", headers=member.headers).status_code == 401
+
+
+def test_a_cached_token_still_expires_on_time(public, db, clock, person, monkeypatch):
+    monkeypatch.setattr(accounts, "TOKEN_CACHE_SECONDS", 60)
+    member = person("member")
+    issued = accounts.create_token(db, clock, member.email, SYSTEM, lifetime=timedelta(days=1))
+    headers = {"Authorization": f"Bearer {issued.token}"}
+    assert public.get("/api/me", headers=headers).status_code == 200
+    clock.advance(days=1, seconds=1)
+    assert public.get("/api/me", headers=headers).status_code == 401
+
+
+def test_disabling_a_user_refuses_their_cached_token_at_once(public, db, clock, person, monkeypatch):
+    monkeypatch.setattr(accounts, "TOKEN_CACHE_SECONDS", 60)
+    member = person("member")
+    assert public.get("/api/me", headers=member.headers).status_code == 200
+    accounts.disable_user(db, clock, member.email, SYSTEM)
+    assert public.get("/api/me", headers=member.headers).status_code == 401
 
 
 def test_someone_elses_token_cannot_be_revoked(public, person):

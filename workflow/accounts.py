@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -137,6 +138,7 @@ def disable_user(db: Database, clock: Clock, email: str, by: Actor) -> UserAccou
             session.delete(web_session)
         audit.record(session, audit_actor(by), "user.disabled", at=clock.now(), object_type="user", object_id=user.id,
                      detail={"email": user.email})
+    forget_cached_tokens()
     return user
 
 
@@ -317,19 +319,42 @@ def revoke_token(db: Database, clock: Clock, token_id: int, by: Actor) -> ApiTok
         session.add(record)
         audit.record(session, audit_actor(by), "token.revoked", at=clock.now(), object_type="api_token",
                      object_id=record.id)
+    forget_cached_tokens()
     return record
+
+
+#: How long this process trusts a token's look-up (seconds). Revoking a token or disabling a user
+#: takes effect at once in the process that does it, and within this time in any other instance.
+#: 0 looks every token up on every request.
+TOKEN_CACHE_SECONDS = 1.0
+_MAX_CACHED_TOKENS = 10_000
+_token_actors: dict[str, tuple[float, datetime, Actor]] = {}
 
 
 def actor_from_token(db: Database, clock: Clock, token: str, source: str | None) -> Actor | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    rows = db.read(_TOKEN_ACTOR, {"token_hash": digest(token)})
+    key, now = digest(token), clock.now()
+    cached = _token_actors.get(key)
+    if cached is not None and time.monotonic() < cached[0] and now < cached[1]:
+        return replace(cached[2], source=source)
+    rows = db.read(_TOKEN_ACTOR, {"token_hash": key})
     if not rows:
         return None
     user = rows[0]
-    if user.revoked_at is not None or user.expires_at <= clock.now() or user.disabled_at is not None:
+    if user.revoked_at is not None or user.expires_at <= now or user.disabled_at is not None:
         return None
-    return _actor_of(rows, via="token", source=source)
+    actor = _actor_of(rows, via="token", source=source)
+    if TOKEN_CACHE_SECONDS > 0:
+        if len(_token_actors) >= _MAX_CACHED_TOKENS:
+            _token_actors.clear()
+        _token_actors[key] = (time.monotonic() + TOKEN_CACHE_SECONDS, user.expires_at, actor)
+    return actor
+
+
+def forget_cached_tokens() -> None:
+    """After a change to accounts, tokens, roles or seats: this process looks every token up again."""
+    _token_actors.clear()
 
 
 def tokens_of(db: Database, email: str) -> list[ApiToken]:
