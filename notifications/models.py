@@ -135,21 +135,3 @@ class Heartbeat(SQLModel, table=True):
     beat_at: datetime = _instant()
     delivered: int = 0
 
-
-class ReminderRefresh(SQLModel, table=True):
-    """A subject whose watched facts changed: the sweeper brings its reminders in line (a queue).
-
-    The act's transaction only records the subject's facts as they now stand; the recomputation runs
-    right after it, coalescing any number of changes to one subject, and no reminder of a queued
-    subject goes out until it has run.
-    """
-
-    __tablename__ = "reminder_refresh"
-
-    subject_type: str = Field(max_length=16, primary_key=True)
-    subject_id: int = Field(primary_key=True)
-    #: watched fact → ISO 8601 instant, or null when there is nothing to watch
-    facts: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    body_id: int | None = None
-    office: str | None = Field(default=None, max_length=100)
-    queued_at: datetime = _instant()

@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import Integer, Row, Select, bindparam, delete, exists, insert, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Row, Select, bindparam, insert, or_, update
 from sqlmodel import Session, col, select
 
 from notifications.calendar import DEFAULT_CALENDAR, BusinessCalendar
-from notifications.models import Notice, Reminder, ReminderRefresh, ReminderRule
+from notifications.models import Notice, Reminder, ReminderRule
 from workflow.clock import TOKYO
 from workflow.db import Database
 from workflow.models import Assessment, Membership, Office, UserAccount
@@ -39,10 +38,6 @@ _RETIME = update(_REMINDERS).where(_REMINDERS.c.id == bindparam("row_id")).value
     status=bindparam("new_status"), fact_at=bindparam("new_fact_at"), due_at=bindparam("new_due_at"),
     updated_at=bindparam("now"))
 _INSERT_REMINDERS = insert(_REMINDERS)
-_QUEUE = ReminderRefresh.__table__
-_QUEUED = select(_QUEUE).order_by(_QUEUE.c.queued_at).limit(bindparam("batch", type_=Integer, literal_execute=True))
-_DEQUEUE = delete(_QUEUE).where(_QUEUE.c.subject_type == bindparam("queued_type"),
-                                _QUEUE.c.subject_id == bindparam("queued_id"))
 
 #: Which watched facts belong to which kind of subject.
 WATCHES = {
@@ -160,59 +155,6 @@ def assessment_facts(case: Assessment, state_kind: str, target_days: int | None)
                                  if case.planned_holding_date and state_kind == "active" else None),
         "state_overdue": overdue_at,
     }
-
-
-def queue_refresh(session: Session, subject_type: str, subject_id: int, facts: Mapping[str, datetime | None],
-                  audience: Audience, now: datetime) -> None:
-    """Record the subject's facts as they now stand; the sweeper brings its reminders in line after the commit.
-
-    One statement in the act's transaction instead of the recomputation; several changes to one
-    subject before the sweeper runs are recomputed once, from the last facts.
-    """
-    connection = session.connection()
-    connection.execute(_queue_upsert(connection.dialect.name), {
-        "subject_type": subject_type, "subject_id": subject_id,
-        "facts": {name: None if moment is None else moment.isoformat() for name, moment in facts.items()},
-        "body_id": audience.body_id, "office": audience.office, "queued_at": now,
-    })
-
-
-@functools.cache
-def _queue_upsert(dialect: str) -> Any:
-    # ON CONFLICT … DO UPDATE also locks a queued row until the act commits, so the sweeper (which
-    # skips locked rows) never recomputes from facts that are about to change.
-    statement = (postgresql if dialect == "postgresql" else sqlite).insert(_QUEUE)
-    return statement.on_conflict_do_update(
-        index_elements=[_QUEUE.c.subject_type, _QUEUE.c.subject_id],
-        set_={name: statement.excluded[name] for name in ("facts", "body_id", "office", "queued_at")},
-    )
-
-
-def refresh_queued(db: Database, clock: Any, *, batch: int = 200) -> int:
-    """Bring the reminders of every queued subject in line with its recorded facts; returns how many."""
-    done = 0
-    while True:
-        now = clock.now()
-        with db.writing() as session:
-            connection = session.connection()
-            query = _QUEUED if db.is_sqlite else _QUEUED.with_for_update(skip_locked=True)
-            queued = connection.execute(query, {"batch": batch}).all()
-            for subject in queued:
-                facts = {name: None if moment is None else datetime.fromisoformat(moment)
-                         for name, moment in subject.facts.items()}
-                refresh(session, subject.subject_type, subject.subject_id, facts,
-                        Audience(subject.body_id, subject.office), now)
-            if queued:
-                connection.execute(_DEQUEUE, [{"queued_type": subject.subject_type, "queued_id": subject.subject_id}
-                                              for subject in queued])
-        done += len(queued)
-        if len(queued) < batch:
-            return done
-
-
-def is_queued() -> Any:
-    """A condition on Reminder: its subject waits for recomputation (its reminders may be out of date)."""
-    return exists().where(_QUEUE.c.subject_type == Reminder.subject_type, _QUEUE.c.subject_id == Reminder.subject_id)
 
 
 @dataclass

@@ -1,9 +1,9 @@
 """The sweeper: APScheduler only wakes it up; the work is in the rows.
 
 Each tick fires the scheduled events that are due (e.g. a public comment opening or closing on its
-recorded date), recomputes the reminders of subjects whose facts changed, turns due reminders into
-notices (in-app inbox at once, e-mail into the outbox), sends e-mail, seals new audit entries into
-the chain, and records a heartbeat. Rows are claimed with SELECT … FOR UPDATE SKIP LOCKED on
+recorded date), recomputes the reminders of cases changed since the last tick, turns due reminders
+into notices (in-app inbox at once, e-mail into the outbox), sends e-mail, seals new audit entries
+into the chain, and records a heartbeat. Rows are claimed with SELECT … FOR UPDATE SKIP LOCKED on
 PostgreSQL (any number of instances deliver each reminder once); on SQLite the write transaction
 is exclusive. A reminder becomes `sent` in the same transaction that writes its notices, so a worker
 killed mid-batch loses nothing and doubles nothing: its transaction rolls back and another takes over.
@@ -23,16 +23,17 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import func
+from sqlalchemy import exists, func
 from sqlmodel import Session, col, select
 
-from notifications import messages, reminders
+from notifications import messages
 from notifications.models import Heartbeat, Notice, Reminder, ReminderRule, ScheduledEvent
 from workflow import audit, service
 from workflow.clock import TOKYO, Clock
 from workflow.db import Database
 from workflow.engine import Workflows
 from workflow.errors import DomainError
+from workflow.models import Assessment
 from workflow.policy import system_actor
 from workflow.records import PublicComment
 
@@ -45,13 +46,18 @@ def _claim(query: Any, db: Database) -> Any:
     return query.with_for_update(skip_locked=True) if not db.is_sqlite else query
 
 
-def deliver_due_reminders(db: Database, clock: Clock, *, limit: int = 500) -> int:
-    """Turn up to `limit` due reminders into notices, in one transaction. Returns how many."""
-    reminders.refresh_queued(db, clock)  # first, so that what goes out follows the facts as they now stand
+def deliver_due_reminders(db: Database, clock: Clock, *, workflows: Workflows | None = None, limit: int = 500) -> int:
+    """Turn up to `limit` due reminders into notices, in one transaction. Returns how many.
+
+    With `workflows`, the reminders of changed cases are recomputed first; either way no reminder
+    of a case changed since its last recomputation goes out before that recomputation.
+    """
+    if workflows is not None:
+        service.refresh_case_reminders(db, workflows, clock)
     now = clock.now()
     with db.writing() as session:
         due = session.exec(_claim(
-            select(Reminder).where(Reminder.status == "pending", Reminder.due_at <= now, ~reminders.is_queued())
+            select(Reminder).where(Reminder.status == "pending", Reminder.due_at <= now, ~_of_a_changed_case())
             .order_by(col(Reminder.due_at), col(Reminder.id)).limit(limit), db)).all()
         if not due:
             return 0
@@ -80,6 +86,11 @@ def deliver_due_reminders(db: Database, clock: Clock, *, limit: int = 500) -> in
         if outbox:
             session.execute(Notice.__table__.insert(), outbox)
     return len(due)
+
+
+def _of_a_changed_case() -> Any:
+    return exists().where(Reminder.subject_type == "assessment", Assessment.id == Reminder.subject_id,
+                          service.reminders_out_of_date())
 
 
 def _recorded_comments(session: Session, case_id: int, cycle: int) -> int:
@@ -174,7 +185,7 @@ class Sweeper:
             # Batch after batch while reminders are due: a backlog is worked off in one tick rather
             # than one batch per interval (ticks never overlap; a skipped tick is not a lost one).
             while True:
-                delivered = deliver_due_reminders(self.db, self.clock, limit=self.batch)
+                delivered = deliver_due_reminders(self.db, self.clock, workflows=self.workflows, limit=self.batch)
                 report.reminded += delivered
                 if delivered < self.batch:
                     break

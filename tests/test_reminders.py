@@ -13,10 +13,10 @@ from sqlmodel import select
 
 from conftest import REVIEWING_BODY, SYSTEM
 from notifications import reminders, sweeper
-from notifications.models import Notice, Reminder, ReminderRefresh, ReminderRule
-from workflow import accounts
+from notifications.models import Notice, Reminder, ReminderRule
+from workflow import accounts, service
 from workflow.clock import TOKYO
-from workflow.models import UserAccount
+from workflow.models import Assessment, UserAccount
 from workflow.records import AgendaItem, Meeting
 
 
@@ -128,64 +128,69 @@ def test_after_downtime_missed_reminders_go_out_once_with_their_due_time(db, clo
     assert "令和7年6月13日" in notices[0].body_text  # the original due time is shown
 
 
-def case_reminders(db, clock, case_id):
+def case_reminders(db, clock, workflows, case_id):
     """The case's pending reminders once the sweeper has caught up with its facts."""
-    reminders.refresh_queued(db, clock)
+    service.refresh_case_reminders(db, workflows, clock)
     with db.reading() as session:
         return reminders.pending_for(session, "assessment", case_id)
 
 
-def test_case_reminders_follow_the_lifecycle(make_case, fire, db, clock, person):
+def test_case_reminders_follow_the_lifecycle(make_case, fire, db, clock, workflows, person):
     person("secretariat")
     person("office")
     case = fire(make_case("drafted", body=REVIEWING_BODY), "open_public_comment", comment_start="2025-06-02",
                 comment_end="2025-07-01")
-    closing = [row for row in case_reminders(db, clock, case.id) if row.rule_key == "public_comment_end_3d"]
+    closing = [row for row in case_reminders(db, clock, workflows, case.id) if row.rule_key == "public_comment_end_3d"]
     assert len(closing) == 2  # secretariat and office
     assert {row.due_at for row in closing} == {datetime(2025, 6, 26, 9, tzinfo=TOKYO)}  # 3 open days before 7/1
     clock.set(datetime(2025, 7, 2, 9, tzinfo=TOKYO))
     case = fire(case, "close_public_comment", comment_count=0)
-    assert not [row for row in case_reminders(db, clock, case.id) if row.rule_key == "public_comment_end_3d"]
+    assert not [row for row in case_reminders(db, clock, workflows, case.id)
+                if row.rule_key == "public_comment_end_3d"]
 
 
-def test_published_cases_are_reminded_of_review_and_reassessment(make_case, db, clock, person):
+def test_published_cases_are_reminded_of_review_and_reassessment(make_case, db, clock, workflows, person):
     person("secretariat")
     case = make_case("published")
-    dues = {row.rule_key: row.due_at for row in case_reminders(db, clock, case.id)}
+    dues = {row.rule_key: row.due_at for row in case_reminders(db, clock, workflows, case.id)}
     assert dues["annual_review_30d"] == datetime(2026, 4, 30, 9, tzinfo=TOKYO)  # 30 days before 2026-05-30
     assert dues["reassessment_180d"].date() <= (datetime(2030, 5, 29) - timedelta(days=180)).date()
 
 
-def test_a_case_change_is_queued_and_recomputed_once_from_the_last_facts(make_case, fire, db, clock, person):
+def test_changes_to_a_case_are_recomputed_once_from_its_last_facts(make_case, fire, db, clock, workflows, person):
     person("secretariat")
     case = make_case("drafted", body=REVIEWING_BODY)
+    service.refresh_case_reminders(db, workflows, clock)
     case = fire(case, "start_pre_check")
     case = fire(case, "request_revision")
     case = fire(case, "submit_revision")
-    with db.reading() as session:
-        queued = session.exec(select(ReminderRefresh)).all()
-    assert [(row.subject_type, row.subject_id) for row in queued] == [("assessment", case.id)]  # one row, not four
-    assert reminders.refresh_queued(db, clock) == 1
-    assert reminders.refresh_queued(db, clock) == 0
-    overdue = [row for row in case_reminders(db, clock, case.id) if row.rule_key == "state_overdue"]
+    assert service.refresh_case_reminders(db, workflows, clock) == 1  # three changes, one recomputation
+    assert service.refresh_case_reminders(db, workflows, clock) == 0
+    overdue = [row for row in case_reminders(db, clock, workflows, case.id) if row.rule_key == "state_overdue"]
     assert [row.fact_at for row in overdue] == [clock.now() + timedelta(days=90)]  # subcommittee_review: 90 days
+    with db.reading() as session:  # the recomputation is not a change of the case
+        assert session.get(Assessment, case.id).version == case.version
 
 
-def test_no_reminder_of_a_queued_case_goes_out_before_it_is_recomputed(make_case, fire, db, clock, person):
+def test_no_reminder_of_a_changed_case_goes_out_before_it_is_recomputed(make_case, fire, db, clock, workflows,
+                                                                         person):
     """A reminder due now whose fact has just gone (the comment period was closed) is withdrawn, not sent."""
     person("secretariat")
     person("office")
     case = fire(make_case("drafted", body=REVIEWING_BODY), "open_public_comment", comment_start="2025-06-02",
                 comment_end="2025-07-01")
-    reminders.refresh_queued(db, clock)
+    service.refresh_case_reminders(db, workflows, clock)
     clock.set(datetime(2025, 7, 2, 8, tzinfo=TOKYO))
     fire(case, "close_public_comment", comment_count=0)
-    with db.writing() as session:  # the 3-day reminder is still pending in its row, due since 6/26
+    with db.reading() as session:  # the 3-day reminders are still pending in their rows, due since 6/26
         assert session.exec(select(func.count()).select_from(Reminder).where(
             Reminder.rule_key == "public_comment_end_3d", Reminder.status == "pending")).one() == 2
-    assert sweeper.deliver_due_reminders(db, clock) == 0
+    assert sweeper.deliver_due_reminders(db, clock) == 0  # not recomputed yet: held back
+    assert sweeper.deliver_due_reminders(db, clock, workflows=workflows) == 0  # recomputed: withdrawn
     with db.reading() as session:
         assert session.exec(select(func.count()).select_from(Notice)).one() == 0
+        statuses = set(session.exec(select(Reminder.status).where(Reminder.rule_key == "public_comment_end_3d")).all())
+    assert statuses == {"withdrawn"}
 
 
 def test_a_disabled_rule_sends_nothing(client, db, clock, person):
@@ -326,20 +331,3 @@ def test_an_unanswered_question_reminds_the_office_until_answered(client, make_c
     with db.reading() as session:
         assert reminders.pending_for(session, "finding", finding["id"]) == []
 
-
-def test_a_queued_case_holds_its_reminders_even_if_the_recomputation_has_not_run(make_case, fire, db, clock, person,
-                                                                                 monkeypatch):
-    """The claim itself skips queued subjects: a sweeper racing the recomputation sends nothing stale."""
-    person("secretariat")
-    case = fire(make_case("drafted", body=REVIEWING_BODY), "open_public_comment", comment_start="2025-06-02",
-                comment_end="2025-07-01")
-    reminders.refresh_queued(db, clock)
-    clock.set(datetime(2025, 7, 2, 8, tzinfo=TOKYO))
-    fire(case, "close_public_comment", comment_count=0)
-    monkeypatch.setattr(reminders, "refresh_queued", lambda *args, **kwargs: 0)
-    assert sweeper.deliver_due_reminders(db, clock) == 0
-    monkeypatch.undo()
-    assert sweeper.deliver_due_reminders(db, clock) == 0  # recomputed: the closing reminder was withdrawn
-    with db.reading() as session:
-        statuses = set(session.exec(select(Reminder.status).where(Reminder.rule_key == "public_comment_end_3d")).all())
-    assert statuses == {"withdrawn"}

@@ -63,6 +63,9 @@ class Assessment(SQLModel, table=True):
     procedure: str = Field(max_length=64)
     state: str = Field(max_length=64)
     version: int = Field(default=1, sa_column=_assessment_version)
+    #: The version whose facts the case's reminders were last computed from (None: not yet). The
+    #: sweeper recomputes them wherever this is behind `version`, right after the change commits.
+    reminders_version: int | None = None
     #: The council or subcommittee that reviews it (its members may read it and its confidential material).
     body_id: int | None = Field(default=None, foreign_key="body.id", index=True)
     cycle: int = 1

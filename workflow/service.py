@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, insert
+from sqlalchemy import ColumnElement, bindparam, func, insert, or_, update
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
@@ -135,7 +135,6 @@ def _open_case(db: Database, workflows: Workflows, case: Assessment, data: NewAs
                         inputs={**data.model_dump(mode="json", exclude_none=True), **recorded})
         audit.record(session, audit_actor(actor), "case.created", at=now, object_type="assessment",
                      object_id=case.id, detail={**recorded, "procedure": case.procedure})
-        _refresh_reminders(session, case, workflows, now)
     return case
 
 
@@ -240,7 +239,6 @@ def advance(db: Database, workflows: Workflows, clock: Clock, case_id: int, *, e
                         note=note)
         audit.record(session, audit_actor(actor), "case.event", at=now, object_type="assessment", object_id=case.id,
                      detail={"event": spec.name, "from": from_state, "to": case.state, "version": case.version})
-        _refresh_reminders(session, case, workflows, now)
     if files is not None:
         for key in context.purged_keys:  # after the commit; a crash before this is swept at start
             files.purge(key)
@@ -261,12 +259,42 @@ def _append_history(session: Session, case: Assessment, actor: Actor, now: datet
     })
 
 
-def _refresh_reminders(session: Session, case: Assessment, workflows: Workflows, now: datetime) -> None:
-    """The case's reminders follow its facts: queued in the change's transaction, recomputed right after."""
-    state = workflows.procedure(case.procedure).states[case.state]
-    reminders.queue_refresh(session, "assessment", case.id,
-                            reminders.assessment_facts(case, state.kind, state.target_days),
-                            reminders.Audience(case.body_id, case.office), now)
+def reminders_out_of_date() -> ColumnElement[bool]:
+    """Cases changed since their reminders were last computed (the sweeper catches up within a second)."""
+    return or_(col(Assessment.reminders_version).is_(None), col(Assessment.reminders_version) != Assessment.version)
+
+
+_MARK_REMINDERS_DONE = (update(Assessment.__table__)
+                        .where(Assessment.__table__.c.id == bindparam("case_id"),
+                               Assessment.__table__.c.version == bindparam("seen_version"))
+                        .values(reminders_version=bindparam("seen_version")))
+
+
+def refresh_case_reminders(db: Database, workflows: Workflows, clock: Clock, *, batch: int = 200) -> int:
+    """Bring the reminders of every case changed since its last recomputation in line with its facts.
+
+    A change only bumps the case's version; this runs after it commits (the sweeper, every tick), so
+    any number of changes to a case are recomputed once, from its facts as they now stand. Returns
+    how many cases were brought up to date.
+    """
+    done = 0
+    while True:
+        now = clock.now()
+        with db.writing() as session:
+            query = select(Assessment).where(reminders_out_of_date()).order_by(col(Assessment.id)).limit(batch)
+            # A case locked by a change in progress is left for the next run, which sees the change.
+            cases = session.exec(query if db.is_sqlite else query.with_for_update(skip_locked=True)).all()
+            for case in cases:
+                state = workflows.procedure(case.procedure).states[case.state]
+                reminders.refresh(session, "assessment", case.id,
+                                  reminders.assessment_facts(case, state.kind, state.target_days),
+                                  reminders.Audience(case.body_id, case.office), now)
+            if cases:  # Core: marking the reminders done is not a change of the case (no new version)
+                session.connection().execute(_MARK_REMINDERS_DONE, [
+                    {"case_id": case.id, "seen_version": case.version} for case in cases])
+        done += len(cases)
+        if len(cases) < batch:
+            return done
 
 
 class _Note(BaseModel):

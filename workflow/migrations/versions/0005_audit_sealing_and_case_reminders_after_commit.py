@@ -1,4 +1,4 @@
-"""audit entries sealed into the chain after commit; reminders refreshed from a queue
+"""audit entries sealed into the chain after commit; case reminders recomputed after commit
 
 Revision ID: 0005
 Revises: 0004
@@ -33,19 +33,15 @@ def upgrade() -> None:
         op.execute("SELECT setval(pg_get_serial_sequence('audit_entry', 'id'), COALESCE(MAX(id), 0) + 1, false) "
                    "FROM audit_entry")
 
-    op.create_table('reminder_refresh',
-    sa.Column('subject_type', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('subject_id', sa.Integer(), nullable=False),
-    sa.Column('facts', sa.JSON(), nullable=False),
-    sa.Column('body_id', sa.Integer(), nullable=True),
-    sa.Column('office', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
-    sa.Column('queued_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('subject_type', 'subject_id')
-    )
+    # A case's reminders are recomputed by the sweeper from the version it last saw.
+    with op.batch_alter_table('assessment', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('reminders_version', sa.Integer(), nullable=True))
+    op.execute("UPDATE assessment SET reminders_version = version")
 
 
 def downgrade() -> None:
-    op.drop_table('reminder_refresh')
+    with op.batch_alter_table('assessment', schema=None) as batch_op:
+        batch_op.drop_column('reminders_version')
     with op.batch_alter_table('audit_head', schema=None) as batch_op:
         batch_op.alter_column('last_seq', new_column_name='last_id', existing_type=sa.Integer(), existing_nullable=False)
     # Entries not sealed yet have no place in the old chain: seal them first (`shingi audit verify`).
