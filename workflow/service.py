@@ -305,8 +305,17 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
+#: Built once (Session.get builds its SELECT anew on every call).
+_CASE_FOR_UPDATE = select(Assessment).where(Assessment.id == bindparam("case_id")).with_for_update()
+
+
 def _load(session: Session, case_id: int, *, for_update: bool = False) -> Assessment:
-    case = session.get(Assessment, case_id, with_for_update=for_update) if 0 < case_id <= MAX_ID else None
+    if not 0 < case_id <= MAX_ID:
+        case = None
+    elif for_update:
+        case = session.exec(_CASE_FOR_UPDATE, params={"case_id": case_id}).first()
+    else:
+        case = session.get(Assessment, case_id)
     if case is None:
         raise NotFound(Message(f"評価（ID {case_id}）は見つかりません。", f"No assessment with id {case_id}."))
     return case
