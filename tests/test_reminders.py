@@ -16,6 +16,7 @@ from notifications import reminders, sweeper
 from notifications.models import Notice, Reminder, ReminderRule
 from workflow import accounts, service
 from workflow.clock import TOKYO
+from workflow.engine import Workflows
 from workflow.models import Assessment, UserAccount
 from workflow.records import AgendaItem, Meeting
 
@@ -331,3 +332,14 @@ def test_an_unanswered_question_reminds_the_office_until_answered(client, make_c
     with db.reading() as session:
         assert reminders.pending_for(session, "finding", finding["id"]) == []
 
+
+
+def test_a_case_whose_procedure_is_no_longer_loaded_does_not_hold_up_the_others(make_case, db, clock, workflows,
+                                                                                 person):
+    person("secretariat")
+    orphan = make_case(procedure="consultation")
+    case = make_case("published")
+    without = Workflows({name: procedure for name, procedure in workflows.procedures.items() if name != "consultation"})
+    assert service.refresh_case_reminders(db, without, clock) == 2  # both looked at; the orphan left as it was
+    assert {row.rule_key for row in case_reminders(db, clock, without, case.id)} >= {"annual_review_30d"}
+    assert case_reminders(db, clock, without, orphan.id) == []

@@ -6,6 +6,7 @@ history entry are committed together or not at all.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,6 +31,8 @@ from workflow.models import Assessment, HistoryEntry
 from workflow.policy import Action, Actor, authorize, visible_cases
 from workflow.threshold import Level, judge
 from workflow.validation import RecordDate, text_type, validate
+
+log = logging.getLogger("shingi.service")
 
 MAX_TARGET_COUNT = 200_000_000  # more than everyone in Japan: anything above is a typing mistake
 MAX_HANDLER_COUNT = 10_000_000
@@ -108,7 +111,7 @@ def create_assessment(db: Database, workflows: Workflows, clock: Clock, data: Ne
         **data.model_dump(exclude={"body"}), level=str(level), procedure=procedure.name, state=procedure.initial,
         state_entered_at=now, created_at=now, updated_at=now,
     )
-    return _open_case(db, workflows, case, data, actor, {"level": str(level)})
+    return _open_case(db, case, data, actor, {"level": str(level)})
 
 
 def create_consultation(db: Database, workflows: Workflows, clock: Clock, data: NewConsultation,
@@ -120,10 +123,10 @@ def create_consultation(db: Database, workflows: Workflows, clock: Clock, data: 
         **data.model_dump(exclude={"body"}), kind="consultation", procedure=procedure.name, state=procedure.initial,
         state_entered_at=now, created_at=now, updated_at=now,
     )
-    return _open_case(db, workflows, case, data, actor, {"kind": "consultation"})
+    return _open_case(db, case, data, actor, {"kind": "consultation"})
 
 
-def _open_case(db: Database, workflows: Workflows, case: Assessment, data: NewAssessment | NewConsultation,
+def _open_case(db: Database, case: Assessment, data: NewAssessment | NewConsultation,
                actor: Actor, recorded: dict[str, Any]) -> Assessment:
     now = case.created_at
     with db.writing() as session:
@@ -285,7 +288,14 @@ def refresh_case_reminders(db: Database, workflows: Workflows, clock: Clock, *, 
             # A case locked by a change in progress is left for the next run, which sees the change.
             cases = session.exec(query if db.is_sqlite else query.with_for_update(skip_locked=True)).all()
             for case in cases:
-                state = workflows.procedure(case.procedure).states[case.state]
+                procedure = workflows.procedures.get(case.procedure)
+                if procedure is None or case.state not in procedure.states:
+                    # Its procedure file was taken away: keep its reminders as they are rather than
+                    # hold up every other case's (and every delivery) on it.
+                    log.warning("case %s: procedure %s / state %s not loaded; reminders left as they are",
+                                case.id, case.procedure, case.state)
+                    continue
+                state = procedure.states[case.state]
                 reminders.refresh(session, "assessment", case.id,
                                   reminders.assessment_facts(case, state.kind, state.target_days),
                                   reminders.Audience(case.body_id, case.office), now)
