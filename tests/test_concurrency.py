@@ -53,3 +53,26 @@ def test_different_events_racing_leave_one_consistent_outcome(make_case, db, wor
     assert after["state"] == winners[0].state
     assert after["version"] == case.version + 1
     assert len(entries) == len(service.history(db, case.id, SYSTEM)) and entries[-1]["to_state"] == winners[0].state
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_cases_naming_a_new_body_at_once_all_open_and_share_it(db, workflows, clock, round_):
+    """The first mention of a body creates it; racing first mentions must not fail."""
+    from sqlmodel import select
+
+    from workflow.models import Body
+
+    barrier = threading.Barrier(RACERS)
+    body, office = f"新設の部会（{round_}）", "市民課"
+
+    def open_case(number):
+        barrier.wait()
+        data = service.NewAssessment(title=f"事務{number}", office=office, target_count=400_000, handler_count=10,
+                                     serious_incident=False, body=body)
+        return service.create_assessment(db, workflows, clock, data, SYSTEM)
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        cases = list(pool.map(open_case, range(RACERS)))
+    with db.reading() as session:
+        bodies = session.exec(select(Body.id).where(Body.name == body)).all()
+    assert len(bodies) == 1 and {case.body_id for case in cases} == set(bodies)

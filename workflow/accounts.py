@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from sqlalchemy import Row, Select, bindparam
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from workflow import audit
@@ -80,22 +81,32 @@ class NewUser(BaseModel):
 
 
 def office_by_name(session: Session, name: str) -> Office:
-    office = session.exec(select(Office).where(Office.name == name)).first()
-    if office is None:
-        office = Office(name=name)
-        session.add(office)
-        session.flush()
-    return office
+    return _named(session, Office, name, lambda: Office(name=name))
 
 
 def body_by_name(session: Session, name: str, *, kind: str = "council", parent: str | None = None) -> Body:
-    body = session.exec(select(Body).where(Body.name == name)).first()
-    if body is None:
-        parent_id = body_by_name(session, parent).id if parent else None
-        body = Body(name=name, kind=kind, parent_id=parent_id)
-        session.add(body)
-        session.flush()
-    return body
+    def new_body() -> Body:
+        return Body(name=name, kind=kind, parent_id=body_by_name(session, parent).id if parent else None)
+
+    return _named(session, Body, name, new_body)
+
+
+def _named(session: Session, model: type[Office] | type[Body], name: str, make: Callable[[], Office | Body]) -> Any:
+    """The row with this unique name, created on first mention.
+
+    Two requests naming a new office or body at once both miss it; the savepoint lets the one whose
+    INSERT loses to the unique name read the winner's row instead of failing its whole transaction.
+    """
+    found = session.exec(select(model).where(model.name == name)).first()
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            created = make()
+            session.add(created)
+        return created
+    except IntegrityError:
+        return session.exec(select(model).where(model.name == name)).one()
 
 
 def add_user(db: Database, clock: Clock, data: NewUser, by: Actor) -> UserAccount:

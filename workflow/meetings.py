@@ -626,11 +626,7 @@ def _body(session: Session, data: NewMeeting) -> Body:
             raise InvalidInput.single("body", "matches_body_id", "body と body_id が別の会議体を指しています。",
                                       "body and body_id name different bodies.")
         return body
-    try:
-        with session.begin_nested():  # a body named for the first time by two requests at once: one creates it
-            return body_by_name(session, data.body)
-    except IntegrityError:
-        return session.exec(select(Body).where(Body.name == data.body)).one()
+    return body_by_name(session, data.body)
 
 
 def _lock(session: Session, body: Body) -> Body:
