@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, datetime
 
 import httpx
 import pytest
@@ -15,7 +15,8 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 from conftest import SYSTEM
-from workflow import service
+from workflow import findings, meetings, service
+from workflow.clock import TOKYO
 from workflow.demo import DEMO_FILE, load_demo
 
 
@@ -53,6 +54,14 @@ def test_demo_replays_the_seed_councils(db, workflows):
     assert fukuoka.state == "subcommittee_review"
     last = service.history(db, fukuoka.id, SYSTEM)[-1]
     assert last.at.date() == date(2023, 11, 16) and "12月21日" in last.note
+
+    held, following = meetings.list_meetings(db, meetings.MeetingFilter(), 10, 0, SYSTEM).items
+    assert (held.meeting.number, held.meeting.status, following.meeting.number) == (2, "held", 3)
+    assert following.meeting.starts_at == datetime(2023, 12, 21, 10, tzinfo=TOKYO)
+    assert following.meeting.venue == "県庁行政棟10階 特9会議室"  # as the 2nd, unless said otherwise
+    asked = findings.list_findings(db, fukuoka.id, SYSTEM)
+    assert [finding.raised_by for finding in asked] == ["櫻井委員", "山元委員", "小林部会長"]
+    assert {finding.status for finding in asked} == {"answered"}
 
 
 def test_demo_is_not_loaded_twice(db, workflows):

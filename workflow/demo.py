@@ -1,5 +1,5 @@
-"""Demo data from the seed councils: cases (demo_cases.yaml) replayed through the real engine, and
-one user for each role.
+"""Demo data from the seed councils: cases (demo_cases.yaml) replayed through the real engine, with
+the meetings and members' questions the seeds record, and one user for each role.
 
 Each step is fired with the clock set to its recorded time, so the history reads as it happened.
 The demo users get a fresh random password at every start, printed once, never a fixed one.
@@ -19,12 +19,12 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from notifications import papers
-from workflow import accounts, resolutions, service
+from workflow import accounts, findings, meetings, resolutions, service
 from workflow.clock import TOKYO, Clock, FixedClock, SystemClock
 from workflow.db import Database
 from workflow.engine import Workflows
 from workflow.models import Assessment, UserAccount
-from workflow.policy import Position, Role, system_actor
+from workflow.policy import Actor, Position, Role, system_actor
 
 DEMO_FILE = Path(__file__).parent / "demo_cases.yaml"
 FUKUOKA = "福岡県個人情報保護審議会"
@@ -90,7 +90,37 @@ def load_demo(db: Database, workflows: Workflows, path: Path = DEMO_FILE, clock:
                 inputs=_jsonish(step.get("inputs") or {}), actor=system_actor(step.get("actor", "事務局")),
                 note=step.get("note"),
             )
+        for meeting in entry.get("meetings", []):
+            _replay_meeting(db, case, body_name(entry), meeting, operator)
     return DemoResult(loaded=len(cases), skipped=False, passwords=passwords)
+
+
+def _replay_meeting(db: Database, case: Assessment, body: str, entry: dict[str, Any], operator: Actor) -> None:
+    """A meeting from the record: scheduled, held, its members' questions answered, the next one fixed."""
+    clock = FixedClock(_instant(entry["scheduled_at"]))
+    scheduled = meetings.schedule(db, clock, meetings.NewMeeting(
+        body=body, term=entry.get("term", ""), number=entry.get("number"), starts_at=_instant(entry["starts_at"]),
+        ends_at=_instant(entry["ends_at"]) if entry.get("ends_at") else None, venue=entry.get("venue"),
+        agenda=[meetings.AgendaItemInput(assessment_id=case.id, purpose=entry["purpose"],
+                                         title=entry["agenda_title"])],
+    ), operator)
+    clock.set(_instant(entry.get("ends_at") or entry["starts_at"]))
+    held = meetings.record_held(db, clock, scheduled.meeting.id, meetings.HeldMeeting(
+        expected_version=scheduled.meeting.version, observers=entry.get("observers")), operator)
+    for item in entry.get("findings", []):
+        finding = findings.raise_finding(db, clock, case.id, findings.NewFinding(
+            raised_by=item["raised_by"], meeting_id=held.meeting.id, kind=item.get("kind", "question"),
+            section=item.get("section"), text=item["text"]), operator)
+        if item.get("answer"):
+            findings.answer_finding(db, clock, finding.id, findings.FindingAnswer(
+                answer=item["answer"], answered_at_meeting_id=held.meeting.id), operator)
+    if entry.get("next"):
+        following = entry["next"]
+        meetings.schedule_next(db, clock, held.meeting.id, meetings.NextMeeting(
+            starts_at=_instant(following["starts_at"]),
+            agenda=[meetings.AgendaItemInput(assessment_id=case.id, purpose=following["purpose"],
+                                             title=following["agenda_title"])],
+        ), operator)
 
 
 def _adopt(db: Database, clock: Clock, case: Assessment, step: dict[str, Any]) -> None:
