@@ -162,21 +162,27 @@ def _user_by_email(session: Session, email: str) -> UserAccount:
 
 def actor_for(session: Session, user: UserAccount, *, via: str | None = None, source: str | None = None,
               csrf_token: str | None = None, office_name: str | None = None) -> Actor:
+    if office_name is None and user.office_id:
+        office = session.get(Office, user.office_id)
+        office_name = office.name if office else None
+    bodies = {m.body_id: Position(m.position) for m in session.exec(
+        select(Membership).where(Membership.user_id == user.id)).all()}
+    return _actor(user, user.id, office_name, bodies, via=via, source=source, csrf_token=csrf_token)
+
+
+def _actor(user: Any, user_id: int, office_name: str | None, bodies: dict[int, Position], *, via: str | None,
+           source: str | None, csrf_token: str | None) -> Actor:
+    """The actor of a user (a row or a record with its flags and names), their office and their seats."""
     roles: set[Role] = set()
     if user.is_secretariat:
         roles.add(Role.SECRETARIAT)
     if user.is_admin:
         roles.add(Role.ADMIN)
-    if office_name is None and user.office_id:
-        office = session.get(Office, user.office_id)
-        office_name = office.name if office else None
     if office_name is not None:
         roles.add(Role.OFFICE)
-    bodies = {m.body_id: Position(m.position) for m in session.exec(
-        select(Membership).where(Membership.user_id == user.id)).all()}
     if bodies:
         roles.add(Role.MEMBER)
-    return Actor(user_id=user.id, label=user.display_name, roles=frozenset(roles), email=user.email,
+    return Actor(user_id=user_id, label=user.display_name, roles=frozenset(roles), email=user.email,
                  office=office_name, bodies=bodies, via=via, source=source, csrf_token=csrf_token)
 
 
@@ -281,18 +287,8 @@ _TOKEN_ACTOR = _credential_query(ApiToken, ApiToken.revoked_at, ApiToken.expires
 def _actor_of(rows: list[Row], *, via: str, source: str | None, csrf_token: str | None = None) -> Actor:
     """The actor from `_credential_query`'s rows (one per seat the user holds, or one without a seat)."""
     user = rows[0]
-    roles: set[Role] = set()
-    if user.is_secretariat:
-        roles.add(Role.SECRETARIAT)
-    if user.is_admin:
-        roles.add(Role.ADMIN)
-    if user.office_name is not None:
-        roles.add(Role.OFFICE)
     bodies = {row.body_id: Position(row.position) for row in rows if row.body_id is not None}
-    if bodies:
-        roles.add(Role.MEMBER)
-    return Actor(user_id=user.user_id, label=user.display_name, roles=frozenset(roles), email=user.email,
-                 office=user.office_name, bodies=bodies, via=via, source=source, csrf_token=csrf_token)
+    return _actor(user, user.user_id, user.office_name, bodies, via=via, source=source, csrf_token=csrf_token)
 
 
 # --- API tokens ---------------------------------------------------------------------------------
