@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-import shingi
-from api import errors
-from api import web
+from api import errors, web
 from api.deps import Services
 from api.routes import accounts, assessments, deliberation, health, procedures
 from api.routes import documents as document_routes
-from api.routes import notices as notice_routes
 from api.routes import feeds as feed_routes
 from api.routes import meetings as meeting_routes
+from api.routes import notices as notice_routes
 from api.routes import records as record_routes
-from shingi.config import Settings
-from workflow.clock import Clock, SystemClock
-from workflow.db import Database
-from notifications import reminders, sweeper
-from workflow import accounts as user_accounts
-from workflow import documents
-from workflow.engine import Workflows
-from workflow.files import FileStore
+
+#: The process's lifetime around the application (the composition root starts the scheduler in it).
+Lifetime = Callable[[], AbstractContextManager[None]]
 
 DESCRIPTION = """
 特定個人情報保護評価（PIA）と諮問の審議手続を管理する API です。
@@ -36,39 +29,19 @@ Every error answers with one JSON shape, `{"error": {"code", "message": {"ja", "
 """
 
 
-def create_app(settings: Settings | None = None, *, database: Database | None = None,
-               workflows: Workflows | None = None, clock: Clock | None = None,
-               files: FileStore | None = None) -> FastAPI:
-    settings = settings or Settings()
-    user_accounts.TOKEN_CACHE_SECONDS = settings.token_cache_seconds
-    workflows = workflows or Workflows.load(settings.procedure_dirs)  # fails fast on a bad procedure file
-    owns_database = database is None
+def create_app(services: Services, *, lifetime: Lifetime | None = None) -> FastAPI:
+    """The application over services built elsewhere (shingi.bootstrap)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = database or Database(settings.database_url)
-        if settings.migrate_on_start:
-            db.upgrade()
-        store = files or FileStore(settings.files_dir)
-        store.sweep(documents.live_keys(db))  # content left behind by a crash between commit and purge
-        app.state.services = Services(settings=settings, db=db, workflows=workflows, clock=clock or SystemClock(),
-                                      files=store)
-        reminders.ensure_default_rules(db)
-        scheduler = None
-        if settings.scheduler:
-            services = app.state.services
-            scheduler = sweeper.start_in_background(
-                sweeper.Sweeper(db, workflows, services.clock, mailer=sweeper.mailer_from_env(), files=store),
-                settings.sweep_interval_seconds)
-        try:
+        app.state.services = services
+        if lifetime is None:
             yield
-        finally:
-            if scheduler is not None:
-                scheduler.shutdown(wait=True)
-            if owns_database:
-                db.dispose()
+            return
+        with lifetime():
+            yield
 
-    app = FastAPI(title="shingi 審議", version=shingi.__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="shingi 審議", version=services.options.version, description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(assessments.router)

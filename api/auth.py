@@ -6,6 +6,7 @@ field csrf_token); a token-authenticated program needs none, since no browser se
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -54,7 +55,8 @@ async def current_actor(request: Request, services: ServicesDep) -> Actor:
     # pool was measured to cost 2.4 ms of server CPU per request (bench/transitions.py), more than
     # they block the loop.
     if authorization.lower().startswith("bearer "):
-        actor = accounts.actor_from_token(services.db, services.clock, authorization[7:].strip(), source)
+        actor = accounts.actor_from_token(services.db, services.clock, authorization[7:].strip(), source,
+                                         cache_seconds=services.options.token_cache_seconds)
         if actor is None:
             raise InvalidToken()
         return actor
@@ -71,7 +73,6 @@ async def current_actor(request: Request, services: ServicesDep) -> Actor:
 
 
 def _same(sent: str, expected: str | None) -> bool:
-    import hmac
 
     return expected is not None and hmac.compare_digest(sent.encode(), expected.encode())
 
@@ -80,4 +81,4 @@ ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
 def session_cookie_options(services: Services) -> dict:
-    return {"httponly": True, "secure": services.settings.cookie_secure, "samesite": "lax", "path": "/"}
+    return {"httponly": True, "secure": services.options.cookie_secure, "samesite": "lax", "path": "/"}

@@ -1,13 +1,16 @@
-"""What every route needs, built once in the lifespan and handed in."""
+"""What every route needs, built once by the composition root (shingi.bootstrap) and handed in."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
+from jinja2 import Environment
 
-from shingi.config import Settings
+from notifications.papers import Letterhead
+from workflow.calendar import BusinessCalendar
 from workflow.clock import Clock
 from workflow.db import Database
 from workflow.engine import Workflows
@@ -15,17 +18,38 @@ from workflow.files import FileStore
 
 
 @dataclass(frozen=True)
+class WebOptions:
+    """How the web shell behaves (from the settings)."""
+
+    version: str
+    #: Session cookies carry the Secure flag (off only for plain-HTTP local use).
+    cookie_secure: bool = True
+    max_upload_bytes: int = 20 * 1024 * 1024
+    #: How often the scheduler beats: /health calls it late after three intervals.
+    sweep_interval_seconds: float = 1.0
+    #: How long a token's look-up is trusted (seconds; 0: every request).
+    token_cache_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
 class Services:
-    settings: Settings
     db: Database
     workflows: Workflows
     clock: Clock
     files: FileStore
+    #: The organisation's business days (national holidays and its own closure days).
+    calendar: BusinessCalendar
+    zone: ZoneInfo
+    letterhead: Letterhead
+    #: The generated documents' templates (the secretariat's own before the shipped ones).
+    paper_templates: Environment
+    options: WebOptions
 
 
 async def _services(request: Request) -> Services:
     # async: a plain `def` dependency would be run in the thread pool, a hop on every request
-    return request.app.state.services
+    services: Services = request.app.state.services
+    return services
 
 
 ServicesDep = Annotated[Services, Depends(_services)]

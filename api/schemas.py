@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.errors import LocalisedText
+from workflow.cases import MAX_ID
 from workflow.engine import Workflows
 from workflow.models import Assessment, HistoryEntry
-from workflow.service import MAX_ID, allowed_events
+from workflow.service import allowed_events
 from workflow.threshold import LEVEL_TITLES, Level
 from workflow.validation import text_type
 

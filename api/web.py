@@ -42,12 +42,13 @@ from api.schemas import assessment_out
 from states.definition import EARLIEST_DATE, LATEST_DATE, EventSpec, InputSpec, Procedure
 from workflow import accounts, service
 from workflow.accounts import SignInFailed, SignInLocked
+from workflow.cases import MAX_ID
 from workflow.clock import local_today
 from workflow.dates import english_date, wareki
 from workflow.errors import Conflict, DomainError, FieldProblem, InvalidInput, Message, NotFound
 from workflow.models import Assessment, HistoryEntry
 from workflow.policy import ANONYMOUS, Action, Actor, Decision, Position, Role, decide
-from workflow.service import MAX_ID, AssessmentFilter
+from workflow.service import AssessmentFilter
 from workflow.threshold import LEVEL_TITLES, Level
 from workflow.validation import text_type, validate
 
@@ -178,13 +179,6 @@ _TEXT: dict[str, tuple[str, str]] = {
     "language_other": ("English", "日本語"),
 }
 
-#: The values of choice inputs the shipped procedures declare (the data names no titles for them).
-_CHOICES: dict[str, tuple[str, str]] = {
-    "significant_change": ("重要な変更", "Significant change"),
-    "threshold_changed": ("しきい値判断結果の変更", "Changed threshold result"),
-    "five_year_term": ("5年経過", "Five-year term"),
-}
-
 #: Kinds of consultation (諮問) other than an assessment.
 _CONSULTATION_TYPES: dict[str, tuple[str, str]] = {
     "online_coupling": ("オンライン結合", "Online coupling"),
@@ -264,8 +258,9 @@ class Words:
     def number(self, value: int) -> str:
         return f"{value:,}"
 
-    def choice(self, value: str) -> str:
-        return self.pick(_CHOICES[value]) if value in _CHOICES else value
+    def choice(self, spec: InputSpec, value: str) -> str:
+        """A choice value as its procedure names it (the value itself when the file gives no title)."""
+        return spec.choice_title(value).in_language(self.lang)
 
 
 _environment = Environment(
@@ -318,7 +313,7 @@ def _flash(request: Request, services: Services, words: Words) -> str | None:
 def _set_cookie(response: Response, services: Services, name: str, value: str, *, max_age: int,
                 path: str = "/", samesite: str = "lax") -> None:
     response.set_cookie(name, value, max_age=max_age, path=path, httponly=True, samesite=samesite,
-                        secure=services.settings.cookie_secure)
+                        secure=services.options.cookie_secure)
 
 
 def _switch_url(request: Request, here: str | None, lang: str) -> str:
@@ -333,7 +328,7 @@ def render(request: Request, services: Services, actor: Actor, template: str, *,
            here: str | None = None, headers: Mapping[str, str] | None = None, **context: Any) -> HTMLResponse:
     """The page in the visitor's language; `here` is the GET address of the page (after a POST)."""
     lang = language(request)
-    words = Words(lang, ZoneInfo(services.settings.timezone))
+    words = Words(lang, services.zone)
     flash = _flash(request, services, words)
     page = here or request.url.path
     sign_in_url = "/sign-in" if page in ("/", "/sign-in") else f"/sign-in?{urlencode({'next': page})}"
@@ -346,7 +341,7 @@ def render(request: Request, services: Services, actor: Actor, template: str, *,
         _set_cookie(response, services, LANG_COOKIE, lang, max_age=365 * 24 * 3600)
     if FLASH_COOKIE in request.cookies:
         response.delete_cookie(FLASH_COOKIE, path="/", httponly=True, samesite="lax",
-                               secure=services.settings.cookie_secure)
+                               secure=services.options.cookie_secure)
     return response
 
 
@@ -491,7 +486,7 @@ def dashboard(
         for name in titles
     }
     page = service.list_assessments(services.db, AssessmentFilter(state=state), PAGE_SIZE, offset, actor)
-    words = Words(language(request), ZoneInfo(services.settings.timezone))
+    words = Words(language(request), services.zone)
     today = local_today(services.clock, words.zone)
     rows = [_row(case, services, words, today) for case in page.items]
     groups = [
@@ -533,7 +528,7 @@ def _input_view(event: EventSpec, spec: InputSpec, words: Words, today: date, va
     elif spec.type == "text":
         view["max_length"] = spec.max_length
     elif spec.type == "choice":
-        view["choices"] = [(value, words.choice(value)) for value in spec.choices]
+        view["choices"] = [(value, words.choice(spec, value)) for value in spec.choices]
     elif spec.type == "bool":
         view["value"] = spec.name in values and values[spec.name] != ""
     return view
@@ -606,7 +601,7 @@ def _recorded_value(name: str, value: Any, spec: InputSpec | None, words: Words)
         except ValueError:
             return value
     if isinstance(value, str) and spec is not None and spec.type == "choice":
-        return words.choice(value)
+        return words.choice(spec, value)
     if isinstance(value, int):
         return words.number(value)
     return str(value)
@@ -665,7 +660,7 @@ def _case_page(request: Request, services: Services, actor: Actor, case_id: int,
     case = service.get_assessment(services.db, case_id, actor)
     view = assessment_out(case, services.workflows)
     procedure = services.workflows.procedure(case.procedure)
-    words = Words(language(request), ZoneInfo(services.settings.timezone))
+    words = Words(language(request), services.zone)
     today = local_today(services.clock, words.zone)
     forms = [
         _event_form(event, procedure, words, today, failed)
@@ -780,13 +775,13 @@ def _sign_in_page(request: Request, services: Services, actor: Actor, *, status:
 
 @router.get("/sign-in")
 def sign_in_page(request: Request, services: ServicesDep, actor: ActorDep,
-                 next: Annotated[str | None, Query(max_length=500)] = None) -> HTMLResponse:  # noqa: A002
+                 next: Annotated[str | None, Query(max_length=500)] = None) -> HTMLResponse:
     return _sign_in_page(request, services, actor, next_page=_safe_next(next))
 
 
 @router.post("/sign-in")
 def sign_in(request: Request, services: ServicesDep, form: FormDep) -> Response:
-    words = Words(language(request), ZoneInfo(services.settings.timezone))
+    words = Words(language(request), services.zone)
     next_page = _safe_next(form.get("next"))
     email = form.get("email", "").strip()[:254]
     password = form.get("password", "")
@@ -818,7 +813,7 @@ def sign_in(request: Request, services: ServicesDep, form: FormDep) -> Response:
     response.set_cookie(SESSION_COOKIE, grant.token, expires=grant.expires_at.astimezone(UTC),
                         max_age=max(lifetime, 0), **session_cookie_options(services))
     response.delete_cookie(FORM_COOKIE, path="/sign-in", httponly=True, samesite="strict",
-                           secure=services.settings.cookie_secure)
+                           secure=services.options.cookie_secure)
     return response
 
 

@@ -22,6 +22,7 @@ from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
 
+from shingi import migrations
 from workflow.db import Database
 
 BARE_TABLE = "bench_bare_row"
@@ -32,19 +33,15 @@ def _database_url() -> str:
 
 
 def shingi_app() -> FastAPI:
-    from api.app import create_app
+    """The service as `shingi serve` builds it, with an API token for a signed-in secretariat."""
+    from shingi import bootstrap
     from shingi.config import Settings
+    from workflow import accounts
+    from workflow.policy import Role, system_actor
 
-    settings = Settings(database_url=_database_url(), migrate_on_start=True)
-    try:  # a tree with accounts wants a signed-in secretariat: issue it an API token
-        from workflow import accounts
-        from workflow.policy import Role, system_actor
-    except ImportError:
-        return create_app(settings)
-    from workflow.clock import SystemClock
-
-    db, clock, system = Database(settings.database_url), SystemClock(), system_actor("bench")
-    db.upgrade()
+    core = bootstrap.build(Settings(database_url=_database_url(), migrate_on_start=True))
+    db, clock, system = core.db, core.clock, system_actor("bench")
+    migrations.upgrade(db)
     email = "bench@shingi.example.org"
     accounts.add_user(db, clock, accounts.NewUser(email=email, display_name="ベンチマーク",
                                                   roles={Role.SECRETARIAT}), system)
@@ -52,7 +49,7 @@ def shingi_app() -> FastAPI:
     token_file = os.environ.get("BENCH_TOKEN_FILE")
     if token_file:
         Path(token_file).write_text(issued.token)
-    return create_app(settings, database=db)
+    return bootstrap.web_app(core)
 
 
 class BareRow(SQLModel, table=True):

@@ -32,9 +32,14 @@ from sqlalchemy import func, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
-from notifications import reminders, sweeper  # noqa: E402
+from notifications import reminders  # noqa: E402
+from notifications.delivery import Deliverer  # noqa: E402
+from notifications.following import Follower  # noqa: E402
 from notifications.models import Reminder, ReminderRule  # noqa: E402
+from shingi import migrations  # noqa: E402
+from shingi.scheduler import Jobs, start_in_background  # noqa: E402
 from workflow import accounts  # noqa: E402
+from workflow.calendar import DEFAULT_CALENDAR  # noqa: E402
 from workflow.clock import TOKYO, SystemClock  # noqa: E402
 from workflow.db import Database, normalise_url  # noqa: E402
 from workflow.engine import Workflows  # noqa: E402
@@ -66,7 +71,7 @@ def database(url: str | None, workdir: Path) -> tuple[Database, callable]:
 
 
 def setup(db: Database) -> tuple[list[int], list[int]]:
-    db.upgrade()
+    migrations.upgrade(db)
     reminders.ensure_default_rules(db)
     now = datetime.now(TOKYO)
     with db.writing() as session:
@@ -140,18 +145,22 @@ def main(argv: list[str] | None = None) -> int:
         try:
             users, meetings = setup(db)
             clock = SystemClock()
-            worker = sweeper.Sweeper(db, Workflows.load(), clock, instance="bench")
+            workflows = Workflows.load()
+            deliverer = Deliverer(db, workflows, clock)
+            worker = Jobs(db=db, workflows=workflows, clock=clock,
+                          follower=Follower(db, workflows, DEFAULT_CALENDAR, clock), deliverer=deliverer,
+                          instance="bench")
 
             insert(db, users, meetings, args.count, datetime.now(TOKYO) - timedelta(seconds=1), 0)
             started = time.perf_counter()
-            while sweeper.deliver_due_reminders(db, clock, limit=worker.batch):
+            while deliverer.deliver_due(limit=worker.batch):
                 pass
             drain = time.perf_counter() - started
             assert pending(db) == 0
 
             lead = 3.0  # the first reminders fall due a moment after the scheduler starts
             insert(db, users, meetings, args.count, datetime.now(TOKYO) + timedelta(seconds=lead), args.spread_seconds)
-            scheduler = sweeper.start_in_background(worker, interval)
+            scheduler = start_in_background(worker, interval)
             deadline = time.monotonic() + lead + args.spread_seconds + 120
             while time.monotonic() < deadline:  # a light check, not to compete with the sweeper for the CPU
                 time.sleep(2.0)

@@ -87,7 +87,7 @@ class Server:
             "--host", HOST, "--port", str(self.port), "--workers", "1",
             "--no-access-log", "--log-level", "warning",
         ]
-        self._log = open(self.log_path, "wb")
+        self._log = open(self.log_path, "wb")  # noqa: SIM115  (kept open for the server's lifetime)
         self.proc = subprocess.Popen(command, cwd=self.workdir, env=env, stdout=self._log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout
@@ -321,6 +321,7 @@ class Databases:
     @staticmethod
     def _url_database(url: str) -> str:
         from sqlalchemy.engine import make_url
+
         from workflow.db import normalise_url
 
         return make_url(normalise_url(url)).database or ""
@@ -344,6 +345,7 @@ class Databases:
         if self.kind == "sqlite":
             return f"sqlite:///{self.workdir / (name + '.db')}"
         from sqlalchemy.engine import make_url
+
         from workflow.db import normalise_url
 
         return make_url(normalise_url(self.admin_url)).set(database=self.pg_database).render_as_string(
@@ -534,7 +536,7 @@ def run(args: argparse.Namespace) -> int:
             detail = {**{str(k): v for k, v in result.statuses.items() if k != 200}, **result.errors}
             print(f"  {result.name}: non-200 responses / errors: {detail}")
     if args.rounds > 1:
-        per_round = [a.rate / b.rate if b.rate else float("nan") for a, b in zip(rounds["advance"], rounds["bare"])]
+        per_round = [a.rate / b.rate if b.rate else float("nan") for a, b in zip(rounds["advance"], rounds["bare"], strict=True)]
         print(f"per-round ratios: {', '.join(f'{r:.1%}' for r in per_round)}")
     verdict = "MET" if ratio >= GOAL else "NOT MET"
     if advance.non_ok or bare.non_ok:

@@ -2,8 +2,8 @@
 them and records each outcome — sent, to be retried at a later time, or failed and why.
 
 Claiming: one short transaction picks the pending e-mail notices that are due (`next_attempt_at`
-NULL or past) and not leased to another sender (`locked_until` NULL or past), leases them
-(`locked_until = now + lease`) and counts the attempt (`attempts += 1`). PostgreSQL skips rows other
+NULL or past) and not leased to another sender (`claimed_until` NULL or past), leases them
+(`claimed_until = now + lease`) and counts the attempt (`attempts += 1`). PostgreSQL skips rows other
 senders hold locked (FOR UPDATE SKIP LOCKED); SQLite's write transaction is exclusive. The messages
 are sent after that transaction has committed, so no lock is held while talking to the SMTP server,
 and two senders never hold the same notice. Each outcome is written only if the notice is still the
@@ -148,7 +148,7 @@ def _claim(db: Database, now: datetime, limit: int, lease: timedelta) -> tuple[l
         select(Notice, UserAccount).join(UserAccount, col(UserAccount.id) == Notice.user_id)
         .where(Notice.channel == "email", Notice.status == "pending",
                or_(col(Notice.next_attempt_at).is_(None), col(Notice.next_attempt_at) <= now),
-               or_(col(Notice.locked_until).is_(None), col(Notice.locked_until) <= now))
+               or_(col(Notice.claimed_until).is_(None), col(Notice.claimed_until) <= now))
         .order_by(col(Notice.id)).limit(limit)
     )
     if not db.is_sqlite:
@@ -157,17 +157,17 @@ def _claim(db: Database, now: datetime, limit: int, lease: timedelta) -> tuple[l
     with db.writing() as session:
         for notice, user in session.exec(query).all():
             if user.disabled_at is not None:
-                notice.status, notice.locked_until = "failed", None
+                notice.status, notice.claimed_until = "failed", None
                 notice.error = f"宛先の利用者（{user.email}）は無効化されているため、送信しませんでした（recipient account disabled）。"
                 failed += 1
                 log.warning("notice %s not sent: recipient %s is disabled", notice.id, user.id)
             else:
                 notice.attempts += 1
-                notice.locked_until = now + lease
+                notice.claimed_until = now + lease
                 leased.append(_Leased(id=notice.id, attempts=notice.attempts, dedupe_key=notice.dedupe_key,
                                       subject=notice.subject, text=notice.body_text, html=notice.body_html,
                                       email=user.email, display_name=user.display_name,
-                                      lease_until=notice.locked_until))
+                                      lease_until=notice.claimed_until))
             session.add(notice)
     return leased, failed
 
@@ -196,7 +196,7 @@ def _record(db: Database, notice: _Leased, values: dict) -> bool:
         result = session.exec(
             update(Notice).where(col(Notice.id) == notice.id, col(Notice.attempts) == notice.attempts,
                                  col(Notice.status) == "pending")
-            .values(locked_until=None, **values))
+            .values(claimed_until=None, **values))
     return result.rowcount == 1
 
 
@@ -207,4 +207,4 @@ def _release(db: Database, notices: Sequence[_Leased]) -> None:
             session.exec(
                 update(Notice).where(col(Notice.id) == notice.id, col(Notice.attempts) == notice.attempts,
                                      col(Notice.status) == "pending")
-                .values(locked_until=None, attempts=notice.attempts - 1))
+                .values(claimed_until=None, attempts=notice.attempts - 1))

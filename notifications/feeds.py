@@ -36,6 +36,7 @@ from workflow import audit
 from workflow.accounts import audit_actor, digest
 from workflow.clock import TOKYO, Clock
 from workflow.db import Database
+from workflow.engine import Workflows
 from workflow.errors import Message, NotFound
 from workflow.models import Assessment, Body, Membership, UserAccount
 from workflow.policy import Actor, Forbidden, Role, Unauthenticated
@@ -53,9 +54,6 @@ TZID = "Asia/Tokyo"
 REFRESH_INTERVAL = timedelta(hours=1)
 
 PUBLIC_CALENDAR_NAME = "審議会・部会 公開会議"
-
-#: States whose deadlines no longer concern anyone.
-_ENDED_STATES = frozenset({"withdrawn"})
 
 _STATUS = {"scheduled": "CONFIRMED", "held": "CONFIRMED", "cancelled": "CANCELLED"}
 
@@ -176,7 +174,7 @@ def _live_token(session: Session, token: str) -> CalendarToken:
 
 # --- feeds --------------------------------------------------------------------------------------
 
-def member_feed(db: Database, clock: Clock, token: str) -> bytes:
+def member_feed(db: Database, clock: Clock, workflows: Workflows, token: str) -> bytes:
     """The member's meetings and deadlines, for the bodies they sit on at this moment."""
     with db.reading() as session:
         record = _live_token(session, token)
@@ -191,7 +189,7 @@ def member_feed(db: Database, clock: Clock, token: str) -> bytes:
         meetings = _meetings(session, col(Meeting.body_id).in_(body_ids)) if body_ids else []
         _add_meetings(calendar, session, meetings, bodies, clock.now(), private=True)
         if body_ids:
-            _add_deadlines(calendar, session, body_ids, bodies, clock.now())
+            _add_deadlines(calendar, session, workflows, body_ids, bodies, clock.now())
     return calendar.to_ical()
 
 
@@ -318,13 +316,19 @@ def _meeting_description(meeting: Meeting, agenda: Sequence[AgendaItem], *, priv
     return "\n".join(lines)
 
 
-def _add_deadlines(calendar: Calendar, session: Session, body_ids: Sequence[int], bodies: dict[int, Body],
-                   now: datetime) -> None:
+def _ended(workflows: Workflows, case: Assessment) -> bool:
+    """A case that ended without completing (its state is tagged `ended`): its deadlines concern no one."""
+    procedure = workflows.procedures.get(case.procedure)
+    state = procedure.states.get(case.state) if procedure else None
+    return state is not None and state.has("ended")
+
+
+def _add_deadlines(calendar: Calendar, session: Session, workflows: Workflows, body_ids: Sequence[int],
+                   bodies: dict[int, Body], now: datetime) -> None:
     cases = session.exec(select(Assessment).where(
         col(Assessment.body_id).in_(body_ids), col(Assessment.comment_end).is_not(None),
-        col(Assessment.state).not_in(_ENDED_STATES),
     ).order_by(col(Assessment.comment_end), col(Assessment.id))).all()
-    for case in cases:
+    for case in (case for case in cases if not _ended(workflows, case)):
         calendar.add_component(_deadline_event(
             "public-comment-end", case.id, case.comment_end, f"意見聴取期間終了：{case.title}",
             f"{case.title}（{case.office}）の意見聴取（パブリック・コメント）の期間が終了します。",

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import os
 import smtplib
-import socket
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -180,7 +179,7 @@ class SmtpMailer:
             raise TransportError(True, f"SMTP server does not support what is configured: {error}") from error
         except smtplib.SMTPException as error:  # e.g. no authentication method in common
             raise TransportError(True, f"SMTP: {error}") from error
-        except (socket.timeout, TimeoutError) as error:
+        except TimeoutError as error:
             raise TransportError(True, f"timed out talking to {settings.host}:{settings.port}") from error
         except ssl.SSLError as error:
             raise TransportError(True, f"TLS with {settings.host}:{settings.port} failed: {error}") from error

@@ -12,7 +12,9 @@ from sqlmodel import Session, col, select
 
 from notifications import notices
 from notifications.models import Notice, Reminder, ReminderRule
+from states.definition import StateSpec
 from workflow.clock import TOKYO
+from workflow.engine import Workflows
 from workflow.models import Assessment, Body, Document, UserAccount
 from workflow.records import AgendaItem, Finding, Meeting, Minutes
 
@@ -41,13 +43,20 @@ def _case(case: Assessment) -> dict[str, Any]:
     return notices.case_facts(title=case.title, office=case.office)
 
 
+#: The rows a reminder can be about.
+Subject = Meeting | Assessment | Minutes | Finding
+_TABLES: dict[str, type[Subject]] = {"meeting": Meeting, "assessment": Assessment, "minutes": Minutes,
+                                     "finding": Finding}
+
+
 class ReminderRenderer:
     """Renders the notices of many reminders in one transaction, reading each subject once."""
 
-    def __init__(self, session: Session, workflows: Any = None, users: set[int] | None = None):
+    def __init__(self, session: Session, workflows: Workflows, users: set[int] | None = None):
         self.session = session
+        #: The procedures in force (the secretariat's own included): their titles and target days.
         self.workflows = workflows
-        self._subjects: dict[tuple[str, int], Any] = {}
+        self._subjects: dict[tuple[str, int], Subject] = {}
         self._facts: dict[tuple[str, int], dict[str, Any]] = {}
         self._rendered: dict[tuple[Any, ...], Any] = {}
         self._names: dict[int, str] = {}
@@ -61,11 +70,13 @@ class ReminderRenderer:
             self._facts[key] = meeting_facts(self.session, meeting)
         return self._facts[key]
 
-    def subject(self, subject_type: str, subject_id: int) -> Any:
+    def subject(self, subject_type: str, subject_id: int) -> Subject | None:
         key = (subject_type, subject_id)
         if key not in self._subjects:
-            model = {"meeting": Meeting, "assessment": Assessment, "minutes": Minutes, "finding": Finding}[subject_type]
-            self._subjects[key] = self.session.get(model, subject_id)
+            row = self.session.get(_TABLES[subject_type], subject_id)
+            if row is None:
+                return None
+            self._subjects[key] = row
         return self._subjects[key]
 
     def context(self, kind: str, reminder: Reminder, common: notices.Common) -> dict[str, Any] | None:
@@ -105,12 +116,9 @@ class ReminderRenderer:
                 target_days=(state.target_days if state and state.target_days else 0), common=common)
         raise ValueError(f"no context for notice kind {kind!r}")
 
-    def _state(self, case: Assessment) -> Any:
-        if self.workflows is None:
-            from workflow.engine import Workflows
-
-            self.workflows = Workflows.load()
-        return self.workflows.procedure(case.procedure).states.get(case.state)
+    def _state(self, case: Assessment) -> StateSpec | None:
+        procedure = self.workflows.procedures.get(case.procedure)
+        return procedure.states.get(case.state) if procedure else None
 
     def rendered(self, reminder: Reminder, rule: ReminderRule, now: datetime) -> Any:
         """The notice for this reminder's recipient. Everyone reminded of one subject by one rule gets
@@ -162,12 +170,12 @@ def build(key: str, user_id: int, kind: str, rendered: Any, channels: list[str],
         "reminder_id": reminder_id, "subject": rendered.subject[:300], "body_text": rendered.text,
         "body_html": rendered.html, "due_at": due_at, "status": "sent" if channel == "inbox" else "pending",
         "attempts": 0, "sent_at": now if channel == "inbox" else None,
-        "next_attempt_at": None if channel == "inbox" else now, "locked_until": None, "read_at": None, "error": None,
+        "next_attempt_at": None if channel == "inbox" else now, "claimed_by": None, "claimed_until": None, "read_at": None, "error": None,
         "created_at": now,
     } for channel in channels]
 
 
-def change_notices(session: Session, kind: str, meeting_id: int, user_id: int, reminder: Reminder,
+def change_notices(session: Session, kind: str, meeting_id: int, user_id: int, previous_starts_at: datetime,
                    now: datetime) -> list[Notice]:
     """日時変更のお知らせ / 中止のお知らせ for someone who was already reminded of the meeting."""
     meeting = session.get(Meeting, meeting_id)
@@ -177,7 +185,7 @@ def change_notices(session: Session, kind: str, meeting_id: int, user_id: int, r
     common = notices.Common(recipient_name=recipient.display_name if recipient else None)
     facts = meeting_facts(session, meeting)
     if kind == "meeting_changed":
-        context = notices.meeting_changed(facts, previous_starts_at=reminder.fact_at.astimezone(TOKYO), common=common)
+        context = notices.meeting_changed(facts, previous_starts_at=previous_starts_at.astimezone(TOKYO), common=common)
     else:
         context = notices.meeting_cancelled(facts, reason=meeting.cancelled_reason, common=common)
     key = f"{kind}:{meeting_id}:{meeting.sequence}:{user_id}"

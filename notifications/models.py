@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from workflow.models import UTCDateTime
+from workflow.columns import UTCDateTime
 
 
 def _instant(**kwargs: Any) -> Any:
@@ -26,7 +26,10 @@ class ReminderRule(SQLModel, table=True):
     #: meeting_start | public_comment_end | minutes_correction_deadline | finding_unanswered |
     #: annual_review_due | reassessment_due | planned_holding_date | state_overdue
     watches: str = Field(max_length=40)
-    #: How long before the watched moment (negative: after it).
+    #: Whether the reminder goes out before the watched moment (a meeting, a deadline) or after it
+    #: (a question still unanswered, a case past its target).
+    counts: str = Field(default="before", max_length=8)
+    #: How many days before or after the watched moment (0: on it).
     offset_days: int = 0
     #: calendar (暦日) | open (開庁日)
     offset_unit: str = Field(default="calendar", max_length=16)
@@ -57,7 +60,6 @@ class Reminder(SQLModel, table=True):
     due_at: datetime = _instant()
     #: pending | sent | withdrawn
     status: str = Field(default="pending", max_length=16)
-    locked_until: datetime | None = _instant(default=None, nullable=True)
     sent_at: datetime | None = _instant(default=None, nullable=True)
     created_at: datetime = _instant()
     updated_at: datetime = _instant()
@@ -86,31 +88,13 @@ class Notice(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     next_attempt_at: datetime | None = _instant(default=None, nullable=True)
-    locked_until: datetime | None = _instant(default=None, nullable=True)
+    #: The claim of the worker sending it (see workflow.claims): who, and until when.
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_until: datetime | None = _instant(default=None, nullable=True)
     sent_at: datetime | None = _instant(default=None, nullable=True)
     read_at: datetime | None = _instant(default=None, nullable=True)
     error: str | None = Field(default=None, max_length=1000)
     created_at: datetime = _instant()
-
-
-class ScheduledEvent(SQLModel, table=True):
-    """An event the scheduler fires at a set time (e.g. opening and closing a public comment)."""
-
-    __tablename__ = "scheduled_event"
-    __table_args__ = (Index("ix_scheduled_event_due", "status", "run_at"),
-                      UniqueConstraint("assessment_id", "event", "run_at"))
-
-    id: int | None = Field(default=None, primary_key=True)
-    assessment_id: int = Field(foreign_key="assessment.id", index=True)
-    event: str = Field(max_length=64)
-    inputs: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    run_at: datetime = _instant()
-    #: pending | done | failed | cancelled
-    status: str = Field(default="pending", max_length=16)
-    locked_until: datetime | None = _instant(default=None, nullable=True)
-    error: str | None = Field(default=None, max_length=1000)
-    created_at: datetime = _instant()
-    done_at: datetime | None = _instant(default=None, nullable=True)
 
 
 class CalendarToken(SQLModel, table=True):

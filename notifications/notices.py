@@ -30,9 +30,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, S
 from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
-from notifications.japanese import wareki_datetime, wareki_time
 from workflow.clock import TOKYO
-from workflow.dates import days_inclusive, english_date, wareki
+from workflow.dates import days_inclusive, english_date, wareki, wareki_datetime, wareki_time
 
 #: Every kind of notice, each with a template per language.
 KINDS: tuple[str, ...] = (

@@ -18,18 +18,32 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from docx import Document as WordDocument
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Pt
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
+from openpyxl import Workbook
+from openpyxl.styles import Font
 from sqlmodel import Session, col, select
 
-from notifications.japanese import wareki_datetime, wareki_time
+from workflow import cases
 from workflow.clock import TOKYO
-from workflow.dates import wareki
+from workflow.dates import wareki, wareki_datetime, wareki_time
 from workflow.db import Database
 from workflow.errors import Message, NotFound
 from workflow.models import Assessment, Body, Document
-from workflow.policy import Action, Actor, authorize, decide, Decision
+from workflow.policy import Action, Actor, Decision, authorize, decide, system_actor
 from workflow.records import (
-    AgendaItem, Attendance, Finding, Meeting, Opinion, PublicComment, ReportChange, ReportVersion, Resolution,
+    AgendaItem,
+    Attendance,
+    Finding,
+    Meeting,
+    Opinion,
+    PublicComment,
+    ReportChange,
+    ReportVersion,
+    Resolution,
 )
 from workflow.resolutions import VERDICT_TEXT, ResolutionKind, Verdict, council_of
 from workflow.threshold import LEVEL_TITLES, Level
@@ -87,11 +101,6 @@ def _meeting(session: Session, meeting_id: int) -> Meeting:
     return meeting
 
 
-def _case(session: Session, case_id: int) -> Assessment:
-    case = session.get(Assessment, case_id) if 0 < case_id < 2**31 else None
-    if case is None:
-        raise NotFound(Message(f"案件（ID {case_id}）は見つかりません。", f"No case with id {case_id}."))
-    return case
 
 
 def _offices_on_agenda(session: Session, meeting: Meeting) -> frozenset[str]:
@@ -239,7 +248,7 @@ def _case_paper(kind: str, db: Database, case_id: int, actor: Actor, letterhead:
                 env: Environment, title: str) -> Paper:
     """A document about one case's record, for those who may read the record."""
     with db.reading() as session:
-        case = _case(session, case_id)
+        case = cases.load(session, case_id)
         authorize(actor, Action.READ_RECORDS, case)
         html = _render(kind, env, **_case_facts(session, case, letterhead))
     return Paper(kind, title.format(subject=case.title), html)
@@ -274,7 +283,7 @@ def findings(db: Database, case_id: int, actor: Actor, letterhead: Letterhead = 
     """委員からの質問事項及び回答 (Chiba's 資料3): every finding of this cycle, its answer, its status and the
     report version where its change landed, with the list of changes (修正箇所)."""
     with db.reading() as session:
-        case = _case(session, case_id)
+        case = cases.load(session, case_id)
         authorize(actor, Action.READ_RECORDS, case)
         facts = _case_facts(session, case, letterhead)
         versions = {version.id: version.number for version in session.exec(
@@ -290,7 +299,7 @@ def public_comment_result(db: Database, case_id: int, actor: Actor, letterhead: 
                           env: Environment = _ENV) -> Paper:
     """意見募集の結果: the period, the number of comments (none is a result) and 意見の概要と実施機関の考え方."""
     with db.reading() as session:
-        case = _case(session, case_id)
+        case = cases.load(session, case_id)
         if decide(actor, Action.READ_RECORDS, case) is not Decision.ALLOW:
             authorize(actor, Action.READ_CASE, case)  # the result of a public call is public with its case
         facts = _case_facts(session, case, letterhead)
@@ -335,8 +344,6 @@ def register(db: Database, actor: Actor, workflows: Any, letterhead: Letterhead 
 
 def resolution_text(db: Database, case_id: int, kind: ResolutionKind, letterhead: Letterhead = Letterhead()) -> str:
     """The text a report or reply is drafted with: the generated document, as plain text."""
-    from workflow.policy import system_actor
-
     maker = subcommittee_report if kind is ResolutionKind.SUBCOMMITTEE_REPORT else reply
     return maker(db, case_id, system_actor(), letterhead).text()
 
@@ -413,10 +420,6 @@ def _blocks(node: _Node) -> Iterable[_Node]:
 
 
 def html_to_docx(html: str) -> bytes:
-    from docx import Document as WordDocument
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
 
     word = WordDocument()
     style = word.styles["Normal"]
@@ -482,8 +485,6 @@ def html_to_text(html: str) -> str:
 
 
 def sheets_to_xlsx(sheets: dict[str, list[list[Any]]]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     book = Workbook()
     book.remove(book.active)

@@ -1,57 +1,67 @@
 """Reminders derived from the records and kept as rows.
 
-Whenever a watched fact changes (a meeting is scheduled, moved or cancelled; a public comment opens;
-a case is published or changes state; minutes go out for corrections; a question is raised or
-answered) the caller recomputes that subject's reminders in the same transaction: pending ones are
-re-timed or withdrawn, new ones are added, and people who were already reminded of a meeting that
-moved or was cancelled get a change notice instead of silence.
+A reminder rule (data the secretariat edits) watches a moment of a subject — a meeting's start, the
+end of a public comment, a question raised, a case's target — and says how many days before or
+after it whom to remind. The domain records that a subject changed (a case's version moves; a
+meeting, its minutes or a finding writes a change row); after the commit `follow_changes` brings
+each changed subject's reminder rows in line with its facts: pending ones are re-timed or withdrawn,
+new ones added, and people already reminded of a meeting that moved or was cancelled get a change
+notice instead of silence. Planning is pure (`plan`); `apply` writes what it decided.
 """
 
 from __future__ import annotations
 
 import functools
 import time as _time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import Row, Select, bindparam, insert, or_, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, insert, or_, update
 from sqlmodel import Session, col, select
 
-from notifications.calendar import DEFAULT_CALENDAR, BusinessCalendar
-from notifications.models import Notice, Reminder, ReminderRule
+from notifications.models import Reminder, ReminderRule
+from workflow import audit, changes
+from workflow.accounts import audit_actor
+from workflow.calendar import BusinessCalendar
+from workflow.changes import Subject
 from workflow.clock import TOKYO
 from workflow.db import Database
-from workflow.models import Assessment, Membership, Office, UserAccount
+from workflow.errors import InvalidInput, Message, NotFound
+from workflow.models import Assessment, Membership, Office, RecordChange, UserAccount
+from workflow.policy import Action, Actor, authorize
 
 DEFAULT_RULES = Path(__file__).parent / "rules.yaml"
-_REMINDERS = Reminder.__table__
-#: Built once: a statement object keeps its compiled form and cache key between executions.
-_SUBJECT_REMINDERS = (
-    select(_REMINDERS.c.id, _REMINDERS.c.rule_key, _REMINDERS.c.user_id, _REMINDERS.c.status, _REMINDERS.c.fact_at)
-    .where(_REMINDERS.c.subject_type == bindparam("subject_type"), _REMINDERS.c.subject_id == bindparam("subject_id"))
-)
-_RETIME = update(_REMINDERS).where(_REMINDERS.c.id == bindparam("row_id")).values(
-    status=bindparam("new_status"), fact_at=bindparam("new_fact_at"), due_at=bindparam("new_due_at"),
-    updated_at=bindparam("now"))
-_INSERT_REMINDERS = insert(_REMINDERS)
 
-#: Which watched facts belong to which kind of subject.
-WATCHES = {
-    "meeting": ("meeting_start",),
-    "assessment": ("public_comment_end", "annual_review_due", "reassessment_due", "planned_holding_date",
+
+class Counts(StrEnum):
+    """Whether a rule reminds before its moment (a meeting, a deadline) or after it (a question still
+    unanswered, a case past its target)."""
+
+    BEFORE = "before"
+    AFTER = "after"
+
+
+#: Which watched moments belong to which kind of subject.
+WATCHES: Mapping[Subject, tuple[str, ...]] = {
+    Subject.MEETING: ("meeting_start",),
+    Subject.CASE: ("public_comment_end", "annual_review_due", "reassessment_due", "planned_holding_date",
                    "state_overdue"),
-    "minutes": ("minutes_correction_deadline",),
-    "finding": ("finding_unanswered",),
+    Subject.MINUTES: ("minutes_correction_deadline",),
+    Subject.FINDING: ("finding_unanswered",),
 }
 ROLES = ("members", "chair", "secretariat", "office")
+CHANNELS = ("inbox", "email")
 #: Reminders of a day's deadline go out in the morning of their day.
 SEND_TIME = time(9, 0)
 CHAIR_POSITIONS = ("chair", "acting_chair")
 
+
+# --- rules ---------------------------------------------------------------------------------------
 
 def ensure_default_rules(db: Database, path: Path = DEFAULT_RULES) -> int:
     """Add the shipped rules that are missing; rules the secretariat changed stay as they are."""
@@ -66,6 +76,90 @@ def ensure_default_rules(db: Database, path: Path = DEFAULT_RULES) -> int:
                 added += 1
     return added
 
+
+#: Rules change rarely (the secretariat edits them); each process reads them at most every few seconds.
+RULES_TTL_SECONDS = 5.0
+_rules_cache: dict[Subject, tuple[float, list[ReminderRule]]] = {}
+
+
+def _rules_watching(session: Session, subject: Subject) -> list[ReminderRule]:
+    cached = _rules_cache.get(subject)
+    if cached is not None and _time.monotonic() - cached[0] < RULES_TTL_SECONDS:
+        return cached[1]
+    found = list(session.exec(select(ReminderRule).where(col(ReminderRule.watches).in_(WATCHES[subject]))).all())
+    for rule in found:
+        session.expunge(rule)  # kept beyond this session: plain values only
+    _rules_cache[subject] = (_time.monotonic(), found)
+    return found
+
+
+def forget_rules() -> None:
+    """Drop this process's copy of the rules (after an edit here; other processes follow within the TTL)."""
+    _rules_cache.clear()
+
+
+def rules(db: Database, actor: Actor) -> list[ReminderRule]:
+    authorize(actor, Action.MANAGE_REMINDER_RULES)
+    with db.reading() as session:
+        return list(session.exec(select(ReminderRule).order_by(col(ReminderRule.id))).all())
+
+
+def change_rule(db: Database, key: str, values: Mapping[str, Any], actor: Actor, now: datetime) -> ReminderRule:
+    """The secretariat changes a rule (on/off, offset, before/after, recipients, channels, its own message)."""
+    authorize(actor, Action.MANAGE_REMINDER_RULES)
+    _check_rule_values(values)
+    with db.writing() as session:
+        rule = session.exec(select(ReminderRule).where(ReminderRule.key == key)).first()
+        if rule is None:
+            raise NotFound(Message(f"規則 {key} はありません。", f"No rule {key}."))
+        for name, value in values.items():
+            setattr(rule, name, value)
+        session.add(rule)
+        forget_rules()
+        audit.record(session, audit_actor(actor), "reminder_rule.changed", at=now, object_type="reminder_rule",
+                     object_id=rule.key, detail={name: str(value) for name, value in values.items()})
+    return rule
+
+
+def _check_rule_values(values: Mapping[str, Any]) -> None:
+    for name, allowed in (("recipients", ROLES), ("channels", CHANNELS)):
+        if name in values and (values[name] is None or not set(values[name]) <= set(allowed)):
+            raise InvalidInput.single(name, "one_of", f"{name} は {', '.join(allowed)} から選んでください。",
+                                      f"{name} are among {', '.join(allowed)}.")
+    if "counts" in values and values["counts"] not in tuple(Counts):
+        raise InvalidInput.single("counts", "one_of", "counts は before または after です。",
+                                  "counts is before or after.")
+
+
+def due_time(rule: ReminderRule, fact_at: datetime, calendar: BusinessCalendar) -> datetime:
+    """When a reminder goes out.
+
+    Before its moment: `offset_days` before the moment's day, in the morning (SEND_TIME), moved to
+    the open day before if that day is closed — never later than announced. After its moment: the
+    moment plus `offset_days`, moved to the next open day's morning if that day is closed — never
+    earlier than the moment it follows.
+    """
+    local = fact_at.astimezone(TOKYO)
+    days = rule.offset_days
+    if rule.counts == Counts.AFTER:
+        if rule.offset_unit == "open":
+            moment = datetime.combine(calendar.add_open_days(local.date(), days), local.timetz())
+        else:
+            moment = local + timedelta(days=days)
+        if calendar.is_open(moment.date()):
+            return moment
+        return datetime.combine(calendar.next_open_day(moment.date()), SEND_TIME, TOKYO)
+    day = calendar.add_open_days(local.date(), -days) if rule.offset_unit == "open" else local.date() - timedelta(
+        days=days)
+    return datetime.combine(calendar.send_day(day), SEND_TIME, TOKYO)
+
+
+def expired(rule: ReminderRule, fact_at: datetime, now: datetime) -> bool:
+    """A reminder ahead of a moment that has already passed has nothing left to announce (downtime)."""
+    return rule.counts != Counts.AFTER and fact_at <= now
+
+
+# --- recipients ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Audience:
@@ -88,7 +182,7 @@ def recipients(session: Session, roles: Iterable[str], audience: Audience) -> se
 
 
 @functools.cache
-def _recipients_query(roles: frozenset[str], by_body: bool, by_office: bool) -> Select | None:
+def _recipients_query(roles: frozenset[str], by_body: bool, by_office: bool) -> Select[Any] | None:
     """One statement per shape, built once (building and keying a statement costs more than running it)."""
     conditions = []
     if by_body:
@@ -105,249 +199,148 @@ def _recipients_query(roles: frozenset[str], by_body: bool, by_office: bool) -> 
     return select(UserAccount.id).where(or_(*conditions), col(UserAccount.disabled_at).is_(None))
 
 
-#: Rules change rarely (the secretariat edits them); each process reads them at most every few seconds.
-RULES_TTL_SECONDS = 5.0
-_rules_cache: dict[str, tuple[float, list[ReminderRule]]] = {}
+# --- planning (pure) -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Existing:
+    """A reminder row as it stands."""
+
+    id: int
+    rule_key: str
+    user_id: int
+    status: str
+    fact_at: datetime
 
 
-def _rules_watching(session: Session, subject_type: str) -> list[ReminderRule]:
-    cached = _rules_cache.get(subject_type)
-    if cached is not None and _time.monotonic() - cached[0] < RULES_TTL_SECONDS:
-        return cached[1]
-    found = list(session.exec(select(ReminderRule).where(col(ReminderRule.watches).in_(WATCHES[subject_type]))).all())
-    for rule in found:
-        session.expunge(rule)  # kept beyond this session: plain values only
-    _rules_cache[subject_type] = (_time.monotonic(), found)
-    return found
+@dataclass(frozen=True)
+class Wanted:
+    """A reminder the facts call for: of which moment, and when it goes out."""
 
-
-def forget_rules() -> None:
-    """Drop this process's copy of the rules (after an edit here; other processes follow within the TTL)."""
-    _rules_cache.clear()
-
-
-def due_time(rule: ReminderRule, fact_at: datetime, calendar: BusinessCalendar = DEFAULT_CALENDAR) -> datetime:
-    """When a reminder goes out: `offset_days` before the fact, moved to the open day before if closed."""
-    fact_day = fact_at.astimezone(TOKYO).date()
-    if rule.offset_unit == "open":
-        day = calendar.add_open_days(fact_day, -rule.offset_days)
-    else:
-        day = fact_day - timedelta(days=rule.offset_days)
-    day = calendar.send_day(day)
-    return datetime.combine(day, SEND_TIME, TOKYO)
-
-
-def _day_end(day) -> datetime:
-    return datetime.combine(day, time(17, 0), TOKYO)
-
-
-def assessment_facts(case: Assessment, state_kind: str, target_days: int | None) -> dict[str, datetime | None]:
-    """The moments a case's reminders watch, as the case stands now (None: nothing to watch)."""
-    in_comment = case.state == "public_comment" and case.comment_end is not None
-    settled = state_kind == "settled"
-    overdue_at = (case.state_entered_at + timedelta(days=target_days)
-                  if state_kind == "active" and target_days else None)
-    return {
-        "public_comment_end": _day_end(case.comment_end) if in_comment else None,
-        "annual_review_due": _day_end(case.annual_review_due) if settled and case.annual_review_due else None,
-        "reassessment_due": _day_end(case.reassessment_due) if settled and case.reassessment_due else None,
-        "planned_holding_date": (_day_end(case.planned_holding_date)
-                                 if case.planned_holding_date and state_kind == "active" else None),
-        "state_overdue": overdue_at,
-    }
+    fact_at: datetime
+    due_at: datetime
 
 
 @dataclass
-class Refreshed:
-    added: int = 0
-    retimed: int = 0
-    withdrawn: int = 0
-    #: (user id, reminder) pairs of people already reminded of a fact that has now changed or gone
-    changed: list[tuple[int, Row]] | None = None
-    cancelled: list[tuple[int, Row]] | None = None
+class Plan:
+    add: dict[tuple[str, int], Wanted] = field(default_factory=dict)
+    #: (row id, status, fact_at, due_at)
+    retime: list[tuple[int, str, datetime, datetime]] = field(default_factory=list)
+    withdraw: list[int] = field(default_factory=list)
+    #: People already reminded of a moment that has moved (the rows as they were) or is gone.
+    changed: list[Existing] = field(default_factory=list)
+    cancelled: list[Existing] = field(default_factory=list)
 
 
-def refresh(session: Session, subject_type: str, subject_id: int, facts: Mapping[str, datetime | None],
-            audience: Audience, now: datetime, calendar: BusinessCalendar = DEFAULT_CALENDAR) -> Refreshed:
-    """Bring the subject's reminder rows in line with its facts (in the caller's transaction)."""
-    with session.no_autoflush:
-        return _refresh(session, subject_type, subject_id, facts, audience, now, calendar)
-
-
-def _refresh(session: Session, subject_type: str, subject_id: int, facts: Mapping[str, datetime | None],
-             audience: Audience, now: datetime, calendar: BusinessCalendar) -> Refreshed:
-    all_rules = _rules_watching(session, subject_type)
-    watch_of = {rule.key: rule.watches for rule in all_rules}
-    desired: dict[tuple[str, int], tuple[datetime, datetime]] = {}
-    people: dict[tuple[str, ...], set[int]] = {}
-    for rule in (rule for rule in all_rules if rule.enabled):
+def desired(rules: Iterable[ReminderRule], facts: Mapping[str, datetime | None],
+            people: Callable[[tuple[str, ...]], set[int]], now: datetime,
+            calendar: BusinessCalendar) -> dict[tuple[str, int], Wanted]:
+    """The reminders the facts call for, per (rule, person)."""
+    wanted: dict[tuple[str, int], Wanted] = {}
+    for rule in rules:
         fact = facts.get(rule.watches)
-        # A rule that counts back from a moment has nothing to do once it has passed; one that counts on
-        # from it (a negative offset, e.g. 14 days after a question was raised) still has.
-        if fact is None or (fact <= now and rule.offset_days >= 0):
+        if not rule.enabled or fact is None or expired(rule, fact, now):
             continue
-        due = max(due_time(rule, fact, calendar), now)
-        roles = tuple(sorted(rule.recipients))
-        if roles not in people:
-            people[roles] = recipients(session, roles, audience)
-        for user_id in people[roles]:
-            desired[(rule.key, user_id)] = (fact, due)
+        reminder = Wanted(fact, max(due_time(rule, fact, calendar), now))
+        for user_id in people(tuple(sorted(rule.recipients))):
+            wanted[(rule.key, user_id)] = reminder
+    return wanted
 
-    # Core statements on the session's connection: this runs in every change's transaction, and the
-    # unit of work costs several times what the statements do.
-    connection = session.connection()
-    result = Refreshed(changed=[], cancelled=[])
-    existing = connection.execute(_SUBJECT_REMINDERS, {"subject_type": subject_type, "subject_id": subject_id}).all()
-    withdrawn: list[int] = []
-    retimed: list[dict[str, Any]] = []
+
+def plan(existing: Sequence[Existing], wanted: Mapping[tuple[str, int], Wanted], gone: frozenset[str],
+         now: datetime) -> Plan:
+    """What to do with the rows of one subject so that they match `wanted`.
+
+    `gone`: the rules whose watched moment no longer exists (a cancelled meeting): people already
+    reminded of it are told.
+    """
+    result = Plan(add=dict(wanted))
     for row in existing:
-        wanted = desired.pop((row.rule_key, row.user_id), None)
-        if wanted is None:
+        target = result.add.pop((row.rule_key, row.user_id), None)
+        if target is None:
             if row.status == "pending":
-                withdrawn.append(row.id)
-            elif row.status == "sent" and row.rule_key in watch_of and facts.get(watch_of[row.rule_key]) is None:
-                result.cancelled.append((row.user_id, row))  # the fact itself is gone (e.g. cancelled)
+                result.withdraw.append(row.id)
+            elif row.status == "sent" and row.rule_key in gone:
+                result.cancelled.append(row)
             continue
-        fact, due = wanted
-        if row.fact_at == fact and row.status != "withdrawn":
+        if row.fact_at == target.fact_at and row.status != "withdrawn":
             continue
-        if row.status == "sent" and row.fact_at != fact:
-            result.changed.append((row.user_id, row))  # the row as it was: its fact_at is the old moment
-        status = "pending" if row.status == "pending" or due > now or row.status == "withdrawn" else row.status
-        retimed.append({"row_id": row.id, "new_status": status, "new_fact_at": fact, "new_due_at": due})
-    if withdrawn:
-        connection.execute(update(_REMINDERS).where(_REMINDERS.c.id.in_(withdrawn))
-                           .values(status="withdrawn", updated_at=now))
-        result.withdrawn = len(withdrawn)
-    if retimed:
-        for values in retimed:
-            values["now"] = now
-        connection.execute(_RETIME, retimed)
-        result.retimed = len(retimed)
-    if desired:
-        connection.execute(_INSERT_REMINDERS, [
-            {"rule_key": rule_key, "subject_type": subject_type, "subject_id": subject_id, "user_id": user_id,
-             "fact_at": fact, "due_at": due, "status": "pending", "created_at": now, "updated_at": now}
-            for (rule_key, user_id), (fact, due) in desired.items()
-        ])
-        result.added = len(desired)
-    _notify_people_already_reminded(session, subject_type, subject_id, result, now)
+        if row.status == "sent" and row.fact_at != target.fact_at:
+            result.changed.append(row)
+        again = row.status in ("pending", "withdrawn") or target.due_at > now
+        result.retime.append((row.id, "pending" if again else row.status, target.fact_at, target.due_at))
     return result
 
 
-def _notify_people_already_reminded(session: Session, subject_type: str, subject_id: int, result: Refreshed,
-                                    now: datetime) -> None:
-    """日時変更のお知らせ / 中止のお知らせ to each person once, in the same transaction."""
-    if subject_type != "meeting":
-        return
-    from notifications import messages  # rendering lives with the notice templates
+# --- applying ------------------------------------------------------------------------------------
 
-    for kind, pairs in (("meeting_changed", result.changed), ("meeting_cancelled", result.cancelled)):
-        notified: set[int] = set()
-        for user_id, reminder in pairs or []:
-            if user_id in notified:
-                continue
-            notified.add(user_id)
-            for notice in messages.change_notices(session, kind, subject_id, user_id, reminder, now):
-                session.add(notice)
+_REMINDERS = Reminder.__table__
+#: Built once: a statement object keeps its compiled form and cache key between executions.
+_SUBJECT_REMINDERS = (
+    select(_REMINDERS.c.id, _REMINDERS.c.rule_key, _REMINDERS.c.user_id, _REMINDERS.c.status, _REMINDERS.c.fact_at)
+    .where(_REMINDERS.c.subject_type == bindparam("subject_type"), _REMINDERS.c.subject_id == bindparam("subject_id"))
+)
+_RETIME = update(_REMINDERS).where(_REMINDERS.c.id == bindparam("row_id")).values(
+    status=bindparam("new_status"), fact_at=bindparam("new_fact_at"), due_at=bindparam("new_due_at"),
+    updated_at=bindparam("now"))
+_WITHDRAW = update(_REMINDERS).where(_REMINDERS.c.id.in_(bindparam("ids", expanding=True))).values(
+    status="withdrawn", updated_at=bindparam("now"))
+_INSERT_REMINDERS = insert(_REMINDERS)
+
+#: Told to those already reminded of a meeting that moved or was cancelled (in the apply's transaction).
+ChangeNotices = Callable[[Session, Subject, int, Plan, datetime], None]
 
 
-def pending_for(session: Session, subject_type: str, subject_id: int) -> list[Reminder]:
-    return list(session.exec(select(Reminder).where(Reminder.subject_type == subject_type,
+def refresh(session: Session, subject: Subject, subject_id: int, facts: Mapping[str, datetime | None],
+            audience: Audience, now: datetime, calendar: BusinessCalendar,
+            tell: ChangeNotices | None = None) -> Plan:
+    """Bring the subject's reminder rows in line with its facts (in the caller's transaction)."""
+    with session.no_autoflush:
+        all_rules = _rules_watching(session, subject)
+        people: dict[tuple[str, ...], set[int]] = {}
+
+        def people_of(roles: tuple[str, ...]) -> set[int]:
+            if roles not in people:
+                people[roles] = recipients(session, roles, audience)
+            return people[roles]
+
+        wanted = desired(all_rules, facts, people_of, now, calendar)
+        gone = frozenset(rule.key for rule in all_rules if facts.get(rule.watches) is None)
+        # Core statements on the session's connection: this runs for every change, and the unit of
+        # work costs several times what the statements do.
+        connection = session.connection()
+        rows = connection.execute(_SUBJECT_REMINDERS, {"subject_type": subject.value, "subject_id": subject_id})
+        decided = plan([Existing(row.id, row.rule_key, row.user_id, row.status, row.fact_at) for row in rows],
+                       wanted, gone, now)
+        if decided.withdraw:
+            connection.execute(_WITHDRAW, {"ids": decided.withdraw, "now": now})
+        if decided.retime:
+            connection.execute(_RETIME, [
+                {"row_id": row_id, "new_status": status, "new_fact_at": fact, "new_due_at": due, "now": now}
+                for row_id, status, fact, due in decided.retime])
+        if decided.add:
+            connection.execute(_INSERT_REMINDERS, [
+                {"rule_key": rule_key, "subject_type": subject.value, "subject_id": subject_id, "user_id": user_id,
+                 "fact_at": wanted.fact_at, "due_at": wanted.due_at, "status": "pending", "created_at": now,
+                 "updated_at": now}
+                for (rule_key, user_id), wanted in decided.add.items()])
+        if tell is not None:
+            tell(session, subject, subject_id, decided, now)
+    return decided
+
+
+def pending_for(session: Session, subject: Subject | str, subject_id: int) -> list[Reminder]:
+    return list(session.exec(select(Reminder).where(Reminder.subject_type == str(subject),
                                                     Reminder.subject_id == subject_id,
                                                     Reminder.status == "pending")
                              .order_by(col(Reminder.due_at))).all())
 
 
-def inbox(db: Database, user_id: int, *, unread_only: bool = False, limit: int = 100) -> list[Notice]:
-    with db.reading() as session:
-        query = select(Notice).where(Notice.user_id == user_id, Notice.channel == "inbox")
-        if unread_only:
-            query = query.where(col(Notice.read_at).is_(None))
-        return list(session.exec(query.order_by(col(Notice.id).desc()).limit(limit)).all())
-
-
-def rules(db: Database) -> list[ReminderRule]:
-    with db.reading() as session:
-        return list(session.exec(select(ReminderRule).order_by(col(ReminderRule.id))).all())
-
-
-def describe(rule: ReminderRule) -> dict[str, Any]:
-    return rule.model_dump()
-
-
-def mark_read(db: Database, notice_id: int, user_id: int, now: datetime) -> Notice:
-    from workflow.errors import Message, NotFound
-
-    with db.writing() as session:
-        notice = session.get(Notice, notice_id)
-        if notice is None or notice.user_id != user_id or notice.channel != "inbox":
-            raise NotFound(Message("お知らせが見つかりません。", "No such notice."))
-        notice.read_at = notice.read_at or now
-        session.add(notice)
-    return notice
-
-
-def change_rule(db: Database, key: str, values: Mapping[str, Any], actor: Any, now: datetime) -> ReminderRule:
-    """The secretariat changes a rule (on/off, offset, recipients, channels, its own message)."""
-    from workflow import audit
-    from workflow.accounts import audit_actor
-    from workflow.errors import InvalidInput, Message, NotFound
-    from workflow.policy import Action, authorize
-
-    authorize(actor, Action.MANAGE_MEETINGS)
-    if "recipients" in values and not set(values["recipients"]) <= set(ROLES):
-        raise InvalidInput.single("recipients", "one_of", f"宛先は {', '.join(ROLES)} から選んでください。",
-                                  f"Recipients are among {', '.join(ROLES)}.")
-    if "channels" in values and not set(values["channels"]) <= {"inbox", "email"}:
-        raise InvalidInput.single("channels", "one_of", "通知方法は inbox, email から選んでください。",
-                                  "Channels are inbox and email.")
-    with db.writing() as session:
-        rule = session.exec(select(ReminderRule).where(ReminderRule.key == key)).first()
-        if rule is None:
-            raise NotFound(Message(f"規則 {key} はありません。", f"No rule {key}."))
-        for name, value in values.items():
-            setattr(rule, name, value)
-        session.add(rule)
-        forget_rules()
-        audit.record(session, audit_actor(actor), "reminder_rule.changed", at=now, object_type="reminder_rule",
-                     object_id=rule.key, detail={name: str(value) for name, value in values.items()})
-    return rule
-
-
-def schedule_event(db: Database, workflows: Any, case_id: int, event: str, run_at: datetime,
-                   inputs: Mapping[str, Any], actor: Any, now: datetime) -> Any:
-    """Have the scheduler fire `event` at `run_at` (e.g. open and close a public comment on its dates)."""
-    from notifications.models import ScheduledEvent
-    from workflow import audit
-    from workflow.accounts import audit_actor
-    from workflow.errors import InvalidInput
-    from workflow.policy import Action, authorize
-    from workflow.service import _load
-
-    run_at = run_at if run_at.tzinfo else run_at.replace(tzinfo=TOKYO)
-    with db.writing() as session:
-        case = _load(session, case_id)
-        spec = workflows.procedure(case.procedure).events.get(event)
-        if spec is None:
-            raise InvalidInput.single("event", "one_of", f"手続「{event}」はこの案件にはありません。",
-                                      f"This case's procedure has no event '{event}'.")
-        authorize(actor, Action.FIRE_EVENT, (case, spec))
-        row = ScheduledEvent(assessment_id=case.id, event=spec.name, inputs=dict(inputs), run_at=run_at,
-                             created_at=now)
-        session.add(row)
-        session.flush()
-        audit.record(session, audit_actor(actor), "event.scheduled", at=now, object_type="assessment",
-                     object_id=case.id, detail={"event": spec.name, "run_at": run_at.isoformat()})
-    return row
-
-
-def scheduled_events(db: Database, case_id: int, actor: Any) -> list[Any]:
-    from notifications.models import ScheduledEvent
-    from workflow.policy import Action, authorize
-    from workflow.service import _load
-
-    with db.reading() as session:
-        authorize(actor, Action.RECORD_DELIBERATION, _load(session, case_id))
-        return list(session.exec(select(ScheduledEvent).where(ScheduledEvent.assessment_id == case_id)
-                                 .order_by(col(ScheduledEvent.run_at))).all())
+def of_changed_subject() -> ColumnElement[bool]:
+    """The SQL condition: this reminder's subject changed since its reminders were computed (its rows
+    wait for that recomputation before any of them goes out)."""
+    return or_(
+        exists().where(Reminder.subject_type == Subject.CASE.value, Assessment.id == Reminder.subject_id,
+                       changes.cases_changed_since_reminders()),
+        exists().where(and_(RecordChange.subject_type == Reminder.subject_type,
+                            RecordChange.subject_id == Reminder.subject_id)),
+    )

@@ -24,14 +24,13 @@ app.add_typer(audit_app, name="audit")
 
 
 def _operator_context():
-    """The database (migrated), a system clock and the operator acting through the CLI."""
-    from workflow.clock import SystemClock
-    from workflow.db import Database
+    """The services (the database migrated) and the operator acting through the CLI."""
+    from shingi import bootstrap, migrations
     from workflow.policy import system_actor
 
-    database = Database(Settings().database_url)
-    database.upgrade()
-    return database, SystemClock(), system_actor("運用者（CLI）")
+    core = bootstrap.build(Settings())
+    migrations.upgrade(core.db)
+    return core, system_actor("運用者（CLI）")
 
 
 def _fail(error: Exception) -> None:
@@ -49,17 +48,14 @@ def serve(
     """Run the service (API, docs at /docs) on the configured database (SQLite by default)."""
     import uvicorn
 
-    from api.app import create_app
-    from workflow.db import Database
-    from workflow.demo import load_demo
-    from workflow.engine import Workflows
+    from shingi import bootstrap, migrations
+    from shingi.demo import load_demo
 
     settings = Settings()
-    workflows = Workflows.load(settings.procedure_dirs)
-    database = Database(settings.database_url)
-    database.upgrade()
+    core = bootstrap.build(settings)
+    migrations.upgrade(core.db)
     if demo:
-        result = load_demo(database, workflows)
+        result = load_demo(core.db, core.workflows)
         if result.skipped:
             typer.echo("demo: the database already holds cases; no cases loaded")
         else:
@@ -69,39 +65,31 @@ def serve(
             typer.echo(f"  {email:<24} {password}")
     host, port = host or settings.host, port or settings.port
     typer.echo(f"shingi: serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(settings, database=database, workflows=workflows), host=host, port=port,
-                log_level="info")
+    uvicorn.run(bootstrap.web_app(core), host=host, port=port, log_level="info")
 
 
 @app.command()
 def worker() -> None:
-    """Run the reminder sweeper alone (for deployments that separate web and workers; set SHINGI_SCHEDULER=false
+    """Run the scheduler alone (for deployments that separate web and workers; set SHINGI_SCHEDULER=false
     on the web instances)."""
-    from notifications import reminders, sweeper
-    from workflow.clock import SystemClock
-    from workflow.db import Database
-    from workflow.engine import Workflows
-    from workflow.files import FileStore
+    from shingi import bootstrap
+    from shingi.scheduler import run_blocking
 
     settings = Settings()
-    database = Database(settings.database_url)
-    database.upgrade()
-    reminders.ensure_default_rules(database)
+    core = bootstrap.build(settings)
+    core.prepare()
     typer.echo(f"shingi worker: sweeping every {settings.sweep_interval_seconds:g} s")
-    sweeper.run_blocking(
-        sweeper.Sweeper(database, Workflows.load(settings.procedure_dirs), SystemClock(), mailer=sweeper.mailer_from_env(),
-                        files=FileStore(settings.files_dir)),
-        settings.sweep_interval_seconds)
+    run_blocking(core.jobs(), settings.sweep_interval_seconds)
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the schema migrations to the configured database."""
+    from shingi import migrations
     from workflow.db import Database
 
-    settings = Settings()
-    database = Database(settings.database_url)
-    database.upgrade()
+    database = Database(Settings().database_url)
+    migrations.upgrade(database)
     database.dispose()
     typer.echo("database schema is up to date")
 
@@ -111,12 +99,12 @@ def procedures_check(files: Annotated[list[Path], typer.Argument(help="Procedure
     """Validate procedure files; exit 1 naming the file, the procedure and the fault."""
     from states import ProcedureDefinitionError, read_procedure
     from workflow.engine import WRITABLE_FIELDS
-    from workflow.guards import EFFECTS, GUARDS
+    from workflow.guards import DEFAULTS, EFFECTS, GUARDS
 
     failed = False
     for path in files:
         try:
-            procedure = read_procedure(path, guards=GUARDS, effects=EFFECTS, fields=WRITABLE_FIELDS)
+            procedure = read_procedure(path, guards=GUARDS, effects=EFFECTS, fields=WRITABLE_FIELDS, defaults=DEFAULTS)
         except ProcedureDefinitionError as error:
             typer.echo(f"error: {error}", err=True)
             failed = True
@@ -154,11 +142,11 @@ def users_add(
     if password is None:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     bodies = dict(item.split("=", 1) if "=" in item else (item, "member") for item in body or [])
-    database, clock, operator = _operator_context()
+    core, operator = _operator_context()
     try:
         data = accounts.NewUser(email=email, display_name=name or email, password=password, roles=set(role),
                                 bodies=bodies, office=office)
-        user = accounts.add_user(database, clock, data, operator)
+        user = accounts.add_user(core.db, core.clock, data, operator)
     except ValidationError as error:
         _fail(ValueError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())))
     except DomainError as error:
@@ -172,9 +160,9 @@ def users_disable(email: str) -> None:
     from workflow import accounts
     from workflow.errors import DomainError
 
-    database, clock, operator = _operator_context()
+    core, operator = _operator_context()
     try:
-        accounts.disable_user(database, clock, email, operator)
+        accounts.disable_user(core.db, core.clock, email, operator)
     except DomainError as error:
         _fail(error)
     typer.echo(f"disabled {email}")
@@ -192,9 +180,9 @@ def tokens_create(
     from workflow import accounts
     from workflow.errors import DomainError
 
-    database, clock, operator = _operator_context()
+    core, operator = _operator_context()
     try:
-        issued = accounts.create_token(database, clock, email, operator, name=name, lifetime=timedelta(days=days))
+        issued = accounts.create_token(core.db, core.clock, email, operator, name=name, lifetime=timedelta(days=days))
     except DomainError as error:
         _fail(error)
     typer.echo(issued.token)
@@ -212,13 +200,10 @@ def papers(
 ) -> None:
     """Write a generated document (開催通知, 部会報告, 答申書, 質問事項, 意見募集の結果, 会議結果報告, 計画管理書)."""
     from notifications import papers as documents
-    from workflow.engine import Workflows
     from workflow.errors import DomainError
 
-    database, _clock, operator = _operator_context()
-    settings = Settings()
-    letterhead = documents.Letterhead(settings.organisation, settings.organisation_head)
-    env = documents.environment(settings.templates_dir)
+    core, operator = _operator_context()
+    database, letterhead, env = core.db, core.letterhead, core.paper_templates
     makers = {
         "convocation": (documents.convocation, meeting), "meeting-result": (documents.meeting_result, meeting),
         "subcommittee-report": (documents.subcommittee_report, case), "reply": (documents.reply, case),
@@ -226,7 +211,7 @@ def papers(
     }
     try:
         if kind == "register":
-            paper = documents.register(database, operator, Workflows.load(settings.procedure_dirs), letterhead, env)
+            paper = documents.register(database, operator, core.workflows, letterhead, env)
         elif kind in makers:
             maker, subject = makers[kind]
             if subject is None:
@@ -249,8 +234,8 @@ def audit_verify() -> None:
     """Check the audit chain; exit 1 naming the first broken entry."""
     from workflow import audit
 
-    database, _clock, _operator = _operator_context()
-    verdict = audit.verify(database)
+    core, _operator = _operator_context()
+    verdict = audit.verify(core.db)
     typer.echo(str(verdict), err=not verdict.ok)
     raise typer.Exit(0 if verdict.ok else 1)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     token_cache_seconds: float = Field(default=1.0, ge=0, le=60)
     host: str = "127.0.0.1"
     port: int = 8000
+    #: E-mail: without a host, e-mail notices wait in the outbox.
+    smtp_host: str = ""
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "shingi@localhost"
 
     @property
     def procedure_dirs(self) -> list[Path]:

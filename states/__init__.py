@@ -2,6 +2,8 @@
 
 from states.definition import (
     ASSESSMENT_LEVELS,
+    SERVES,
+    STATE_TAGS,
     EventSpec,
     InputSpec,
     Procedure,
@@ -13,6 +15,8 @@ from states.loader import load_procedures, read_procedure
 
 __all__ = [
     "ASSESSMENT_LEVELS",
+    "SERVES",
+    "STATE_TAGS",
     "EventSpec",
     "InputSpec",
     "Procedure",

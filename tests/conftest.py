@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,17 +20,21 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from sqlmodel import SQLModel
 from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
 
-from api.app import create_app
+from notifications.delivery import Deliverer
+from notifications.following import Follower
+from shingi import bootstrap, migrations
 from shingi.config import Settings
+from shingi.scheduler import Jobs
 from workflow import accounts, resolutions, service
+from workflow.audit import GENESIS
+from workflow.calendar import DEFAULT_CALENDAR
 from workflow.clock import TOKYO, FixedClock
 from workflow.db import Database, normalise_url
 from workflow.engine import Workflows
 from workflow.files import FileStore
-from workflow.audit import GENESIS
 from workflow.models import Assessment
 from workflow.policy import system_actor
 
@@ -75,7 +79,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def migrated_database(database_url: str) -> Iterator[Database]:
     database = Database(database_url)
-    database.upgrade()
+    migrations.upgrade(database)
     yield database
     database.dispose()
 
@@ -92,9 +96,13 @@ def db(migrated_database: Database) -> Iterator[Database]:
         session.execute(text(f"UPDATE audit_head SET last_seq = 0, length = 0, last_hash = '{GENESIS}'"))
 
 
+#: The shipped procedures, loaded once.
+SHIPPED = Workflows.load()
+
+
 @pytest.fixture(scope="session")
 def workflows() -> Workflows:
-    return Workflows.load()
+    return SHIPPED
 
 
 @pytest.fixture
@@ -108,10 +116,43 @@ def files(tmp_path: Path) -> FileStore:
 
 
 @pytest.fixture
-def app(db: Database, workflows: Workflows, clock: FixedClock, files: FileStore):
-    # The sweeper does not run in the background of tests: a test that needs it calls tick() itself.
+def core(db: Database, workflows: Workflows, clock: FixedClock, files: FileStore) -> bootstrap.Core:
+    """The services as the composition root builds them, on the test's database, clock and files."""
     settings = Settings(database_url=db.url, migrate_on_start=False, files_dir=files.root, scheduler=False)
-    return create_app(settings, database=db, workflows=workflows, clock=clock, files=files)
+    return bootstrap.build(settings, database=db, workflows=workflows, clock=clock, files=files)
+
+
+@pytest.fixture
+def app(core: bootstrap.Core):
+    # The scheduler does not run in the background of tests: a test that needs it calls its jobs itself.
+    return bootstrap.web_app(core)
+
+
+def with_web_options(app, **options: Any) -> None:
+    """The running app as if started with these settings (cookie_secure, max_upload_bytes …)."""
+    services = app.state.services
+    app.state.services = replace(services, options=replace(services.options, **options))
+
+
+@pytest.fixture
+def trust_tokens_for(app) -> Callable[[float], None]:
+    """Set how long the running app trusts a token's look-up (SHINGI_TOKEN_CACHE_SECONDS)."""
+    return lambda seconds: with_web_options(app, token_cache_seconds=seconds)
+
+
+@pytest.fixture
+def jobs(core: bootstrap.Core) -> Jobs:
+    return core.jobs()
+
+
+def follow_changes(db: Database, clock: FixedClock, workflows: Workflows | None = None) -> int:
+    """What the scheduler does after every commit: the reminders of changed subjects recomputed."""
+    return Follower(db, workflows or SHIPPED, DEFAULT_CALENDAR, clock).follow()
+
+
+def deliver_due(db: Database, clock: FixedClock, workflows: Workflows | None = None, *, limit: int = 500) -> int:
+    """The scheduler's delivery of due reminders (changes are not followed first)."""
+    return Deliverer(db, workflows or SHIPPED, clock).deliver_due(limit=limit)
 
 
 # --- people -------------------------------------------------------------------------------------

@@ -7,9 +7,9 @@ import time
 from datetime import timedelta
 
 import pytest
+from conftest import REVIEWING_BODY, SYSTEM, with_web_options
 from sqlmodel import select
 
-from conftest import REVIEWING_BODY, SYSTEM
 from workflow import accounts
 from workflow.accounts import NewUser
 from workflow.models import ApiToken, UserAccount
@@ -39,7 +39,7 @@ def test_sign_in_sets_a_protected_session_cookie(public, secretariat_with_passwo
 
 
 def test_secure_flag_can_be_turned_off_for_plain_http(public, secretariat_with_password, app):
-    app.state.services.settings.cookie_secure = False
+    with_web_options(app, cookie_secure=False)
     assert "Secure" not in sign_in(public, secretariat_with_password, PASSWORD).headers["set-cookie"]
 
 
@@ -111,8 +111,8 @@ def test_api_tokens_are_shown_once_stored_hashed_and_revocable(public, person, d
 
 
 @pytest.mark.parametrize("cache_seconds", [0, 60])  # a cached look-up expires with its token too
-def test_expired_tokens_are_refused(public, db, clock, person, monkeypatch, cache_seconds):
-    monkeypatch.setattr(accounts, "TOKEN_CACHE_SECONDS", cache_seconds)
+def test_expired_tokens_are_refused(public, db, clock, person, trust_tokens_for, cache_seconds):
+    trust_tokens_for(cache_seconds)
     member = person("member")
     issued = accounts.create_token(db, clock, member.email, SYSTEM, lifetime=timedelta(days=1))
     headers = {"Authorization": f"Bearer {issued.token}"}
@@ -129,8 +129,8 @@ def revoke_elsewhere(db, token):
         session.add(record)
 
 
-def test_a_token_revoked_by_another_instance_is_refused_within_the_cache_time(public, db, person, monkeypatch):
-    monkeypatch.setattr(accounts, "TOKEN_CACHE_SECONDS", 1.5)
+def test_a_token_revoked_by_another_instance_is_refused_within_the_cache_time(public, db, person, trust_tokens_for):
+    trust_tokens_for(1.5)
     member = person("member")
     accounts.forget_cached_tokens()
     assert public.get("/api/me", headers=member.headers).status_code == 200  # looked up, then trusted 1.5 s
@@ -140,16 +140,16 @@ def test_a_token_revoked_by_another_instance_is_refused_within_the_cache_time(pu
     assert public.get("/api/me", headers=member.headers).status_code == 401
 
 
-def test_without_the_cache_a_token_revoked_elsewhere_is_refused_at_once(public, db, person, monkeypatch):
-    monkeypatch.setattr(accounts, "TOKEN_CACHE_SECONDS", 0)
+def test_without_the_cache_a_token_revoked_elsewhere_is_refused_at_once(public, db, person, trust_tokens_for):
+    trust_tokens_for(0)
     member = person("member")
     assert public.get("/api/me", headers=member.headers).status_code == 200
     revoke_elsewhere(db, member.token)
     assert public.get("/api/me", headers=member.headers).status_code == 401
 
 
-def test_disabling_a_user_refuses_their_cached_token_at_once(public, db, clock, person, monkeypatch):
-    monkeypatch.setattr(accounts, "TOKEN_CACHE_SECONDS", 60)
+def test_disabling_a_user_refuses_their_cached_token_at_once(public, db, clock, person, trust_tokens_for):
+    trust_tokens_for(60)
     member = person("member")
     assert public.get("/api/me", headers=member.headers).status_code == 200
     accounts.disable_user(db, clock, member.email, SYSTEM)

@@ -3,10 +3,9 @@
 import json
 
 import pytest
+from conftest import FULL
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import FULL
 
 CASE = {**FULL, "planned_holding_date": "2026-04-01"}
 

@@ -6,9 +6,9 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from conftest import SYSTEM
 from sqlalchemy import text
 
-from conftest import SYSTEM
 from workflow import audit
 from workflow.audit import AuditActor
 

@@ -15,14 +15,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifications.calendar import (
+from workflow.calendar import (
     DEFAULT_CLOSURE,
     NENMATSU_NENSHI,
     BusinessCalendar,
     _holiday_name,
 )
-from notifications.japanese import wareki_datetime, wareki_time
 from workflow.clock import TOKYO
+from workflow.dates import wareki_datetime, wareki_time
 
 CAL = BusinessCalendar()
 D = date.fromisoformat

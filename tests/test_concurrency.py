@@ -4,8 +4,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from conftest import SYSTEM, snapshot
+
 from workflow import service
 from workflow.errors import StaleVersion
 

@@ -4,10 +4,10 @@ import io
 from datetime import date, datetime
 
 import pytest
+from conftest import REVIEWING_BODY, SYSTEM
 from docx import Document as WordDocument
 from openpyxl import load_workbook
 
-from conftest import REVIEWING_BODY, SYSTEM
 from notifications import papers
 from workflow import accounts, resolutions
 from workflow.clock import TOKYO

@@ -12,12 +12,13 @@ import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from conftest import SYSTEM
 from sqlmodel import SQLModel
 
-from conftest import SYSTEM
+from shingi import migrations
+from shingi.demo import DEMO_FILE, load_demo
 from workflow import findings, meetings, service
 from workflow.clock import TOKYO
-from workflow.demo import DEMO_FILE, load_demo
 
 
 def test_migrations_match_the_models(db):
@@ -27,8 +28,8 @@ def test_migrations_match_the_models(db):
 
 
 def test_upgrading_twice_is_harmless(db):
-    db.upgrade()
-    db.upgrade()
+    migrations.upgrade(db)
+    migrations.upgrade(db)
 
 
 def test_demo_replays_the_seed_councils(db, workflows):

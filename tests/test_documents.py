@@ -4,9 +4,9 @@ import io
 import zipfile
 
 import pytest
+from conftest import REVIEWING_BODY, SYSTEM, with_web_options
 from sqlalchemy import text
 
-from conftest import REVIEWING_BODY, SYSTEM
 from workflow import audit, documents
 from workflow.documents import Upload
 from workflow.errors import InvalidInput
@@ -48,7 +48,7 @@ def test_accepted_kinds(client, make_case, filename, content):
     ("big.pdf", b"%PDF-" + b"x" * 2_000_000, "max_size"),
 ])
 def test_refused_uploads_name_the_rule_and_store_nothing(client, make_case, files, filename, content, rule, app):
-    app.state.services.settings.max_upload_bytes = 1_000_000
+    with_web_options(app, max_upload_bytes=1_000_000)
     case = make_case("subcommittee_review")
     response = upload(client, case.id, filename, content)
     assert response.status_code == 422

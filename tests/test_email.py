@@ -27,7 +27,11 @@ from sqlmodel import select
 
 from notifications import notices
 from notifications.email_delivery import (
-    MAX_ATTEMPTS, DeliveryReport, backoff, deliver_emails, failed_notices,
+    MAX_ATTEMPTS,
+    DeliveryReport,
+    backoff,
+    deliver_emails,
+    failed_notices,
 )
 from notifications.mailer import SmtpMailer, SmtpSettings, TransportError, compose, message_id
 from notifications.models import Notice
@@ -70,13 +74,13 @@ class Recorder:
     data_reply: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return self.refuse[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         if self.data_reply:
             return self.data_reply
         with self.lock:
@@ -187,7 +191,7 @@ def test_the_message_arrives_in_japanese_with_its_headers(db, clock, person, smt
     assert "<li>福岡県住民基本台帳法施行条例の一部改正について（諮問）</li>" in html_part.get_content()
 
     row = notice(db, notice_id)
-    assert (row.status, row.attempts, row.sent_at, row.locked_until, row.error) == ("sent", 1, clock.now(), None, None)
+    assert (row.status, row.attempts, row.sent_at, row.claimed_until, row.error) == ("sent", 1, clock.now(), None, None)
     assert deliver_emails(db, server.mailer(), clock) == DeliveryReport()  # sent once only
 
 
@@ -222,7 +226,7 @@ def test_a_refused_recipient_fails_for_good_and_the_secretariat_sees_why(db, clo
     assert deliver_emails(db, server.mailer(), clock) == DeliveryReport(sent=0, retried=0, failed=1)
 
     row = notice(db, notice_id)
-    assert (row.status, row.attempts, row.locked_until, row.sent_at) == ("failed", 1, None, None)
+    assert (row.status, row.attempts, row.claimed_until, row.sent_at) == ("failed", 1, None, None)
     assert "550 5.1.1" in row.error and "User unknown" in row.error
     [failed] = failed_notices(db)
     assert (failed.id, failed.email, failed.display_name, failed.attempts) == (notice_id, member.email, "member テスト", 1)
@@ -240,7 +244,7 @@ def test_a_server_that_is_down_is_retried_with_backoff_until_it_is_up(db, clock,
 
     assert deliver_emails(db, mailer, clock) == DeliveryReport(retried=1)
     first = notice(db, notice_id)
-    assert (first.status, first.attempts, first.locked_until) == ("pending", 1, None)
+    assert (first.status, first.attempts, first.claimed_until) == ("pending", 1, None)
     assert first.next_attempt_at == clock.now() + timedelta(minutes=1)
     assert "cannot reach 127.0.0.1" in first.error
 
@@ -333,7 +337,7 @@ def test_two_senders_at_once_never_send_one_notice_twice(db, clock, person, smtp
                 reports.append(report)
                 if report == DeliveryReport():
                     break
-        except BaseException as error:  # noqa: BLE001 — reported below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=sender) for _ in range(2)]
@@ -369,7 +373,7 @@ def test_a_leased_notice_waits_and_a_resend_after_a_crash_keeps_its_message_id(d
     with pytest.raises(Crash):
         deliver_emails(db, CrashingAfterSending(), clock, lease_seconds=60)
     row = notice(db, notice_id)
-    assert (row.status, row.attempts, row.locked_until) == ("pending", 1, clock.now() + timedelta(seconds=60))
+    assert (row.status, row.attempts, row.claimed_until) == ("pending", 1, clock.now() + timedelta(seconds=60))
 
     clock.advance(seconds=59)
     assert deliver_emails(db, mailer, clock) == DeliveryReport()  # still leased to the crashed sender
@@ -395,7 +399,7 @@ def test_notices_left_when_the_lease_runs_out_are_handed_back(db, clock, person)
     report = deliver_emails(db, SlowMailer(), clock, lease_seconds=60)
     assert report == DeliveryReport(sent=2)  # the third would start after the lease ran out
     last = notice(db, ids[2])
-    assert (last.status, last.attempts, last.locked_until) == ("pending", 0, None)
+    assert (last.status, last.attempts, last.claimed_until) == ("pending", 0, None)
     assert deliver_emails(db, SlowMailer(), clock) == DeliveryReport(sent=1)
     assert len(set(sent)) == 3
 

@@ -4,8 +4,8 @@ and fail, and that a refused advance leaves state, version and history untouched
 from datetime import date, datetime
 
 import pytest
+from conftest import SYSTEM, snapshot
 
-from conftest import SYSTEM, PATHS, snapshot
 from workflow import service
 from workflow.clock import TOKYO
 from workflow.errors import EventNotAllowed, GuardRefused, InvalidInput, StaleVersion
@@ -145,15 +145,14 @@ def test_closing_before_the_period_ends_is_refused(make_case, fire, db, clock):
     assert fire(case, "close_public_comment", comment_count=0).state == "subcommittee_review"
 
 
-def test_closing_needs_the_number_of_comments_which_may_be_zero(make_case, fire):
+def test_closing_takes_the_number_of_comments_recorded_unless_one_is_given(make_case, fire):
+    """`comment_count` is filled in from the comments recorded for the cycle (default_from)."""
     case = make_case("public_comment")
-    with pytest.raises(InvalidInput) as refused:
-        fire(case, "close_public_comment")
-    assert (refused.value.problems[0].field, refused.value.problems[0].rule) == ("comment_count", "required")
     with pytest.raises(InvalidInput) as refused:
         fire(case, "close_public_comment", comment_count=-1)
     assert refused.value.problems[0].rule == "minimum"
-    assert fire(case, "close_public_comment", comment_count=0).comment_count == 0
+    assert fire(case, "close_public_comment").comment_count == 0  # none recorded
+    assert fire(make_case("public_comment"), "close_public_comment", comment_count=3).comment_count == 3
 
 
 def test_the_office_may_revise_before_the_third_party_review(make_case, fire):

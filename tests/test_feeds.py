@@ -8,13 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import OTHER_BODY, REVIEWING_BODY, SYSTEM
 from icalendar import Calendar
 from sqlmodel import select
+from test_policy_feeds import POLICY_PATHS  # noqa: F401  (the role table of the token endpoints is there)
 
-from conftest import OTHER_BODY, REVIEWING_BODY, SYSTEM
 from notifications import feeds
 from notifications.models import CalendarToken
-from test_policy_feeds import POLICY_PATHS  # noqa: F401  (the role table of the token endpoints is there)
 from workflow import accounts, audit
 from workflow.accounts import body_by_name
 from workflow.clock import TOKYO
@@ -337,11 +337,11 @@ def test_tokens_are_stored_hashed_and_audited(public, db, person, setup):
     assert audit.verify(db).ok
 
 
-def test_service_functions_return_bytes(db, clock, person, setup):
+def test_service_functions_return_bytes(db, clock, workflows, person, setup):
     add_meeting(db, clock, setup.body, 3)
     issued = feeds.issue_token(db, clock, SYSTEM, body_id=setup.body)
     assert issued.path == f"/feeds/bodies/{issued.token}.ics"
     for content in (feeds.body_feed(db, clock, issued.token), feeds.public_feed(db, clock)):
         assert isinstance(content, bytes) and content.startswith(b"BEGIN:VCALENDAR")
     with pytest.raises(feeds.FeedNotFound):
-        feeds.member_feed(db, clock, issued.token)
+        feeds.member_feed(db, clock, workflows, issued.token)

@@ -8,21 +8,19 @@ import json
 from datetime import date, datetime, timedelta
 
 import pytest
+from conftest import OTHER_BODY, REVIEWING_BODY, SYSTEM
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from conftest import OTHER_BODY, REVIEWING_BODY, SYSTEM
 from workflow import accounts, audit, findings
 from workflow.accounts import body_by_name
 from workflow.clock import TOKYO
 from workflow.errors import Conflict, InvalidInput, NotFound
-from workflow.findings import (MOVES, FindingAnswer, FindingCarry, FindingClose, FindingReopen, FindingStatus,
-                               NewFinding)
+from workflow.findings import MOVES, FindingAnswer, FindingCarry, FindingClose, FindingReopen, FindingStatus, NewFinding
 from workflow.models import UserAccount
 from workflow.policy import Forbidden
 from workflow.records import Meeting
-
 
 # --- fixtures shared with the other record modules (imported there) -------------------------------
 

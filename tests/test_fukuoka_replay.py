@@ -6,10 +6,11 @@ in Japanese, with 和暦 dates (HTML and .docx alike); the members are reminded 
 import io
 from datetime import datetime
 
+from conftest import deliver_due, follow_changes
 from docx import Document as WordDocument
 from sqlmodel import select
 
-from notifications import reminders, sweeper
+from notifications import reminders
 from notifications.models import Notice
 from workflow.clock import TOKYO
 from workflow.models import UserAccount
@@ -93,7 +94,8 @@ def test_fukuoka_second_meeting_replayed(client, public, person, db, clock, make
 
     # the members of Fukuoka's body are reminded of 第3回 a week before, in Japanese with 和暦 dates
     clock.set(datetime(2023, 12, 14, 9, 0, 5, tzinfo=TOKYO))
-    assert sweeper.deliver_due_reminders(db, clock) >= 1
+    follow_changes(db, clock)
+    assert deliver_due(db, clock) >= 1
     with db.reading() as session:
         user = session.exec(select(UserAccount).where(UserAccount.email == "sasaki@example.jp")).one()
         inbox = session.exec(select(Notice).where(Notice.user_id == user.id, Notice.channel == "inbox")).all()

@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from conftest import OTHER_BODY, REVIEWING_BODY, SYSTEM
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from conftest import OTHER_BODY, REVIEWING_BODY, SYSTEM
 from workflow import accounts, audit, documents, meetings
 from workflow.accounts import body_by_name
 from workflow.clock import TOKYO

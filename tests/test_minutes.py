@@ -8,16 +8,22 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-
 from conftest import REVIEWING_BODY, SYSTEM
-from test_meetings import (FUKUOKA, FUKUOKA_MEMBERS, RACERS, TOPIC, error, fukuoka, race, rules,  # noqa: F401
-                           schedule, tokyo)
+from test_meetings import FUKUOKA, FUKUOKA_MEMBERS, RACERS, TOPIC, error, fukuoka, race, rules, schedule, tokyo  # noqa: F401
+
 from workflow import accounts, audit, meetings, minutes
+from workflow.calendar import DEFAULT_CALENDAR
 from workflow.clock import local_today
 from workflow.errors import Conflict
 from workflow.meetings import AttendeeInput, HeldMeeting
-from workflow.minutes import (ApplyCorrection, Confirmation, CorrectionInput, MinutesDraft, Publication,
-                              SendForCorrections)
+from workflow.minutes import (
+    ApplyCorrection,
+    Confirmation,
+    CorrectionInput,
+    MinutesDraft,
+    Publication,
+    SendForCorrections,
+)
 
 #: From seed 000, shortened; the third passage (the log image's details) is not public.
 PASSAGES = [
@@ -41,7 +47,7 @@ def member_headers(db, clock, name: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def held(db, clock, fukuoka):  # noqa: F811
+def held(db, clock, fukuoka):
     """第16期第2回, held on 2023-11-16 with its five members; the clock on the day after."""
     clock.set(tokyo(2023, 11, 16, 11, 30))
     record = schedule(db, clock, FUKUOKA, number=2, agenda=[{"assessment_id": fukuoka.case.id,
@@ -135,7 +141,7 @@ def minutes_in(db, clock, meeting_id: int, status: str) -> int | None:
     if status == "draft":
         return None
     deadline = local_today(clock) + timedelta(days=14)
-    minutes.send_for_corrections(db, clock, meeting_id, SendForCorrections(deadline=deadline), SYSTEM)
+    minutes.send_for_corrections(db, clock, meeting_id, SendForCorrections(deadline=deadline), SYSTEM, DEFAULT_CALENDAR)
     correction = minutes.record_correction(db, clock, meeting_id, CorrectionInput(passage_index=0, text="訂正"),
                                            SYSTEM)
     if status == "correcting":
@@ -154,7 +160,8 @@ def test_every_status_and_step(db, clock, held, status, step):
     calls = {
         "revise": lambda: minutes.draft(db, clock, meeting_id, MinutesDraft(passages=PASSAGES[:1]), SYSTEM),
         "send": lambda: minutes.send_for_corrections(db, clock, meeting_id,
-                                                     SendForCorrections(deadline=date(2023, 12, 4)), SYSTEM),
+                                                     SendForCorrections(deadline=date(2023, 12, 4)), SYSTEM,
+                                                     DEFAULT_CALENDAR),
         "correct": lambda: minutes.record_correction(db, clock, meeting_id, CorrectionInput(text="誤字"), SYSTEM),
         "apply": lambda: minutes.apply_correction(db, clock, meeting_id, correction_id, ApplyCorrection(), SYSTEM),
         "confirm": lambda: minutes.confirm(db, clock, meeting_id, Confirmation(), SYSTEM),
@@ -211,7 +218,7 @@ def test_minutes_are_for_held_meetings(client, db, clock):
 def test_a_deadline_on_a_closed_day_moves_to_the_next_open_day(db, clock, held, today, asked, deadline, reason):
     clock.set(tokyo(today.year, today.month, today.day, 9))
     draft(db, clock, held.meeting.id)
-    view = minutes.send_for_corrections(db, clock, held.meeting.id, SendForCorrections(deadline=asked), SYSTEM)
+    view = minutes.send_for_corrections(db, clock, held.meeting.id, SendForCorrections(deadline=asked), SYSTEM, DEFAULT_CALENDAR)
     assert view.minutes.correction_deadline == deadline
     if reason is None:
         assert view.notices == []

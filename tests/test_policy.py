@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-
 from conftest import REVIEWING_BODY, SYSTEM, assert_answer, role_table
+
 from workflow import documents
 from workflow.documents import Upload
 from workflow.policy import Classification

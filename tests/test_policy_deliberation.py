@@ -6,14 +6,13 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-
 from conftest import REVIEWING_BODY, SYSTEM, assert_answer, role_table
+
 from notifications import reminders
 from notifications.models import Notice
 from workflow import accounts, resolutions
 from workflow.clock import TOKYO
 from workflow.records import AgendaItem, Meeting
-
 
 POLICY_PATHS = {
     "/api/assessments/{case_id}/opinion", "/api/assessments/{case_id}/resolutions",
@@ -50,7 +49,7 @@ def world(make_case, db, clock, person) -> World:
         session.flush()
         session.add(AgendaItem(meeting_id=meeting.id, position=1, assessment_id=case.id, purpose="third_party_review",
                                title="第三者点検"))
-        user_id = accounts.actor_from_token(db, clock, member.token, None).user_id
+        user_id = accounts.actor_from_token(db, clock, member.token, None, cache_seconds=0).user_id
         notice = Notice(dedupe_key="policy-test:inbox", user_id=user_id, channel="inbox", kind="reminder",
                         subject="お知らせ", body_text="本文", due_at=clock.now(), status="sent", sent_at=clock.now(),
                         created_at=clock.now())

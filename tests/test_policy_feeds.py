@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-
 from conftest import REVIEWING_BODY, assert_answer, role_table
+
 from workflow.accounts import body_by_name
 
 #: Route templates whose role table is here (read by tests/test_policy.py's coverage test).

@@ -15,14 +15,13 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
-
 from conftest import REVIEWING_BODY, SYSTEM, assert_answer, role_table
 from test_findings import clean_records, make_meeting  # noqa: F401
+
 from workflow import findings, public_comments
 from workflow.clock import TOKYO
 from workflow.findings import FindingClose, NewFinding
 from workflow.public_comments import NewPublicComment
-
 
 #: The route templates this table covers, exactly as FastAPI writes them.
 POLICY_PATHS = {
@@ -133,9 +132,9 @@ def test_the_table_covers_every_route_of_the_records_router(app):
     from api.routes import records
 
     templates = {route.path for route in records.router.routes}
-    assert POLICY_PATHS == templates
+    assert templates == POLICY_PATHS
     served = set(app.openapi()["paths"])
-    assert POLICY_PATHS <= served
+    assert served >= POLICY_PATHS
     w = World(*[type("X", (), {"id": 0})()] * 7)
     tabled = {(method, path) for method, path, _ in request(w).values()}
     routed = {(method, route.path.replace("{case_id}", "0").replace("{finding_id}", "0")

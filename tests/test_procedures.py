@@ -1,5 +1,6 @@
 """Procedure files: the shipped ones load; every kind of fault is named at load time."""
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -10,9 +11,9 @@ import pytest
 from states import ProcedureDefinitionError, load_procedures, read_procedure
 from states.diagram import mermaid
 from workflow.engine import WRITABLE_FIELDS, Workflows
-from workflow.guards import EFFECTS, GUARDS
+from workflow.guards import DEFAULTS, EFFECTS, GUARDS
 
-KNOWN = {"guards": GUARDS, "effects": EFFECTS, "fields": WRITABLE_FIELDS}
+KNOWN = {"guards": GUARDS, "effects": EFFECTS, "fields": WRITABLE_FIELDS, "defaults": DEFAULTS}
 
 MINIMAL = """
 name: tiny
@@ -55,6 +56,29 @@ def test_full_assessment_has_the_roads_of_the_domain():
     assert {event.name for state in open_states for event in full.events_from(state)} >= {"withdraw"}
     assert all("withdraw" in {e.name for e in full.events_from(state)} for state in open_states)
     assert "withdraw" not in {e.name for e in full.events_from("published")}
+
+
+#: The keys procedure descriptions gained with tags, choice titles, input defaults and `serves`.
+NEW_KEYS = {"tags", "choice_titles", "default_from", "serves"}
+
+
+def without_new_keys(described):
+    if isinstance(described, dict):
+        return {key: without_new_keys(value) for key, value in described.items() if key not in NEW_KEYS}
+    if isinstance(described, list):
+        return [without_new_keys(value) for value in described]
+    return described
+
+
+def test_shipped_procedures_are_what_they_were_before_the_shared_fragments():
+    # Captured before the files included shared/ fragments: the same states and events, in the same order.
+    before = json.loads((Path(__file__).parent / "fixtures" / "procedures_before.json").read_text(encoding="utf-8"))
+    procedures = load_procedures(**KNOWN)
+    assert set(procedures) == set(before)
+    for name, procedure in procedures.items():
+        assert without_new_keys(procedure.as_dict()) == before[name]["as_dict"], name
+        assert {state: [event.name for event in procedure.events_from(state)] for state in procedure.states} \
+            == before[name]["events_from"], name
 
 
 def test_a_minimal_file_loads(tmp_path):
@@ -128,12 +152,12 @@ def test_missing_folder_is_named(tmp_path):
 
 
 def test_a_bad_file_stops_the_service_at_start(tmp_path, monkeypatch):
-    from api.app import create_app
+    from shingi import bootstrap
     from shingi.config import Settings
 
     write(tmp_path, MINIMAL.replace("to: published}", "to: nowhere}"))
     with pytest.raises(ProcedureDefinitionError, match="unknown state 'nowhere'"):
-        create_app(Settings(procedures_dir=tmp_path, database_url="sqlite://"))
+        bootstrap.build(Settings(procedures_dir=tmp_path, database_url="sqlite://"))
 
 
 def test_diagram_is_drawn_from_the_definition():

@@ -8,11 +8,11 @@ import json
 from datetime import date
 
 import pytest
+from conftest import REVIEWING_BODY, SYSTEM
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import REVIEWING_BODY, SYSTEM
 from test_findings import clean_records, json_values, member, office, user_actor  # noqa: F401
+
 from workflow import audit, public_comments, report_versions
 from workflow.errors import Conflict, InvalidInput, NotFound
 from workflow.policy import Forbidden

@@ -8,13 +8,16 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, text
+from conftest import REVIEWING_BODY, deliver_due, follow_changes
+from sqlalchemy import func
 from sqlmodel import select
 
-from conftest import REVIEWING_BODY, SYSTEM
-from notifications import reminders, sweeper
+from notifications import following, reminders
+from notifications.following import Follower
 from notifications.models import Notice, Reminder, ReminderRule
-from workflow import accounts, service
+from workflow import accounts, scheduled_events
+from workflow.calendar import DEFAULT_CALENDAR
+from workflow.changes import Subject
 from workflow.clock import TOKYO
 from workflow.engine import Workflows
 from workflow.models import Assessment, UserAccount
@@ -35,8 +38,9 @@ def schedule_meeting(db, clock, starts, body=REVIEWING_BODY, number=3):
         session.flush()
         session.add(AgendaItem(meeting_id=meeting.id, position=1, purpose="third_party_review",
                                title="住民基本台帳ネットワークに関する事務の第三者点検について"))
-        reminders.refresh(session, "meeting", meeting.id, {"meeting_start": starts},
-                          reminders.Audience(body_row.id, None), clock.now())
+        reminders.refresh(session, Subject.MEETING, meeting.id, {"meeting_start": starts},
+                          reminders.Audience(body_row.id, None), clock.now(), DEFAULT_CALENDAR,
+                          tell=following.tell_people_already_reminded)
     return meeting
 
 
@@ -51,8 +55,9 @@ def move_meeting(db, clock, meeting_id, starts=None, cancel=False):
         session.add(meeting)
         session.flush()
         fact = None if cancel else meeting.starts_at
-        reminders.refresh(session, "meeting", meeting.id, {"meeting_start": fact},
-                          reminders.Audience(meeting.body_id, None), clock.now())
+        reminders.refresh(session, Subject.MEETING, meeting.id, {"meeting_start": fact},
+                          reminders.Audience(meeting.body_id, None), clock.now(), DEFAULT_CALENDAR,
+                          tell=following.tell_people_already_reminded)
 
 
 def pending(db, meeting_id):
@@ -63,10 +68,10 @@ def pending(db, meeting_id):
 def test_due_time_goes_back_to_the_open_day_before(db):
     rule = ReminderRule(key="x", watches="meeting_start", offset_days=7, template="meeting_reminder")
     # 7 days before Monday 2026-05-11 is Monday 2026-05-04 (みどりの日): it goes out on Friday 5/1.
-    assert reminders.due_time(rule, datetime(2026, 5, 11, 10, tzinfo=TOKYO)) == datetime(2026, 5, 1, 9, tzinfo=TOKYO)
+    assert reminders.due_time(rule, datetime(2026, 5, 11, 10, tzinfo=TOKYO), DEFAULT_CALENDAR) == datetime(2026, 5, 1, 9, tzinfo=TOKYO)
     rule.offset_unit, rule.offset_days = "open", 1
     # one open day before Monday 2026-01-05 skips the year-end closure back to Monday 12/28
-    assert reminders.due_time(rule, datetime(2026, 1, 5, 10, tzinfo=TOKYO)) == datetime(2025, 12, 26, 9, tzinfo=TOKYO)
+    assert reminders.due_time(rule, datetime(2026, 1, 5, 10, tzinfo=TOKYO), DEFAULT_CALENDAR) == datetime(2025, 12, 26, 9, tzinfo=TOKYO)
 
 
 def test_scheduling_a_meeting_creates_reminders_for_its_members(db, clock, person):
@@ -86,10 +91,10 @@ def test_scheduling_a_meeting_creates_reminders_for_its_members(db, clock, perso
 
 
 def test_moving_a_meeting_retimes_and_notifies_people_already_reminded(db, clock, person, app):
-    member = person("member")
+    person("member")
     meeting = schedule_meeting(db, clock, datetime(2025, 6, 20, 10, tzinfo=TOKYO))
     clock.set(datetime(2025, 6, 13, 9, 0, 1, tzinfo=TOKYO))
-    assert sweeper.deliver_due_reminders(db, clock) == 1  # the 7-day reminder to the member
+    assert deliver_due(db, clock) == 1  # the 7-day reminder to the member
     move_meeting(db, clock, meeting.id, datetime(2025, 6, 27, 14, tzinfo=TOKYO))
     rows = {row.rule_key: row for row in pending(db, meeting.id) if row.user_id}
     assert rows["meeting_start_1d"].due_at == datetime(2025, 6, 26, 9, tzinfo=TOKYO)
@@ -107,11 +112,11 @@ def test_cancelling_withdraws_and_tells_those_reminded(db, clock, person):
     person("member")
     meeting = schedule_meeting(db, clock, datetime(2025, 6, 20, 10, tzinfo=TOKYO))
     clock.set(datetime(2025, 6, 13, 9, 0, 1, tzinfo=TOKYO))
-    sweeper.deliver_due_reminders(db, clock)
+    deliver_due(db, clock)
     move_meeting(db, clock, meeting.id, cancel=True)
     assert pending(db, meeting.id) == []
     clock.set(datetime(2025, 6, 30, tzinfo=TOKYO))
-    assert sweeper.deliver_due_reminders(db, clock) == 0  # nobody is reminded of a meeting that no longer is
+    assert deliver_due(db, clock) == 0  # nobody is reminded of a meeting that no longer is
     with db.reading() as session:
         kinds = [n.kind for n in session.exec(select(Notice).where(Notice.channel == "inbox")).all()]
     assert kinds == ["reminder", "cancellation"]
@@ -119,10 +124,10 @@ def test_cancelling_withdraws_and_tells_those_reminded(db, clock, person):
 
 def test_after_downtime_missed_reminders_go_out_once_with_their_due_time(db, clock, person):
     person("member")
-    meeting = schedule_meeting(db, clock, datetime(2025, 6, 20, 10, tzinfo=TOKYO))
+    schedule_meeting(db, clock, datetime(2025, 6, 20, 10, tzinfo=TOKYO))
     clock.set(datetime(2025, 6, 19, 15, tzinfo=TOKYO))  # down since before the 7-day and the 1-day reminders
-    assert sweeper.deliver_due_reminders(db, clock) == 2
-    assert sweeper.deliver_due_reminders(db, clock) == 0
+    assert deliver_due(db, clock) == 2
+    assert deliver_due(db, clock) == 0
     with db.reading() as session:
         notices = session.exec(select(Notice).where(Notice.channel == "inbox").order_by(Notice.due_at)).all()
     assert [n.due_at for n in notices] == [datetime(2025, 6, 13, 9, tzinfo=TOKYO), datetime(2025, 6, 19, 9, tzinfo=TOKYO)]
@@ -131,7 +136,7 @@ def test_after_downtime_missed_reminders_go_out_once_with_their_due_time(db, clo
 
 def case_reminders(db, clock, workflows, case_id):
     """The case's pending reminders once the sweeper has caught up with its facts."""
-    service.refresh_case_reminders(db, workflows, clock)
+    follow_changes(db, clock, workflows)
     with db.reading() as session:
         return reminders.pending_for(session, "assessment", case_id)
 
@@ -161,12 +166,12 @@ def test_published_cases_are_reminded_of_review_and_reassessment(make_case, db, 
 def test_changes_to_a_case_are_recomputed_once_from_its_last_facts(make_case, fire, db, clock, workflows, person):
     person("secretariat")
     case = make_case("drafted", body=REVIEWING_BODY)
-    service.refresh_case_reminders(db, workflows, clock)
+    follow_changes(db, clock, workflows)
     case = fire(case, "start_pre_check")
     case = fire(case, "request_revision")
     case = fire(case, "submit_revision")
-    assert service.refresh_case_reminders(db, workflows, clock) == 1  # three changes, one recomputation
-    assert service.refresh_case_reminders(db, workflows, clock) == 0
+    assert follow_changes(db, clock, workflows) == 1  # three changes, one recomputation
+    assert follow_changes(db, clock, workflows) == 0
     overdue = [row for row in case_reminders(db, clock, workflows, case.id) if row.rule_key == "state_overdue"]
     assert [row.fact_at for row in overdue] == [clock.now() + timedelta(days=90)]  # subcommittee_review: 90 days
     with db.reading() as session:  # the recomputation is not a change of the case
@@ -180,14 +185,14 @@ def test_no_reminder_of_a_changed_case_goes_out_before_it_is_recomputed(make_cas
     person("office")
     case = fire(make_case("drafted", body=REVIEWING_BODY), "open_public_comment", comment_start="2025-06-02",
                 comment_end="2025-07-01")
-    service.refresh_case_reminders(db, workflows, clock)
+    follow_changes(db, clock, workflows)
     clock.set(datetime(2025, 7, 2, 8, tzinfo=TOKYO))
     fire(case, "close_public_comment", comment_count=0)
     with db.reading() as session:  # the 3-day reminders are still pending in their rows, due since 6/26
         assert session.exec(select(func.count()).select_from(Reminder).where(
             Reminder.rule_key == "public_comment_end_3d", Reminder.status == "pending")).one() == 2
-    assert sweeper.deliver_due_reminders(db, clock) == 0  # not recomputed yet: held back
-    assert sweeper.deliver_due_reminders(db, clock, workflows=workflows) == 0  # recomputed: withdrawn
+    assert deliver_due(db, clock) == 0  # not recomputed yet: held back
+    assert (follow_changes(db, clock, workflows), deliver_due(db, clock))[1] == 0  # recomputed: withdrawn
     with db.reading() as session:
         assert session.exec(select(func.count()).select_from(Notice)).one() == 0
         statuses = set(session.exec(select(Reminder.status).where(Reminder.rule_key == "public_comment_end_3d")).all())
@@ -208,7 +213,7 @@ def test_inbox_api(public, db, clock, person):
     member = person("member")
     schedule_meeting(db, clock, datetime(2025, 6, 20, 10, tzinfo=TOKYO))
     clock.set(datetime(2025, 6, 13, 9, 1, tzinfo=TOKYO))
-    sweeper.deliver_due_reminders(db, clock)
+    deliver_due(db, clock)
     items = public.get("/api/inbox", headers=member.headers).json()
     assert len(items) == 1 and "第16期第3回" in items[0]["subject"] + items[0]["text"]
     read = public.post(f"/api/inbox/{items[0]['id']}/read", headers=member.headers)
@@ -227,22 +232,22 @@ def test_scheduled_public_comment_opens_and_closes_by_itself(client, make_case, 
     assert opened.status_code == 201, opened.text
     client.post(f"/api/assessments/{case.id}/scheduled-events", json={
         "event": "close_public_comment", "run_at": "2025-07-10T00:00:00"})
-    assert sweeper.run_scheduled_events(db, workflows, clock) == 0
+    assert scheduled_events.fire_due(db, workflows, clock, worker="test") == 0
     clock.set(datetime(2025, 6, 10, 0, 0, 5, tzinfo=TOKYO))
-    assert sweeper.run_scheduled_events(db, workflows, clock) == 1
+    assert scheduled_events.fire_due(db, workflows, clock, worker="test") == 1
     clock.set(datetime(2025, 7, 10, 0, 0, 5, tzinfo=TOKYO))
-    assert sweeper.run_scheduled_events(db, workflows, clock) == 1
+    assert scheduled_events.fire_due(db, workflows, clock, worker="test") == 1
     history = client.get(f"/api/assessments/{case.id}/history").json()
     assert [(h["event"], h["actor"]) for h in history[-2:]] == [
-        ("open_public_comment", sweeper.SCHEDULER_ACTOR), ("close_public_comment", sweeper.SCHEDULER_ACTOR)]
+        ("open_public_comment", scheduled_events.SCHEDULER_ACTOR), ("close_public_comment", scheduled_events.SCHEDULER_ACTOR)]
     assert history[-1]["inputs"]["comment_count"] == 0
     events = client.get(f"/api/assessments/{case.id}/scheduled-events").json()
     assert [e["status"] for e in events] == ["done", "done"]
 
 
-def test_health_reports_a_scheduler_that_has_not_run(client, db, workflows, clock):
+def test_health_reports_a_scheduler_that_has_not_run(client, db, workflows, clock, jobs):
     assert client.get("/health").json()["scheduler"]["late"] is True
-    sweeper.Sweeper(db, workflows, clock).tick()
+    jobs.tick()
     health = client.get("/health").json()
     assert health["scheduler"]["late"] is False and health["status"] == "ok"
     clock.advance(minutes=5)
@@ -318,17 +323,19 @@ def test_an_unanswered_question_reminds_the_office_until_answered(client, make_c
         "text": "アクセスログはどの程度の頻度で確認しているのか。"})
     assert raised.status_code == 201, raised.text
     finding = raised.json()
+    follow_changes(db, clock)
     with db.reading() as session:
         rows = reminders.pending_for(session, "finding", finding["id"])
     assert [(row.rule_key, row.due_at) for row in rows] == [
         ("finding_unanswered_14d", datetime(2025, 6, 16, 9, tzinfo=TOKYO))]  # 14 days after 6/2, a Monday
     clock.set(datetime(2025, 6, 16, 9, 0, 1, tzinfo=TOKYO))
-    assert sweeper.deliver_due_reminders(db, clock) == 1
+    assert deliver_due(db, clock) == 1
     notices = client.get("/api/inbox", headers=office.headers).json()
     assert "アクセスログはどの程度の頻度で確認しているのか。" in notices[0]["text"]
     answered = client.post(f"/api/findings/{finding['id']}/answer", headers=office.headers,
                            json={"answer": "月1回、担当者が確認している。"})
     assert answered.status_code == 200, answered.text
+    follow_changes(db, clock)
     with db.reading() as session:
         assert reminders.pending_for(session, "finding", finding["id"]) == []
 
@@ -340,6 +347,6 @@ def test_a_case_whose_procedure_is_no_longer_loaded_does_not_hold_up_the_others(
     orphan = make_case(procedure="consultation")
     case = make_case("published")
     without = Workflows({name: procedure for name, procedure in workflows.procedures.items() if name != "consultation"})
-    assert service.refresh_case_reminders(db, without, clock) == 2  # both looked at; the orphan left as it was
+    assert Follower(db, without, DEFAULT_CALENDAR, clock).follow_cases() == 2  # both looked at; the orphan left as it was
     assert {row.rule_key for row in case_reminders(db, clock, without, case.id)} >= {"annual_review_30d"}
     assert case_reminders(db, clock, without, orphan.id) == []

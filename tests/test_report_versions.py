@@ -7,12 +7,12 @@ import json
 from datetime import date
 
 import pytest
+from conftest import REVIEWING_BODY, SYSTEM
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
-
-from conftest import REVIEWING_BODY, SYSTEM
 from test_findings import at, clean_records, json_values, make_meeting, member, office, user_actor  # noqa: F401
+
 from workflow import audit, documents, findings, report_versions
 from workflow.documents import Upload
 from workflow.errors import InvalidInput

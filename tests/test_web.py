@@ -14,17 +14,16 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from html import unescape
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from conftest import OTHER_BODY, REVIEWING_BODY, ROLES, SYSTEM, snapshot, with_web_options
 from fastapi.testclient import TestClient
 
 from api import web as web_pages
-from conftest import OTHER_BODY, REVIEWING_BODY, ROLES, SYSTEM, snapshot
 from workflow import accounts, service
 
 PASSWORD = "correct horse battery staple"
@@ -366,8 +365,7 @@ def test_sign_in_sets_an_httponly_samesite_lax_secure_cookie(web, user_with_pass
 
 def test_the_secure_flag_can_be_turned_off_for_plain_http(app, user_with_password):
     with TestClient(app, follow_redirects=False) as client:  # http://testserver
-        services = app.state.services  # as if started with Settings(cookie_secure=False)
-        app.state.services = replace(services, settings=services.settings.model_copy(update={"cookie_secure": False}))
+        with_web_options(app, cookie_secure=False)  # as if started with Settings(cookie_secure=False)
         cookie = _attributes(_session_cookie(sign_in(client, user_with_password("member"))))
         assert "httponly" in cookie and cookie["samesite"].lower() == "lax" and "secure" not in cookie
         assert "委員" in client.get("/").text

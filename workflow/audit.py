@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from workflow.db import Database
 from workflow.models import AuditEntry, AuditHead
+from workflow.policy import Action, authorize
 
 if TYPE_CHECKING:
     from workflow.policy import Actor
@@ -175,7 +176,6 @@ def verify(db: Database) -> Verdict:
 
 def entries(db: Database, actor: Actor, *, after_id: int = 0, limit: int = 100) -> list[AuditEntry]:
     """A page of the trail, oldest first, for the secretariat and the administrator."""
-    from workflow.policy import Action, authorize
 
     authorize(actor, Action.READ_AUDIT)
     with db.reading() as session:

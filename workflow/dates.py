@@ -1,8 +1,11 @@
-"""Date arithmetic and Japanese-era (和暦) formatting used in messages and documents."""
+"""Date arithmetic and the one place where dates, times and instants become text: the Japanese era
+(和暦) of formal documents, the 午前/午後 times of notices, and the English forms."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+
+from workflow.clock import TOKYO
 
 # (first day, era name); dates before 平成 do not occur in this domain but are still named.
 _ERAS = (
@@ -49,3 +52,25 @@ def english_date(day: date, *, weekday: bool = True) -> str:
     """Sun 21 Dec 2025."""
     text = f"{day.day} {day.strftime('%b')} {day.year}"
     return f"{_WEEKDAYS_EN[day.weekday()]} {text}" if weekday else text
+
+
+def wareki_time(t: time) -> str:
+    """午前10時, 午後1時30分, 正午 (12:00), 午前0時 (midnight), 午後0時30分 (12:30).
+
+    Seconds are dropped: notices name the minute. Any tzinfo on `t` is ignored.
+    """
+    if (t.hour, t.minute) == (12, 0):
+        return "正午"
+    # Notices count 0–11 in both halves: 12:30 is 午後0時30分, not 午後12時30分.
+    half = "午前" if t.hour < 12 else "午後"
+    text = f"{half}{t.hour % 12}時"
+    return f"{text}{t.minute}分" if t.minute else text
+
+
+def wareki_datetime(dt: datetime, *, weekday: bool = True) -> str:
+    """令和7年12月21日（日）午前10時 — the instant as read in Tokyo.
+
+    Aware datetimes are converted to Asia/Tokyo first; naive ones are taken as Tokyo time.
+    """
+    local = dt.astimezone(TOKYO) if dt.tzinfo is not None else dt
+    return f"{wareki(local.date(), weekday=weekday)}{wareki_time(local.time())}"

@@ -1,4 +1,4 @@
-"""The one module that owns the database: engines, transactions, migrations.
+"""The one module that owns the database: engines and transactions (the migrations are shingi's).
 
 SQLite is the embedded default (WAL, `BEGIN IMMEDIATE` for writes so that a writer waits for the
 lock instead of failing with SQLITE_BUSY); PostgreSQL serves several instances sharing the work.
@@ -10,13 +10,16 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Executable, Row, create_engine, event, text
+from sqlalchemy import Connection, Engine, Executable, Row, Select, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
+from sqlmodel.sql.expression import SelectOfScalar
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+#: A SELECT of rows or of scalars (what `claiming` gives back is what it was given).
+SelectT = TypeVar("SelectT", bound="Select[Any] | SelectOfScalar[Any]")
+
 
 
 def normalise_url(url: str) -> str:
@@ -62,9 +65,8 @@ class Database:
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """One write transaction: committed when the block ends, rolled back whole on any error."""
-        with self._writer_turn(), Session(self._write_engine, expire_on_commit=False) as session:
-            with session.begin():
-                yield session
+        with self._writer_turn(), Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+            yield session
 
     @contextmanager
     def _writer_turn(self) -> Iterator[None]:
@@ -85,6 +87,11 @@ class Database:
             if acquired:
                 self._writer_lock.release()
 
+    def claiming(self, query: SelectT) -> SelectT:
+        """`query` as a claim on the rows it selects: on PostgreSQL `FOR UPDATE SKIP LOCKED`, so that any
+        number of workers each take different rows; on SQLite the write transaction is exclusive anyway."""
+        return query if self.is_sqlite else query.with_for_update(skip_locked=True)
+
     def read(self, statement: Executable, parameters: Mapping[str, Any] | None = None) -> list[Row]:
         """One read statement, without a Session or a transaction around it (for hot paths).
 
@@ -98,15 +105,9 @@ class Database:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
 
-    def upgrade(self) -> None:
-        """Apply the Alembic migrations up to head (called on start)."""
-        from alembic import command
-
-        with self._write_engine.connect() as connection:
-            config = alembic_config(self.url)
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-            connection.commit()
+    def migration_connection(self) -> Connection:
+        """A connection for the schema migrations (on SQLite, the writer's engine: DDL writes)."""
+        return self._write_engine.connect()
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -122,15 +123,6 @@ def _writer_lock(url: str) -> threading.RLock:
     """One lock per database file and process, shared by every `Database` on that file."""
     with _writer_locks_guard:
         return _writer_locks.setdefault(url, threading.RLock())
-
-
-def alembic_config(url: str):
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    return config
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from workflow import audit
+from workflow import audit, cases
 from workflow.accounts import audit_actor
 from workflow.clock import Clock
 from workflow.db import Database
@@ -108,22 +108,17 @@ def check_upload(upload: Upload, max_bytes: int) -> str:
     return KINDS[extension]
 
 
-def _case(session: Session, case_id: int) -> Assessment:
-    case = session.get(Assessment, case_id) if 0 < case_id < 2**31 else None
-    if case is None:
-        raise NotFound(Message(f"評価（ID {case_id}）は見つかりません。", f"No assessment with id {case_id}."))
-    return case
 
 
 def attach(db: Database, files: FileStore, clock: Clock, case_id: int, upload: Upload, actor: Actor,
            max_bytes: int) -> Document:
     with db.reading() as session:
-        authorize(actor, Action.UPLOAD_DOCUMENT, _case(session, case_id))
+        authorize(actor, Action.UPLOAD_DOCUMENT, cases.load(session, case_id))
     content_type = check_upload(upload, max_bytes)
     key = files.put(upload.content)
     try:
         with db.writing() as session:
-            authorize(actor, Action.UPLOAD_DOCUMENT, _case(session, case_id))
+            authorize(actor, Action.UPLOAD_DOCUMENT, cases.load(session, case_id))
             document = Document(
                 assessment_id=case_id, title=upload.title, filename=_clean_filename(upload.filename),
                 content_type=content_type, size=len(upload.content),
@@ -155,7 +150,7 @@ def can_know_document(actor: Actor, case: Assessment, document: Document) -> boo
 def documents_of(db: Database, case_id: int, actor: Actor) -> list[Document]:
     """The case's documents this actor may know of; the others are not even counted."""
     with db.reading() as session:
-        case = _case(session, case_id)
+        case = cases.load(session, case_id)
         authorize(actor, Action.READ_CASE, case)
         rows = session.exec(select(Document).where(Document.assessment_id == case_id).order_by(col(Document.id))).all()
         return [document for document in rows if can_know_document(actor, case, document)]

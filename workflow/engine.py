@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+from sqlmodel import Session
 from transitions import EventData, Machine
 
 from states import Procedure, load_procedures
 from states.definition import EventSpec
 from workflow.errors import InvalidInput, Message, NotFound
-from workflow.guards import EFFECTS, GUARDS, TransitionContext
+from workflow.guards import DEFAULTS, EFFECTS, GUARDS, TransitionContext
 from workflow.models import Assessment
 from workflow.threshold import Level
 from workflow.validation import input_model, validate
@@ -32,12 +33,14 @@ WRITABLE_FIELDS = frozenset({
 
 
 class CaseWorkflow:
-    """What the machine drives: one case in one transition, its state kept in the row."""
+    """What the machine drives: one case in one transition, its state kept in the row (and with it
+    whether the public may see the case, from the state's tags)."""
 
-    __slots__ = ("context",)
+    __slots__ = ("context", "procedure")
 
-    def __init__(self, context: TransitionContext):
+    def __init__(self, context: TransitionContext, procedure: Procedure):
         self.context = context
+        self.procedure = procedure
 
     @property
     def state(self) -> str:
@@ -46,6 +49,7 @@ class CaseWorkflow:
     @state.setter
     def state(self, value: str) -> None:
         self.context.case.state = value
+        self.context.case.is_public = self.procedure.states[value].has("public")
 
 
 def _run_guards(event: EventSpec, event_data: EventData) -> bool:
@@ -89,7 +93,7 @@ class ProcedureMachine:
         }
 
     def fire(self, context: TransitionContext) -> None:
-        self.machine.events[context.event.name].trigger(CaseWorkflow(context))
+        self.machine.events[context.event.name].trigger(CaseWorkflow(context, self.procedure))
 
 
 class Workflows:
@@ -102,7 +106,8 @@ class Workflows:
 
     @classmethod
     def load(cls, extra_dirs: Iterable[Path] = ()) -> Workflows:
-        return cls(load_procedures(extra_dirs, guards=GUARDS, effects=EFFECTS, fields=WRITABLE_FIELDS))
+        return cls(load_procedures(extra_dirs, guards=GUARDS, effects=EFFECTS, fields=WRITABLE_FIELDS,
+                                   defaults=DEFAULTS))
 
     def procedure(self, name: str) -> Procedure:
         try:
@@ -110,15 +115,22 @@ class Workflows:
         except KeyError:
             raise NotFound(Message(f"手続「{name}」は定義されていません。", f"No procedure named '{name}'.")) from None
 
+    def consultation_procedure(self) -> Procedure:
+        """The procedure that serves consultations (諮問); the loader makes sure there is one."""
+        return next(procedure for procedure in self.procedures.values() if procedure.serves == "consultation")
+
     def procedure_for_level(self, level: Level | str) -> Procedure:
         return self._by_level[str(level)]
 
     def validated_inputs(self, case: Assessment, event: EventSpec, raw: Mapping[str, Any],
-                         today: date) -> dict[str, Any]:
-        """The event's inputs, validated against its declaration; dates of past facts not after today."""
+                         today: date, session: Session) -> dict[str, Any]:
+        """The event's inputs, validated against its declaration; those left out filled in by their
+        `default_from` provider; dates of past facts not after today."""
         model = self.machines[case.procedure].input_models[event.name]
         values = validate(model, raw).model_dump()
         for spec in event.inputs:
+            if spec.default_from is not None and values.get(spec.name) is None:
+                values[spec.name] = DEFAULTS[spec.default_from](session, case)
             value = values.get(spec.name)
             if spec.not_future and value is not None and value > today:
                 raise InvalidInput.single(

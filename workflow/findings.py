@@ -14,18 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
-from workflow import audit
+from workflow import audit, cases, changes
 from workflow.accounts import audit_actor
 from workflow.clock import TOKYO, Clock, local_today
-from workflow.db import Database
 from workflow.dates import english_date, wareki
+from workflow.db import Database
 from workflow.errors import Conflict, InvalidInput, Message, NotFound
 from workflow.models import Assessment, Body
 from workflow.policy import Action, Actor, Role, authorize
@@ -152,11 +152,6 @@ class FindingReopen(BaseModel):
 
 # --- shared helpers (also used by report_versions and public_comments) ---------------------------
 
-def load_case(session: Session, case_id: int, *, for_update: bool = False) -> Assessment:
-    case = session.get(Assessment, case_id, with_for_update=for_update) if 0 < case_id <= MAX_ID else None
-    if case is None:
-        raise NotFound(Message(f"案件（ID {case_id}）は見つかりません。", f"No case with id {case_id}."))
-    return case
 
 
 def not_future(field: str, day: date, today: date) -> None:
@@ -215,7 +210,7 @@ def raise_finding(db: Database, clock: Clock, case_id: int, data: NewFinding, ac
     """Record a finding: the secretariat names the member; a member raises one in writing in their own name."""
     now, today = clock.now(), local_today(clock)
     with db.writing() as session:
-        case = load_case(session, case_id)
+        case = cases.load(session, case_id)
         authorize(actor, Action.RECORD_FINDING, case)
         if _is_staff(actor):
             if not data.raised_by:
@@ -246,18 +241,14 @@ def raise_finding(db: Database, clock: Clock, case_id: int, data: NewFinding, ac
                      object_id=finding.id, detail={"assessment_id": case.id, "cycle": case.cycle,
                                                    "raised_by": raised_by, "kind": finding.kind,
                                                    "meeting_id": finding.meeting_id})
-        refresh_reminders(session, case, finding, now)
+        _changed(session, finding, now)
     return finding
 
 
-def refresh_reminders(session: Session, case: Assessment, finding: Finding, now: datetime) -> None:
-    """A question still awaiting the office's answer is watched; once answered or closed, it is not."""
-    from notifications import reminders
-
-    waiting = finding.status in (FindingStatus.OPEN.value, FindingStatus.CARRIED.value)
-    fact = datetime.combine(finding.raised_on, time(9, 0), TOKYO) if waiting else None
-    reminders.refresh(session, "finding", finding.id, {"finding_unanswered": fact},
-                      reminders.Audience(case.body_id, case.office), now)
+def _changed(session: Session, finding: Finding, now: datetime) -> None:
+    """Raised, answered, carried or closed: recorded as a change, which the office's reminder of an
+    unanswered question follows after the commit."""
+    changes.record(session, changes.Subject.FINDING, finding.id, now)
 
 
 def _load_finding(session: Session, finding_id: int) -> Finding:
@@ -278,7 +269,7 @@ def _move(db: Database, clock: Clock, finding_id: int, name: str, actor: Actor, 
     with db.writing() as session:
         finding = _load_finding(session, finding_id)
         try:
-            case = load_case(session, finding.assessment_id)
+            case = cases.load(session, finding.assessment_id)
             authorize(actor, move.action, case)
         except NotFound:
             raise NotFound(Message(f"質問・意見（ID {finding_id}）は見つかりません。",
@@ -302,7 +293,7 @@ def _move(db: Database, clock: Clock, finding_id: int, name: str, actor: Actor, 
         audit.record(session, audit_actor(actor), f"finding.{_PAST[name]}", at=now, object_type="finding",
                      object_id=finding.id, detail={"assessment_id": case.id, "from": status.value,
                                                    "to": move.target.value, **detail})
-        refresh_reminders(session, case, finding, now)
+        _changed(session, finding, now)
     return finding
 
 
@@ -368,7 +359,7 @@ def list_findings(db: Database, case_id: int, actor: Actor, *, status: FindingSt
                   cycle: int | None = None) -> list[Finding]:
     """The case's findings of one cycle (the current one unless given), in the order they were raised."""
     with db.reading() as session:
-        case = load_case(session, case_id)
+        case = cases.load(session, case_id)
         authorize(actor, Action.READ_RECORDS, case)
         conditions = [Finding.assessment_id == case.id, Finding.cycle == (cycle or case.cycle)]
         if status is not None:
@@ -380,7 +371,7 @@ def list_findings(db: Database, case_id: int, actor: Actor, *, status: FindingSt
 def open_findings(db: Database, case_id: int, actor: Actor) -> list[Finding]:
     """委員からの質問事項: the current cycle's findings still open, answered or carried, oldest first."""
     with db.reading() as session:
-        case = load_case(session, case_id)
+        case = cases.load(session, case_id)
         authorize(actor, Action.READ_RECORDS, case)
         return list(session.exec(
             select(Finding).where(Finding.assessment_id == case.id, Finding.cycle == case.cycle,

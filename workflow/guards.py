@@ -10,19 +10,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from workflow.dates import add_years, days_inclusive, reassessment_deadline, wareki, english_date
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from states.definition import EventSpec, Procedure
+from workflow.dates import add_years, days_inclusive, english_date, reassessment_deadline, wareki
+from workflow.documents import purge_review_material as purge
 from workflow.errors import GuardRefused, InvalidInput, Message
 from workflow.models import Assessment
+from workflow.records import PublicComment
+from workflow.resolutions import ResolutionKind, is_adopted
 from workflow.threshold import Level, judge
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
-    from states.definition import EventSpec
     from workflow.audit import AuditActor
-    from workflow.engine import Workflows
+
+
+class ProcedureFinder(Protocol):
+    """What an effect may ask of the loaded procedures (workflow.engine.Workflows is one)."""
+
+    def procedure_for_level(self, level: Level | str) -> Procedure: ...
 
 MIN_COMMENT_DAYS = 30  # 住民等の意見聴取: 30 days or more in principle
 
@@ -37,7 +46,7 @@ class TransitionContext:
     today: date
     now: datetime
     actor: str
-    workflows: Workflows
+    workflows: ProcedureFinder
     note: str | None = None
     #: The transaction the event runs in (effects that write other rows use it).
     session: Session | None = None
@@ -53,6 +62,23 @@ Effect = Callable[[TransitionContext], None]
 
 GUARDS: dict[str, Guard] = {}
 EFFECTS: dict[str, Effect] = {}
+
+
+#: Fills in an input the person (or the scheduler) firing an event left out (`default_from:`).
+InputDefault = Callable[["Session", Assessment], Any]
+DEFAULTS: dict[str, InputDefault] = {}
+
+
+def input_default(function: InputDefault) -> InputDefault:
+    DEFAULTS[function.__name__] = function
+    return function
+
+
+@input_default
+def recorded_comment_count(session: Session, case: Assessment) -> int:
+    """The public comments recorded for the case's current cycle (提出された意見の数)."""
+    return session.exec(select(func.count()).select_from(PublicComment).where(
+        PublicComment.assessment_id == case.id, PublicComment.cycle == case.cycle)).one()
 
 
 def guard(function: Guard) -> Guard:
@@ -144,7 +170,6 @@ def reviewed_after_publication(ctx: TransitionContext) -> None:
 
 
 def _require_adopted(ctx: TransitionContext, kind: str, rule: str, ja: str, en: str) -> None:
-    from workflow.resolutions import ResolutionKind, is_adopted
 
     if ctx.session is None:
         raise RuntimeError(f"{rule} needs the event's transaction")
@@ -247,7 +272,6 @@ def start_new_cycle(ctx: TransitionContext) -> None:
 @effect
 def purge_review_material(ctx: TransitionContext) -> None:
     """委員限り（点検後削除）: the review is over, so the material goes (its record stays)."""
-    from workflow.documents import purge_review_material as purge
 
     if ctx.session is None or ctx.audit_actor is None:
         raise RuntimeError("purge_review_material needs the event's transaction")

@@ -30,9 +30,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from states.definition import EARLIEST_DATE, LATEST_DATE
-from workflow import audit, documents
+from workflow import audit, changes, documents
 from workflow.accounts import audit_actor, body_by_name
 from workflow.clock import TOKYO, Clock
+from workflow.dates import wareki_datetime
 from workflow.db import Database
 from workflow.documents import Upload, can_know_document
 from workflow.errors import Conflict, FieldProblem, InvalidInput, Message, NotFound, StaleVersion
@@ -394,7 +395,7 @@ def move(db: Database, clock: Clock, meeting_id: int, change: MeetingMove, actor
             audit.record(session, audit_actor(actor), "meeting.moved", at=now, object_type="meeting",
                          object_id=meeting.id, detail={"changed": changed, "sequence": meeting.sequence,
                                                        "version": meeting.version, "note": change.note})
-            follow_reminders(session, meeting, now)
+            _changed(session, meeting, now)
         return _record(session, meeting, actor)
 
 
@@ -410,7 +411,7 @@ def cancel(db: Database, clock: Clock, meeting_id: int, cancellation: Cancellati
         audit.record(session, audit_actor(actor), "meeting.cancelled", at=now, object_type="meeting",
                      object_id=meeting.id, detail={"reason": cancellation.reason, "sequence": meeting.sequence,
                                                    "version": meeting.version})
-        follow_reminders(session, meeting, now)
+        _changed(session, meeting, now)
         return _record(session, meeting, actor)
 
 
@@ -666,18 +667,14 @@ def _create(session: Session, body: Body, term: str, number: int, starts_at: dat
         session.add(AgendaItem(meeting_id=meeting.id, position=item.position or index + 1,
                                assessment_id=item.assessment_id, purpose=item.purpose.value, title=item.title))
     _flush(session)
-    follow_reminders(session, meeting, now)
+    _changed(session, meeting, now)
     return meeting
 
 
-def follow_reminders(session: Session, meeting: Meeting, now: datetime) -> None:
-    """The members' reminders follow the meeting: re-timed when it moves, withdrawn (with a notice to
-    those already reminded) when it is cancelled — in the transaction that changes it."""
-    from notifications import reminders
-
-    fact = meeting.starts_at if meeting.status == MeetingStatus.SCHEDULED.value else None
-    reminders.refresh(session, "meeting", meeting.id, {"meeting_start": fact},
-                      reminders.Audience(meeting.body_id, None), now)
+def _changed(session: Session, meeting: Meeting, now: datetime) -> None:
+    """Scheduled, moved or cancelled: recorded as a change, which the members' reminders follow after
+    the commit (re-timed, or withdrawn with a notice to those already reminded)."""
+    changes.record(session, changes.Subject.MEETING, meeting.id, now)
 
 
 def _agenda_problems(session: Session, agenda: Sequence[AgendaItemInput]) -> list[FieldProblem]:
@@ -847,7 +844,6 @@ def _iso(instant: datetime | None) -> str | None:
 
 
 def _ja_instant(instant: datetime) -> str:
-    from notifications.japanese import wareki_datetime
 
     return wareki_datetime(instant)
 

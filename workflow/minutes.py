@@ -12,16 +12,16 @@ status is refused with 409 listing the steps possible now.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
-from notifications.calendar import DEFAULT_CALENDAR, BusinessCalendar
-from workflow import audit, meetings
+from workflow import audit, changes, meetings
 from workflow.accounts import audit_actor
+from workflow.calendar import BusinessCalendar
 from workflow.clock import TOKYO, Clock, local_today
 from workflow.dates import wareki
 from workflow.db import Database
@@ -172,7 +172,7 @@ def draft(db: Database, clock: Clock, meeting_id: int, data: MinutesDraft, actor
 
 
 def send_for_corrections(db: Database, clock: Clock, meeting_id: int, data: SendForCorrections, actor: Actor,
-                         calendar: BusinessCalendar = DEFAULT_CALENDAR) -> MinutesView:
+                         calendar: BusinessCalendar) -> MinutesView:
     """Send the draft to the members for corrections by a deadline; a closed day moves to the next open one."""
     today = local_today(clock)
     if data.deadline < today:
@@ -195,7 +195,7 @@ def send_for_corrections(db: Database, clock: Clock, meeting_id: int, data: Send
         audit.record(session, audit_actor(actor), "minutes.sent", at=now, object_type="minutes", object_id=minutes.id,
                      detail={"meeting_id": meeting.id, "deadline": deadline.isoformat(),
                              "requested_deadline": data.deadline.isoformat()})
-        follow_reminders(session, meeting, minutes, now)
+        _changed(session, minutes, now)
         view = _full(session, meeting, minutes, actor)
     return replace(view, notices=notices)
 
@@ -266,14 +266,10 @@ def apply_correction(db: Database, clock: Clock, meeting_id: int, correction_id:
         return _full(session, meeting, minutes, actor)
 
 
-def follow_reminders(session: Session, meeting: Meeting, minutes: Minutes, now: datetime) -> None:
-    """Members are reminded of the correction deadline while the minutes are out for corrections."""
-    from notifications import reminders
-
-    correcting = minutes.status == "correcting" and minutes.correction_deadline is not None
-    fact = datetime.combine(minutes.correction_deadline, time(17, 0), TOKYO) if correcting else None
-    reminders.refresh(session, "minutes", minutes.id, {"minutes_correction_deadline": fact},
-                      reminders.Audience(meeting.body_id, None), now)
+def _changed(session: Session, minutes: Minutes, now: datetime) -> None:
+    """Sent for corrections or confirmed: recorded as a change, which the members' reminder of the
+    correction deadline follows after the commit."""
+    changes.record(session, changes.Subject.MINUTES, minutes.id, now)
 
 
 def confirm(db: Database, clock: Clock, meeting_id: int, data: Confirmation, actor: Actor) -> MinutesView:
@@ -298,7 +294,7 @@ def confirm(db: Database, clock: Clock, meeting_id: int, data: Confirmation, act
                      object_id=minutes.id, detail={"confirmed_by": minutes.confirmed_by,
                                                    "confirmed_on": confirmed_on.isoformat(),
                                                    "unapplied_corrections": [c.id for c in pending]})
-        follow_reminders(session, meeting, minutes, now)
+        _changed(session, minutes, now)
         return _full(session, meeting, minutes, actor)
 
 

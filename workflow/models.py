@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
-class UTCDateTime(TypeDecorator):
-    """An instant stored in UTC and always read back timezone-aware (SQLite keeps no zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are not stored; pass an aware instant")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+# The deliberation record's tables live in their own module; importing it registers them with the
+# metadata wherever the models are used (foreign keys such as document.meeting_id resolve by name).
+from workflow import records as _records  # noqa: F401
+from workflow.columns import UTCDateTime
 
 
 def _instant(**kwargs: Any) -> Any:
@@ -62,9 +47,13 @@ class Assessment(SQLModel, table=True):
 
     procedure: str = Field(max_length=64)
     state: str = Field(max_length=64)
+    #: The public may see the case (公開): its state is tagged `public` in its procedure. Kept with the
+    #: state on every event (and brought in line with the procedure files at start-up), so that who
+    #: may see a case is decided by the data, and listings filter on one column.
+    is_public: bool = False
     version: int = Field(default=1, sa_column=_assessment_version)
     #: The version whose facts the case's reminders were last computed from (None: not yet). The
-    #: sweeper recomputes them wherever this is behind `version`, right after the change commits.
+    #: scheduler recomputes them wherever this is behind `version`, right after the change commits.
     reminders_version: int | None = None
     #: The council or subcommittee that reviews it (its members may read it and its confidential material).
     body_id: int | None = Field(default=None, foreign_key="body.id", index=True)
@@ -264,7 +253,38 @@ class AuditHead(SQLModel, table=True):
     length: int = 0
 
 
-# The deliberation record's tables live in their own module; importing it here registers them
-# with the metadata wherever the models are used.
-from workflow import records  # noqa: E402,F401
-from notifications import models as _notification_models  # noqa: E402,F401  (reminders, notices)
+class ScheduledEvent(SQLModel, table=True):
+    """An event the scheduler fires at a set time (e.g. opening and closing a public comment)."""
+
+    __tablename__ = "scheduled_event"
+    __table_args__ = (Index("ix_scheduled_event_due", "status", "run_at"),
+                      UniqueConstraint("assessment_id", "event", "run_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    assessment_id: int = Field(foreign_key="assessment.id", index=True)
+    event: str = Field(max_length=64)
+    inputs: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    run_at: datetime = _instant()
+    #: pending | done | failed | cancelled
+    status: str = Field(default="pending", max_length=16)
+    #: The claim of the worker firing it (see workflow.claims): who, and until when.
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_until: datetime | None = _instant(default=None, nullable=True)
+    error: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = _instant()
+    done_at: datetime | None = _instant(default=None, nullable=True)
+
+
+class RecordChange(SQLModel, table=True):
+    """"Something changed": written in the transaction that changes a meeting, its minutes or a finding,
+    so that whoever must react (the reminders) pulls the change after the commit. The domain never
+    calls out. (A case carries the same news in its own `version`, ahead of `reminders_version`.)"""
+
+    __tablename__ = "record_change"
+    __table_args__ = (Index("ix_record_change_subject", "subject_type", "subject_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: meeting | minutes | finding
+    subject_type: str = Field(max_length=16)
+    subject_id: int
+    changed_at: datetime = _instant()

@@ -33,6 +33,7 @@ from typing import Any
 
 from sqlalchemy import false, or_, true
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
 from workflow.errors import DomainError, Message, NotFound
 from workflow.models import Assessment, Document
@@ -60,10 +61,6 @@ class Classification(StrEnum):
     @property
     def confidential(self) -> bool:
         return self is not Classification.PUBLIC
-
-
-#: States whose cases the public may see: published reports and open calls for comments.
-PUBLIC_STATES = frozenset({"published", "public_comment"})
 
 
 @dataclass(frozen=True)
@@ -126,6 +123,8 @@ class Action(StrEnum):
     CONFIRM_MINUTES = "minutes.confirm"
     READ_FULL_MINUTES = "minutes.read_full"
     READ_REGISTER = "register.read"
+    MANAGE_REMINDER_RULES = "reminder_rules.manage"
+    READ_INBOX = "inbox.read"
 
 
 class Decision(Enum):
@@ -149,7 +148,7 @@ def _involved(actor: Actor, case: Assessment) -> bool:
 
 
 def can_see_case(actor: Actor, case: Assessment) -> bool:
-    return _sees_everything(actor) or _involved(actor, case) or case.state in PUBLIC_STATES
+    return _sees_everything(actor) or _involved(actor, case) or case.is_public
 
 
 def _rule_create(actor: Actor, _target: Any) -> Decision:
@@ -237,6 +236,11 @@ def _staff_only(actor: Actor, _target: Any = None) -> Decision:
     return Decision.ALLOW if actor.has(Role.SECRETARIAT) or actor.has(Role.SYSTEM) else Decision.FORBID
 
 
+def _rule_own_inbox(actor: Actor, _target: Any = None) -> Decision:
+    """Everyone with an account reads their own inbox (the system has none)."""
+    return Decision.ALLOW if actor.user_id is not None else Decision.SIGN_IN
+
+
 def _rule_read_meeting(actor: Actor, target: tuple[Any, frozenset[str]]) -> Decision:
     """target: (meeting, the offices whose cases are on its agenda). Public meetings are public."""
     meeting, offices = target
@@ -300,6 +304,8 @@ RULES: dict[Action, Callable[[Actor, Any], Decision]] = {
     Action.CONFIRM_MINUTES: _rule_confirm_minutes,
     Action.READ_FULL_MINUTES: _rule_full_minutes,
     Action.READ_REGISTER: _rule_audit,
+    Action.MANAGE_REMINDER_RULES: _staff_only,
+    Action.READ_INBOX: _rule_own_inbox,
 }
 
 _FORBIDDEN = {
@@ -323,6 +329,7 @@ _FORBIDDEN = {
                              "The chair or acting chair confirms the minutes."),
     Action.READ_FULL_MINUTES: ("会議録（全文）を閲覧する権限がありません。", "You may not read the full minutes."),
     Action.READ_REGISTER: ("計画管理書は事務局・管理者が閲覧できます。", "Only the secretariat and the administrator read the register."),
+    Action.MANAGE_REMINDER_RULES: ("リマインダーの規則は事務局が設定します。", "Only the secretariat sets the reminder rules."),
 }
 
 
@@ -347,7 +354,7 @@ def visible_cases(actor: Actor) -> ColumnElement[bool]:
     """The SQL condition that limits a listing of cases to those the actor may see."""
     if _sees_everything(actor):
         return true()
-    conditions: list[ColumnElement[bool]] = [Assessment.state.in_(PUBLIC_STATES)]
+    conditions: list[ColumnElement[bool]] = [col(Assessment.is_public).is_(True)]
     if actor.bodies:
         conditions.append(Assessment.body_id.in_(list(actor.bodies)))
     if actor.has(Role.OFFICE) and actor.office:

@@ -21,13 +21,13 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
-from workflow import audit
+from workflow import audit, cases
 from workflow.accounts import audit_actor
 from workflow.clock import Clock, local_today
 from workflow.dates import days_inclusive, english_date, wareki
 from workflow.db import Database
 from workflow.errors import Conflict, FieldProblem, InvalidInput, Message, NotFound
-from workflow.findings import MAX_ID, RowId, load_case, not_future
+from workflow.findings import MAX_ID, RowId, not_future
 from workflow.models import Assessment
 from workflow.policy import Action, Actor, authorize
 from workflow.records import PublicComment, ReportChange, ReportVersion
@@ -89,7 +89,7 @@ def record_comment(db: Database, clock: Clock, case_id: int, data: NewPublicComm
     """Record a comment received during the case's public comment period."""
     now, today = clock.now(), local_today(clock)
     with db.writing() as session:
-        case = load_case(session, case_id)
+        case = cases.load(session, case_id)
         authorize(actor, Action.RECORD_DELIBERATION, case)
         period = _period(case)
         if period is None:
@@ -154,7 +154,7 @@ def respond(db: Database, clock: Clock, comment_id: int, data: CommentResponse, 
     with db.writing() as session:
         comment = _comment(session, comment_id)
         try:
-            case = load_case(session, comment.assessment_id)
+            case = cases.load(session, comment.assessment_id)
             authorize(actor, Action.ANSWER_FINDING, case)
         except NotFound:
             raise NotFound(Message(f"意見（ID {comment_id}）は見つかりません。",
@@ -174,7 +174,7 @@ def respond(db: Database, clock: Clock, comment_id: int, data: CommentResponse, 
 def comments_of(db: Database, case_id: int, actor: Actor, *, cycle: int | None = None) -> list[PublicComment]:
     """The comments of one cycle (the current one unless given), in the order received."""
     with db.reading() as session:
-        case = load_case(session, case_id)
+        case = cases.load(session, case_id)
         authorize(actor, Action.READ_RECORDS, case)
         return list(session.exec(select(PublicComment).where(
             PublicComment.assessment_id == case.id, PublicComment.cycle == (cycle or case.cycle))
@@ -221,7 +221,7 @@ class Disposition:
 def disposition(db: Database, case_id: int, actor: Actor) -> Disposition:
     """The disposition table of the current cycle's public comment, with any mismatch reported."""
     with db.reading() as session:
-        case = load_case(session, case_id)
+        case = cases.load(session, case_id)
         authorize(actor, Action.READ_RECORDS, case)
         comments = session.exec(select(PublicComment).where(
             PublicComment.assessment_id == case.id, PublicComment.cycle == case.cycle)

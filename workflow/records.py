@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from workflow.models import UTCDateTime
+from workflow.columns import UTCDateTime
 
 _meeting_version = Column("version", Integer, nullable=False)
 

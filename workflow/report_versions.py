@@ -18,17 +18,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from workflow import audit
+from workflow import audit, cases
 from workflow.accounts import audit_actor
 from workflow.clock import Clock, local_today
 from workflow.db import Database
 from workflow.documents import can_know_document
 from workflow.errors import FieldProblem, InvalidInput, Message
-from workflow.findings import RowId, load_case, not_future
+from workflow.findings import RowId, not_future
 from workflow.models import Assessment, Document
 from workflow.policy import Action, Actor, Classification, authorize
 from workflow.records import Finding, ReportChange, ReportVersion, WithheldPart
 from workflow.validation import RecordDate, text_type
+
 
 class NewChange(BaseModel):
     """修正箇所: one change, with the wording before and after (an addition has no `before`)."""
@@ -142,7 +143,7 @@ def add_version(db: Database, clock: Clock, case_id: int, data: NewReportVersion
     now, today = clock.now(), local_today(clock)
     with db.writing() as session:
         # The case row is locked so that two versions added at once cannot take the same number.
-        case = load_case(session, case_id, for_update=True)
+        case = cases.load(session, case_id, for_update=True)
         authorize(actor, Action.RECORD_DELIBERATION, case)
         not_future("submitted_on", data.submitted_on, today)
         _check(session, case, data)
@@ -189,7 +190,7 @@ def _visible_document(session: Session, actor: Actor, case: Assessment, document
 def versions_of(db: Database, case_id: int, actor: Actor, *, cycle: int | None = None) -> list[VersionEntry]:
     """The case's versions (all cycles unless one is given), oldest first, with changes and withheld parts."""
     with db.reading() as session:
-        case = load_case(session, case_id)
+        case = cases.load(session, case_id)
         authorize(actor, Action.READ_RECORDS, case)
         conditions = [ReportVersion.assessment_id == case.id]
         if cycle is not None:
@@ -212,7 +213,7 @@ def versions_of(db: Database, case_id: int, actor: Actor, *, cycle: int | None =
 def changes_of(db: Database, case_id: int, actor: Actor, *, cycle: int | None = None) -> list[ChangeEntry]:
     """修正箇所一覧: every change of the case (all cycles unless one is given) with the findings it answers."""
     with db.reading() as session:
-        case = load_case(session, case_id)
+        case = cases.load(session, case_id)
         authorize(actor, Action.READ_RECORDS, case)
         conditions = [ReportVersion.assessment_id == case.id]
         if cycle is not None:

@@ -14,7 +14,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, select
 
-from workflow import audit
+from workflow import audit, cases
 from workflow.accounts import audit_actor
 from workflow.clock import Clock
 from workflow.db import Database
@@ -65,11 +65,6 @@ class OpinionInput(BaseModel):
     meeting_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
-def _case(session: Session, case_id: int) -> Assessment:
-    case = session.get(Assessment, case_id) if 0 < case_id < 2**31 else None
-    if case is None:
-        raise NotFound(Message(f"案件（ID {case_id}）は見つかりません。", f"No case with id {case_id}."))
-    return case
 
 
 def _reviewing_body(session: Session, case: Assessment) -> Body:
@@ -91,7 +86,7 @@ def record_opinion(db: Database, clock: Clock, case_id: int, data: OpinionInput,
         raise InvalidInput.single("conditions", "required_for_verdict", "条件付きで妥当とする場合は条件を記載してください。",
                                   "An appropriate-with-conditions verdict needs its conditions.")
     with db.writing() as session:
-        case = _case(session, case_id)
+        case = cases.load(session, case_id)
         authorize(actor, Action.RECORD_DELIBERATION, case)
         body = _reviewing_body(session, case)
         if _adopted(session, case, ResolutionKind.SUBCOMMITTEE_REPORT):
@@ -130,7 +125,7 @@ def draft(db: Database, clock: Clock, case_id: int, kind: ResolutionKind, actor:
           title: str | None = None) -> Resolution:
     """Start (or redraft) the report or reply of this cycle; `text` is usually generated from the record."""
     with db.writing() as session:
-        case = _case(session, case_id)
+        case = cases.load(session, case_id)
         authorize(actor, Action.RECORD_DELIBERATION, case)
         body = _reviewing_body(session, case)
         if kind is ResolutionKind.REPLY:
@@ -156,7 +151,7 @@ def _move(db: Database, clock: Clock, resolution_id: int, actor: Actor, to: str,
         resolution = session.get(Resolution, resolution_id) if 0 < resolution_id < 2**31 else None
         if resolution is None:
             raise NotFound(Message("文書が見つかりません。", "No such report or reply."))
-        authorize(actor, Action.RECORD_DELIBERATION, _case(session, resolution.assessment_id))
+        authorize(actor, Action.RECORD_DELIBERATION, cases.load(session, resolution.assessment_id))
         possible = RESOLUTION_MOVES[resolution.status]
         if to not in possible:
             raise Conflict(Message(f"現在の状態（{resolution.status}）からは {to} にできません。",
@@ -183,7 +178,7 @@ def adopt(db: Database, clock: Clock, resolution_id: int, adopted_on: date, adop
 
 def resolutions_of(db: Database, case_id: int, actor: Actor) -> list[Resolution]:
     with db.reading() as session:
-        case = _case(session, case_id)
+        case = cases.load(session, case_id)
         authorize(actor, Action.READ_RECORDS, case)
         return list(session.exec(select(Resolution).where(Resolution.assessment_id == case.id)
                                  .order_by(Resolution.cycle, Resolution.kind)).all())

@@ -13,19 +13,18 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, bindparam, func, insert, or_, update
+from sqlalchemy import func, insert, update
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from states.definition import EventSpec, Procedure
-from notifications import reminders
-from workflow import audit
+from workflow import audit, cases
 from workflow.accounts import audit_actor, body_by_name
 from workflow.clock import Clock, local_today
 from workflow.db import Database
 from workflow.engine import Workflows
+from workflow.errors import EventNotAllowed, InvalidInput, Message, StaleVersion
 from workflow.files import FileStore
-from workflow.errors import EventNotAllowed, InvalidInput, Message, NotFound, StaleVersion
 from workflow.guards import TransitionContext
 from workflow.models import Assessment, HistoryEntry
 from workflow.policy import Action, Actor, authorize, visible_cases
@@ -36,7 +35,6 @@ log = logging.getLogger("shingi.service")
 
 MAX_TARGET_COUNT = 200_000_000  # more than everyone in Japan: anything above is a typing mistake
 MAX_HANDLER_COUNT = 10_000_000
-MAX_ID = 2**31 - 1
 
 
 class NewAssessment(BaseModel):
@@ -68,7 +66,6 @@ class NewConsultation(BaseModel):
     body: text_type(200) | None = Field(default=None, description="審議する会議体（審議会・部会）の名称")
 
 
-CONSULTATION_PROCEDURE = "consultation"
 
 
 @dataclass(frozen=True)
@@ -111,24 +108,25 @@ def create_assessment(db: Database, workflows: Workflows, clock: Clock, data: Ne
         **data.model_dump(exclude={"body"}), level=str(level), procedure=procedure.name, state=procedure.initial,
         state_entered_at=now, created_at=now, updated_at=now,
     )
-    return _open_case(db, case, data, actor, {"level": str(level)})
+    return _open_case(db, procedure, case, data, actor, {"level": str(level)})
 
 
 def create_consultation(db: Database, workflows: Workflows, clock: Clock, data: NewConsultation,
                         actor: Actor) -> Assessment:
     authorize(actor, Action.CREATE_CASE)
-    procedure = workflows.procedure(CONSULTATION_PROCEDURE)
+    procedure = workflows.consultation_procedure()
     now = clock.now()
     case = Assessment(
         **data.model_dump(exclude={"body"}), kind="consultation", procedure=procedure.name, state=procedure.initial,
         state_entered_at=now, created_at=now, updated_at=now,
     )
-    return _open_case(db, case, data, actor, {"kind": "consultation"})
+    return _open_case(db, procedure, case, data, actor, {"kind": "consultation"})
 
 
-def _open_case(db: Database, case: Assessment, data: NewAssessment | NewConsultation,
+def _open_case(db: Database, procedure: Procedure, case: Assessment, data: NewAssessment | NewConsultation,
                actor: Actor, recorded: dict[str, Any]) -> Assessment:
     now = case.created_at
+    case.is_public = procedure.states[case.state].has("public")
     with db.writing() as session:
         if data.body:
             case.body_id = body_by_name(session, data.body).id
@@ -141,9 +139,26 @@ def _open_case(db: Database, case: Assessment, data: NewAssessment | NewConsulta
     return case
 
 
+def reconcile_public(db: Database, workflows: Workflows) -> int:
+    """Bring every case's `is_public` in line with the procedures in force (at start-up: a procedure
+    file may have been replaced). Returns how many cases changed."""
+    changed = 0
+    with db.writing() as session:
+        for procedure in workflows.procedures.values():
+            public = procedure.states_tagged("public")
+            in_procedure = col(Assessment.procedure) == procedure.name
+            for flag, condition in ((True, col(Assessment.state).in_(public)),
+                                    (False, col(Assessment.state).not_in(public))):
+                result = session.connection().execute(
+                    update(Assessment.__table__).where(in_procedure, condition, Assessment.is_public != flag)
+                    .values(is_public=flag))
+                changed += result.rowcount
+    return changed
+
+
 def get_assessment(db: Database, case_id: int, actor: Actor) -> Assessment:
     with db.reading() as session:
-        case = _load(session, case_id)
+        case = cases.load(session, case_id)
         authorize(actor, Action.READ_CASE, case)
         return case
 
@@ -165,7 +180,7 @@ def list_assessments(db: Database, filters: AssessmentFilter, limit: int, offset
 
 def history(db: Database, case_id: int, actor: Actor) -> list[HistoryEntry]:
     with db.reading() as session:
-        authorize(actor, Action.READ_HISTORY, _load(session, case_id))
+        authorize(actor, Action.READ_HISTORY, cases.load(session, case_id))
         return list(session.exec(
             select(HistoryEntry).where(HistoryEntry.assessment_id == case_id).order_by(col(HistoryEntry.id))
         ).all())
@@ -195,7 +210,7 @@ def advance(db: Database, workflows: Workflows, clock: Clock, case_id: int, *, e
         note = validate(_Note, {"note": note}).note
     with db.writing() as session:
         # FOR UPDATE: on PostgreSQL a concurrent advance waits here and then sees the new version.
-        case = _load(session, case_id, for_update=True)
+        case = cases.load(session, case_id, for_update=True)
         procedure = workflows.procedure(case.procedure)
         spec = procedure.events.get(event)
         if spec is not None:
@@ -220,13 +235,16 @@ def advance(db: Database, workflows: Workflows, clock: Clock, case_id: int, *, e
                 allowed_events=allowed_events(procedure, case.state),
             )
         today = local_today(clock)
-        values = workflows.validated_inputs(case, spec, inputs, today)
+        values = workflows.validated_inputs(case, spec, inputs, today, session)
         context = TransitionContext(case=case, event=spec, inputs=values, today=today, now=now, actor=actor.label,
                                     workflows=workflows, note=note, session=session, audit_actor=audit_actor(actor))
         from_state, from_procedure = case.state, case.procedure
         workflows.fire(context)
         if (case.state, case.procedure) != (from_state, from_procedure):
             case.state_entered_at = now
+            public = workflows.procedure(case.procedure).states[case.state].has("public")
+            if case.is_public != public:  # an effect moved the case to another procedure
+                case.is_public = public
         case.updated_at = now
         try:
             session.flush()  # UPDATE … WHERE version = :seen (the mapper's version counter)
@@ -262,51 +280,6 @@ def _append_history(session: Session, case: Assessment, actor: Actor, now: datet
     })
 
 
-def reminders_out_of_date() -> ColumnElement[bool]:
-    """Cases changed since their reminders were last computed (the sweeper catches up within a second)."""
-    return or_(col(Assessment.reminders_version).is_(None), col(Assessment.reminders_version) != Assessment.version)
-
-
-_MARK_REMINDERS_DONE = (update(Assessment.__table__)
-                        .where(Assessment.__table__.c.id == bindparam("case_id"),
-                               Assessment.__table__.c.version == bindparam("seen_version"))
-                        .values(reminders_version=bindparam("seen_version")))
-
-
-def refresh_case_reminders(db: Database, workflows: Workflows, clock: Clock, *, batch: int = 200) -> int:
-    """Bring the reminders of every case changed since its last recomputation in line with its facts.
-
-    A change only bumps the case's version; this runs after it commits (the sweeper, every tick), so
-    any number of changes to a case are recomputed once, from its facts as they now stand. Returns
-    how many cases were brought up to date.
-    """
-    done = 0
-    while True:
-        now = clock.now()
-        with db.writing() as session:
-            query = select(Assessment).where(reminders_out_of_date()).order_by(col(Assessment.id)).limit(batch)
-            # A case locked by a change in progress is left for the next run, which sees the change.
-            cases = session.exec(query if db.is_sqlite else query.with_for_update(skip_locked=True)).all()
-            for case in cases:
-                procedure = workflows.procedures.get(case.procedure)
-                if procedure is None or case.state not in procedure.states:
-                    # Its procedure file was taken away: keep its reminders as they are rather than
-                    # hold up every other case's (and every delivery) on it.
-                    log.warning("case %s: procedure %s / state %s not loaded; reminders left as they are",
-                                case.id, case.procedure, case.state)
-                    continue
-                state = procedure.states[case.state]
-                reminders.refresh(session, "assessment", case.id,
-                                  reminders.assessment_facts(case, state.kind, state.target_days),
-                                  reminders.Audience(case.body_id, case.office), now)
-            if cases:  # Core: marking the reminders done is not a change of the case (no new version)
-                session.connection().execute(_MARK_REMINDERS_DONE, [
-                    {"case_id": case.id, "seen_version": case.version} for case in cases])
-        done += len(cases)
-        if len(cases) < batch:
-            return done
-
-
 class _Note(BaseModel):
     note: text_type(2000) | None = None
 
@@ -315,17 +288,3 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-#: Built once (Session.get builds its SELECT anew on every call).
-_CASE_FOR_UPDATE = select(Assessment).where(Assessment.id == bindparam("case_id")).with_for_update()
-
-
-def _load(session: Session, case_id: int, *, for_update: bool = False) -> Assessment:
-    if not 0 < case_id <= MAX_ID:
-        case = None
-    elif for_update:
-        case = session.exec(_CASE_FOR_UPDATE, params={"case_id": case_id}).first()
-    else:
-        case = session.get(Assessment, case_id)
-    if case is None:
-        raise NotFound(Message(f"評価（ID {case_id}）は見つかりません。", f"No assessment with id {case_id}."))
-    return case

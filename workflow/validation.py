@@ -155,7 +155,7 @@ def input_model(event: EventSpec) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for spec in event.inputs:
         annotation = _annotation(spec)
-        if spec.required:
+        if spec.must_be_given:
             fields[spec.name] = (annotation, ...)
         else:
             fields[spec.name] = (annotation | None, None)

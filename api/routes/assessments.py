@@ -12,7 +12,8 @@ from api.errors import ERROR_RESPONSES
 from api.routing import Router
 from api.schemas import AssessmentOut, AssessmentPage, EventRequest, HistoryOut, assessment_out, history_out
 from workflow import service
-from workflow.service import MAX_ID, AssessmentFilter, NewAssessment, NewConsultation
+from workflow.cases import MAX_ID
+from workflow.service import AssessmentFilter, NewAssessment, NewConsultation
 
 router = Router(prefix="/api/assessments", tags=["assessments"], responses=ERROR_RESPONSES)
 consultations = Router(prefix="/api/consultations", tags=["assessments"], responses=ERROR_RESPONSES)

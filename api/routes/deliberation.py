@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from fastapi import Path, Query, status
 from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import ActorDep
@@ -15,8 +16,8 @@ from api.errors import ERROR_RESPONSES
 from api.routing import Router
 from notifications import papers
 from workflow import resolutions
+from workflow.cases import MAX_ID
 from workflow.resolutions import OpinionInput, ResolutionKind
-from workflow.service import MAX_ID
 from workflow.validation import RecordDate, text_type
 
 router = Router(tags=["deliberation"], responses=ERROR_RESPONSES)
@@ -46,11 +47,11 @@ class Adoption(BaseModel):
 
 
 def _letterhead(services: Services) -> papers.Letterhead:
-    return papers.Letterhead(services.settings.organisation, services.settings.organisation_head)
+    return services.letterhead
 
 
-def _env(services: Services):
-    return papers.environment(services.settings.templates_dir)
+def _env(services: Services) -> Environment:
+    return services.paper_templates
 
 
 @router.put("/api/assessments/{case_id}/opinion", summary="部会の意見を記録する")

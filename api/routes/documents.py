@@ -13,10 +13,10 @@ from api.deps import ServicesDep
 from api.errors import ERROR_RESPONSES, error_response
 from api.routing import Router
 from workflow import documents
+from workflow.cases import MAX_ID
 from workflow.documents import DocumentGone, Upload
 from workflow.models import Document
 from workflow.policy import Classification
-from workflow.service import MAX_ID
 
 router = Router(tags=["documents"], responses=ERROR_RESPONSES)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -41,7 +41,7 @@ async def upload(
     classification: Annotated[Classification, Form(description="public | members_only | members_only_delete_after_review")]
     = Classification.PUBLIC,
 ) -> dict:
-    limit = services.settings.max_upload_bytes
+    limit = services.options.max_upload_bytes
     content = await file.read(limit + 1)  # one byte more than allowed tells "too large" without reading it all
     document = documents.attach(
         services.db, services.files, services.clock, case_id,

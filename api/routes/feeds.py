@@ -67,7 +67,7 @@ def _ics(content: bytes, headers: dict[str, str]) -> Response:
 @router.head("/feeds/members/{token}.ics", include_in_schema=False)
 @router.get("/feeds/members/{token}.ics", responses=ICS, summary="委員のカレンダー（所属する会議体の会議と期限）")
 def member_feed(token: str, services: ServicesDep) -> Response:
-    return _ics(feeds.member_feed(services.db, services.clock, token), PRIVATE_HEADERS)
+    return _ics(feeds.member_feed(services.db, services.clock, services.workflows, token), PRIVATE_HEADERS)
 
 
 @router.head("/feeds/bodies/{token}.ics", include_in_schema=False)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-import shingi
 from api.deps import ServicesDep
 from api.routing import Router
-from notifications import sweeper
+from notifications import heartbeat
 
 router = Router(tags=["health"])
 
@@ -20,11 +21,12 @@ def health(services: ServicesDep) -> JSONResponse:
         database = "ok"
     except SQLAlchemyError:
         database = "unavailable"
-    scheduler = (sweeper.scheduler_status(services.db, services.clock.now(), services.settings.sweep_interval_seconds)
+    scheduler = (asdict(heartbeat.scheduler_status(services.db, services.clock.now(),
+                                                   services.options.sweep_interval_seconds))
                  if database == "ok" else {"status": "unknown", "late": True})
     body = {
         "status": "ok" if database == "ok" and not scheduler["late"] else "degraded",
-        "version": shingi.__version__,
+        "version": services.options.version,
         "database": {"status": database, "backend": "sqlite" if services.db.is_sqlite else "postgresql"},
         "procedures": sorted(services.workflows.procedures),
         "scheduler": scheduler,

@@ -14,15 +14,33 @@ from api.auth import ActorDep
 from api.deps import ServicesDep
 from api.errors import ERROR_RESPONSES, LocalisedText
 from api.routing import Router
-from notifications.calendar import BusinessCalendar
-from notifications.japanese import wareki_datetime, wareki_time
 from states.definition import EARLIEST_DATE, LATEST_DATE
 from workflow import meetings, minutes
 from workflow.clock import TOKYO
-from workflow.meetings import (MAX_ID, AttendanceUpdate, Cancellation, HeldMeeting, MaterialInput, MeetingFilter,
-                               MeetingMove, MeetingRecord, MeetingStatus, NewMeeting, NextMeeting, Quorum)
-from workflow.minutes import (ApplyCorrection, Confirmation, CorrectionInput, MinutesDraft, MinutesView, Publication,
-                              SendForCorrections)
+from workflow.dates import wareki_datetime, wareki_time
+from workflow.meetings import (
+    MAX_ID,
+    AttendanceUpdate,
+    Cancellation,
+    HeldMeeting,
+    MaterialInput,
+    MeetingFilter,
+    MeetingMove,
+    MeetingRecord,
+    MeetingStatus,
+    NewMeeting,
+    NextMeeting,
+    Quorum,
+)
+from workflow.minutes import (
+    ApplyCorrection,
+    Confirmation,
+    CorrectionInput,
+    MinutesDraft,
+    MinutesView,
+    Publication,
+    SendForCorrections,
+)
 from workflow.records import MinutesCorrection
 
 router = Router(prefix="/api/meetings", tags=["meetings"], responses=ERROR_RESPONSES)
@@ -202,8 +220,6 @@ def minutes_out(view: MinutesView) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=8)
-def _calendar(closure_days: str) -> BusinessCalendar:
-    return BusinessCalendar.from_settings(closure_days)
 
 
 # --- meetings -----------------------------------------------------------------------------------
@@ -303,7 +319,7 @@ def read_minutes(meeting_id: MeetingId, services: ServicesDep, actor: ActorDep,
 @router.post("/{meeting_id}/minutes/send", response_model=MinutesOut,
              summary="会議録を委員に送付し修正を依頼する（締切が閉庁日なら翌開庁日）")
 def send_minutes(meeting_id: MeetingId, data: SendForCorrections, services: ServicesDep, actor: ActorDep) -> dict:
-    calendar = _calendar(services.settings.closure_days)
+    calendar = services.calendar
     return minutes_out(minutes.send_for_corrections(services.db, services.clock, meeting_id, data, actor, calendar))
 
 

@@ -7,14 +7,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
+
 from api.auth import ActorDep
 from api.deps import ServicesDep
 from api.errors import ERROR_RESPONSES
 from api.routing import Router
-from notifications import reminders
+from notifications import inbox, reminders
 from notifications.models import Notice
-from workflow.policy import Action, Unauthenticated, authorize
-from workflow.service import MAX_ID
+from workflow import scheduled_events
+from workflow.cases import MAX_ID
 from workflow.validation import text_type
 
 router = Router(tags=["notices"], responses=ERROR_RESPONSES)
@@ -27,24 +28,22 @@ def notice_out(notice: Notice) -> dict[str, Any]:
 
 
 @router.get("/api/inbox", summary="お知らせ（受信箱）")
-def inbox(services: ServicesDep, actor: ActorDep, unread: bool = False,
+def read_inbox(services: ServicesDep, actor: ActorDep, unread: bool = False,
           limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
-    if actor.user_id is None:
-        raise Unauthenticated()
-    return [notice_out(n) for n in reminders.inbox(services.db, actor.user_id, unread_only=unread, limit=limit)]
+    return [notice_out(n) for n in inbox.notices(services.db, actor, unread_only=unread, limit=limit)]
 
 
 @router.post("/api/inbox/{notice_id}/read", summary="お知らせを既読にする")
 def mark_read(notice_id: Id, services: ServicesDep, actor: ActorDep) -> dict:
-    if actor.user_id is None:
-        raise Unauthenticated()
-    return notice_out(reminders.mark_read(services.db, notice_id, actor.user_id, services.clock.now()))
+    return notice_out(inbox.mark_read(services.db, actor, notice_id, services.clock.now()))
 
 
 class RuleChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     enabled: bool | None = None
-    offset_days: int | None = Field(default=None, ge=-365, le=365)
+    counts: Literal["before", "after"] | None = Field(
+        default=None, description="before: 事前に（会議・期限の前） / after: 事後に（未回答の質問、目標期間の超過）")
+    offset_days: int | None = Field(default=None, ge=0, le=365, description="何日前（after のときは何日後）")
     offset_unit: Literal["calendar", "open"] | None = None
     recipients: list[Literal["members", "chair", "secretariat", "office"]] | None = Field(default=None, max_length=4)
     channels: list[Literal["inbox", "email"]] | None = Field(default=None, max_length=2)
@@ -53,8 +52,7 @@ class RuleChange(BaseModel):
 
 @router.get("/api/reminder-rules", summary="リマインダーの規則")
 def list_rules(services: ServicesDep, actor: ActorDep) -> list[dict]:
-    authorize(actor, Action.MANAGE_MEETINGS)
-    return [rule.model_dump() for rule in reminders.rules(services.db)]
+    return [rule.model_dump() for rule in reminders.rules(services.db, actor)]
 
 
 @router.patch("/api/reminder-rules/{key}", summary="リマインダーの規則を変更する（事務局）")
@@ -74,10 +72,10 @@ class NewScheduledEvent(BaseModel):
 @router.post("/api/assessments/{case_id}/scheduled-events", status_code=status.HTTP_201_CREATED,
              summary="日時を指定して手続を自動実行する（例: 意見聴取の開始・終了）")
 def schedule_event(case_id: Id, data: NewScheduledEvent, services: ServicesDep, actor: ActorDep) -> dict:
-    return reminders.schedule_event(services.db, services.workflows, case_id, data.event, data.run_at, data.inputs,
-                                    actor, services.clock.now()).model_dump()
+    return scheduled_events.schedule(services.db, services.workflows, services.clock, case_id, data.event,
+                                     data.run_at, data.inputs, actor).model_dump()
 
 
 @router.get("/api/assessments/{case_id}/scheduled-events", summary="自動実行の予定")
-def scheduled_events(case_id: Id, services: ServicesDep, actor: ActorDep) -> list[dict]:
-    return [row.model_dump() for row in reminders.scheduled_events(services.db, case_id, actor)]
+def list_scheduled_events(case_id: Id, services: ServicesDep, actor: ActorDep) -> list[dict]:
+    return [row.model_dump() for row in scheduled_events.of_case(services.db, case_id, actor)]

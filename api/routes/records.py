@@ -13,8 +13,17 @@ from api.deps import ServicesDep
 from api.errors import ERROR_RESPONSES, LocalisedText
 from api.routing import Router
 from workflow import findings, public_comments, report_versions
-from workflow.findings import (MAX_CYCLE, MAX_ID, FindingAnswer, FindingCarry, FindingClose, FindingReopen,
-                               FindingStatus, NewFinding, moves_from)
+from workflow.findings import (
+    MAX_CYCLE,
+    MAX_ID,
+    FindingAnswer,
+    FindingCarry,
+    FindingClose,
+    FindingReopen,
+    FindingStatus,
+    NewFinding,
+    moves_from,
+)
 from workflow.public_comments import CommentResponse, Disposition, NewPublicComment
 from workflow.records import Finding, PublicComment, ReportChange
 from workflow.report_versions import ChangeEntry, NewReportVersion, VersionEntry

@@ -7,7 +7,7 @@ Create Date: 2026-11-22 08:10:00
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import workflow.models
+import workflow.columns
 
 
 revision = '0005'

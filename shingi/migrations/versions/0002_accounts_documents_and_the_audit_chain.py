@@ -7,7 +7,7 @@ Create Date: 2026-11-22 04:48:13.955868
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import workflow.models
+import workflow.columns
 
 
 revision = '0002'
@@ -19,7 +19,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('audit_entry',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', workflow.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', workflow.columns.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor_user_id', sa.Integer(), nullable=True),
     sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
     sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -67,8 +67,8 @@ def upgrade() -> None:
     sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
-    sa.Column('locked_until', workflow.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_failure_at', workflow.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('locked_until', workflow.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_failure_at', workflow.columns.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('email', 'source')
     )
@@ -80,8 +80,8 @@ def upgrade() -> None:
     sa.Column('is_secretariat', sa.Boolean(), nullable=False),
     sa.Column('is_admin', sa.Boolean(), nullable=False),
     sa.Column('office_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('disabled_at', workflow.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', workflow.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('disabled_at', workflow.columns.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['office_id'], ['office.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('email')
@@ -92,10 +92,10 @@ def upgrade() -> None:
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('prefix', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('created_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', workflow.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_used_at', workflow.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', workflow.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', workflow.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', workflow.columns.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', workflow.columns.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token_hash')
@@ -114,8 +114,8 @@ def upgrade() -> None:
     sa.Column('classification', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('storage_key', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
     sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
-    sa.Column('uploaded_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('purged_at', workflow.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('uploaded_at', workflow.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('purged_at', workflow.columns.UTCDateTime(timezone=True), nullable=True),
     sa.Column('purge_reason', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.ForeignKeyConstraint(['assessment_id'], ['assessment.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['user_account.id'], ),
@@ -143,8 +143,8 @@ def upgrade() -> None:
     sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('csrf_token', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('created_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', workflow.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', workflow.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token_hash')

@@ -1,12 +1,12 @@
-"""Alembic environment: runs on the connection that Database.upgrade hands in (or the URL)."""
+"""Alembic environment: runs on the connection that shingi.migrations.upgrade hands in (or the URL)."""
 
 from alembic import context
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
-import workflow.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import notifications.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import workflow.models
 import workflow.records  # noqa: F401
-import notifications.models  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata

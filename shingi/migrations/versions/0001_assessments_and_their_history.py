@@ -7,7 +7,7 @@ Create Date: 2026-11-22 04:37:38.194226
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import workflow.models
+import workflow.columns
 
 
 revision = '0001'
@@ -43,9 +43,9 @@ def upgrade() -> None:
     sa.Column('annual_review_due', sa.Date(), nullable=True),
     sa.Column('reassessment_due', sa.Date(), nullable=True),
     sa.Column('withdrawn_reason', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
-    sa.Column('state_entered_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('created_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('state_entered_at', workflow.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', workflow.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', workflow.columns.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('assessment', schema=None) as batch_op:
@@ -56,7 +56,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('assessment_id', sa.Integer(), nullable=False),
     sa.Column('cycle', sa.Integer(), nullable=False),
-    sa.Column('at', workflow.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', workflow.columns.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('event', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('from_state', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),

@@ -7,7 +7,7 @@ Create Date: 2026-11-22 05:02:45.373230
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import workflow.models
+import workflow.columns
 
 
 revision = '0003'
@@ -22,8 +22,8 @@ def upgrade() -> None:
     sa.Column('body_id', sa.Integer(), nullable=False),
     sa.Column('term', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('number', sa.Integer(), nullable=False),
-    sa.Column('starts_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ends_at', workflow.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('starts_at', workflow.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', workflow.columns.UTCDateTime(timezone=True), nullable=True),
     sa.Column('venue', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('is_public', sa.Boolean(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -32,8 +32,8 @@ def upgrade() -> None:
     sa.Column('cancelled_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.Column('sequence', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('created_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', workflow.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', workflow.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['body_id'], ['body.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('body_id', 'term', 'number')
@@ -83,8 +83,8 @@ def upgrade() -> None:
     sa.Column('confirmed_on', sa.Date(), nullable=True),
     sa.Column('confirmed_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('published_on', sa.Date(), nullable=True),
-    sa.Column('created_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', workflow.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', workflow.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('meeting_id')
@@ -99,7 +99,7 @@ def upgrade() -> None:
     sa.Column('supplementary', sa.JSON(), nullable=False),
     sa.Column('decided_at_meeting_id', sa.Integer(), nullable=True),
     sa.Column('decided_on', sa.Date(), nullable=False),
-    sa.Column('created_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', workflow.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['assessment_id'], ['assessment.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['body_id'], ['body.id'], ),
     sa.ForeignKeyConstraint(['decided_at_meeting_id'], ['meeting.id'], ),
@@ -121,8 +121,8 @@ def upgrade() -> None:
     sa.Column('delegated_to', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('adopted_on', sa.Date(), nullable=True),
     sa.Column('adopted_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-    sa.Column('created_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', workflow.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', workflow.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['assessment_id'], ['assessment.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['body_id'], ['body.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -155,7 +155,7 @@ def upgrade() -> None:
     sa.Column('public_document_id', sa.Integer(), nullable=True),
     sa.Column('submitted_on', sa.Date(), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
-    sa.Column('created_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', workflow.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['assessment_id'], ['assessment.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['document_id'], ['document.id'], ),
     sa.ForeignKeyConstraint(['public_document_id'], ['document.id'], ),
@@ -182,8 +182,8 @@ def upgrade() -> None:
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('carried_to_meeting_id', sa.Integer(), nullable=True),
     sa.Column('resolved_in_version_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', workflow.columns.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', workflow.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['answered_at_meeting_id'], ['meeting.id'], ),
     sa.ForeignKeyConstraint(['assessment_id'], ['assessment.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['carried_to_meeting_id'], ['meeting.id'], ),
@@ -234,7 +234,7 @@ def upgrade() -> None:
     sa.Column('response', sa.Text(), nullable=True),
     sa.Column('change_id', sa.Integer(), nullable=True),
     sa.Column('no_change_reason', sa.Text(), nullable=True),
-    sa.Column('created_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', workflow.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['assessment_id'], ['assessment.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['change_id'], ['report_change.id'], ),
     sa.PrimaryKeyConstraint('id')

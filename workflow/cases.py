@@ -1,0 +1,33 @@
+"""The one loader of a case (an assessment or a consultation): every service finds its case here."""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam
+from sqlmodel import Session, select
+
+from workflow.errors import Message, NotFound
+from workflow.models import Assessment
+
+#: Ids are 32-bit integers in every table; anything outside is no case at all.
+MAX_ID = 2**31 - 1
+
+#: Built once (Session.get builds its SELECT anew on every call).
+_CASE_FOR_UPDATE = select(Assessment).where(Assessment.id == bindparam("case_id")).with_for_update()
+
+
+class CaseNotFound(NotFound):
+    def __init__(self, case_id: int) -> None:
+        super().__init__(Message(f"案件（ID {case_id}）は見つかりません。", f"No case with id {case_id}."))
+
+
+def load(session: Session, case_id: int, *, for_update: bool = False) -> Assessment:
+    """The case, or CaseNotFound. `for_update`: on PostgreSQL a concurrent writer waits for this one."""
+    if not 0 < case_id <= MAX_ID:
+        case = None
+    elif for_update:
+        case = session.exec(_CASE_FOR_UPDATE, params={"case_id": case_id}).first()
+    else:
+        case = session.get(Assessment, case_id)
+    if case is None:
+        raise CaseNotFound(case_id)
+    return case
