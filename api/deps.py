@@ -7,9 +7,8 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
-from jinja2 import Environment
 
-from notifications.papers import Letterhead
+from notifications.papers import Papers
 from workflow.calendar import BusinessCalendar
 from workflow.clock import Clock
 from workflow.db import Database
@@ -40,9 +39,8 @@ class Services:
     #: The organisation's business days (national holidays and its own closure days).
     calendar: BusinessCalendar
     zone: ZoneInfo
-    letterhead: Letterhead
-    #: The generated documents' templates (the secretariat's own before the shipped ones).
-    paper_templates: Environment
+    #: The generated documents, with the organisation's letterhead and the secretariat's templates.
+    papers: Papers
     options: WebOptions
 
 

@@ -31,7 +31,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import select_autoescape
 from pydantic import create_model
 from sqlalchemy.exc import OperationalError
 
@@ -39,6 +39,7 @@ from api.auth import SESSION_COOKIE, ActorDep, CsrfFailed, client_source, sessio
 from api.deps import Services, ServicesDep
 from api.errors import status_of
 from api.schemas import assessment_out
+from notifications import templating
 from states.definition import EARLIEST_DATE, LATEST_DATE, EventSpec, InputSpec, Procedure
 from workflow import accounts, service
 from workflow.accounts import SignInFailed, SignInLocked
@@ -263,13 +264,8 @@ class Words:
         return spec.choice_title(value).in_language(self.lang)
 
 
-_environment = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR),
-    autoescape=select_autoescape(enabled_extensions=("html",), default=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_environment = templating.environment(Path(TEMPLATES_DIR),
+                                      autoescape=select_autoescape(enabled_extensions=("html",), default=True))
 
 
 # --- rendering ----------------------------------------------------------------------------------

@@ -146,9 +146,9 @@ def main(argv: list[str] | None = None) -> int:
             users, meetings = setup(db)
             clock = SystemClock()
             workflows = Workflows.load()
-            deliverer = Deliverer(db, workflows, clock)
+            deliverer = Deliverer(db, workflows, clock, None)
             worker = Jobs(db=db, workflows=workflows, clock=clock,
-                          follower=Follower(db, workflows, DEFAULT_CALENDAR, clock), deliverer=deliverer,
+                          follower=Follower(db, workflows, DEFAULT_CALENDAR, clock, None), deliverer=deliverer,
                           instance="bench")
 
             insert(db, users, meetings, args.count, datetime.now(TOKYO) - timedelta(seconds=1), 0)

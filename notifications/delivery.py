@@ -11,6 +11,7 @@ they go out once, late and saying so; a reminder ahead of a moment that has pass
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import col, select
@@ -27,6 +28,8 @@ class Deliverer:
     db: Database
     workflows: Workflows
     clock: Clock
+    #: The secretariat's own notice templates (SHINGI_TEMPLATES_DIR), or None for the shipped ones.
+    templates_dir: Path | None
 
     def deliver_due(self, *, limit: int = 500) -> int:
         """Turn up to `limit` due reminders into notices, in one transaction. Returns how many were handled.
@@ -43,7 +46,8 @@ class Deliverer:
                 return 0
             rules = {rule.key: rule for rule in session.exec(
                 select(ReminderRule).where(col(ReminderRule.key).in_({row.rule_key for row in due}))).all()}
-            renderer = messages.ReminderRenderer(session, self.workflows, users={row.user_id for row in due})
+            renderer = messages.ReminderRenderer(session, self.workflows, self.templates_dir,
+                                                 users={row.user_id for row in due})
             outbox: list[dict[str, Any]] = []
             with session.no_autoflush:  # the batch only reads until it writes everything at the end
                 for reminder in due:

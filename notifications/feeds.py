@@ -32,14 +32,14 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from notifications.models import CalendarToken
-from workflow import audit
+from workflow import audit, dates
 from workflow.accounts import audit_actor, digest
 from workflow.clock import TOKYO, Clock
 from workflow.db import Database
 from workflow.engine import Workflows
 from workflow.errors import Message, NotFound
 from workflow.models import Assessment, Body, Membership, UserAccount
-from workflow.policy import Actor, Forbidden, Role, Unauthenticated
+from workflow.policy import Action, Actor, authorize, feed_meetings
 from workflow.records import AgendaItem, Meeting, Minutes
 
 MAX_ID = 2**31 - 1
@@ -100,22 +100,9 @@ def _new_secret() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
-def _is_staff(actor: Actor) -> bool:
-    return actor.has(Role.SECRETARIAT) or actor.has(Role.SYSTEM)
-
-
 def issue_token(db: Database, clock: Clock, actor: Actor, *, body_id: int | None = None) -> IssuedCalendarToken:
     """A new secret feed URL: a member's own (no body_id), or a body's (the secretariat only)."""
-    if not actor.signed_in:
-        raise Unauthenticated()
-    if body_id is None:
-        if actor.user_id is None or not actor.bodies:
-            raise Forbidden(Message(
-                "個人用のカレンダーは会議体の委員が発行できます（会議体のカレンダーは事務局が発行します）。",
-                "A personal calendar is for members of a body (the secretariat issues body calendars)."))
-    elif not _is_staff(actor):
-        raise Forbidden(Message("会議体のカレンダーは事務局のみ発行できます。",
-                                "Only the secretariat issues a body's calendar."))
+    authorize(actor, Action.ISSUE_OWN_CALENDAR if body_id is None else Action.ISSUE_BODY_CALENDAR)
     now = clock.now()
     token = _new_secret()
     with db.writing() as session:
@@ -132,14 +119,14 @@ def issue_token(db: Database, clock: Clock, actor: Actor, *, body_id: int | None
 
 def rotate_token(db: Database, clock: Clock, token_id: int, actor: Actor) -> IssuedCalendarToken:
     """Revoke the token and issue its replacement (same member or body): the old URL stops working."""
-    if not actor.signed_in:
-        raise Unauthenticated()
     now = clock.now()
     token = _new_secret()
     with db.writing() as session:
         old = session.get(CalendarToken, token_id, with_for_update=True) if 0 < token_id <= MAX_ID else None
-        # Someone else's token, or one already revoked, is not there for this actor.
-        if old is None or old.revoked_at is not None or not _may_manage(actor, old):
+        live = old if old is not None and old.revoked_at is None else None
+        # Someone else's token, or one already revoked, is not there for this actor (the public signs in first).
+        authorize(actor, Action.ROTATE_CALENDAR, live, hidden=TokenNotFound())
+        if old is None:  # hidden by the rule already; this tells the type checker
             raise TokenNotFound()
         old.revoked_at = now
         session.add(old)
@@ -149,12 +136,6 @@ def rotate_token(db: Database, clock: Clock, token_id: int, actor: Actor) -> Iss
         audit.record(session, audit_actor(actor), "calendar_token.rotated", at=now, object_type="calendar_token",
                      object_id=record.id, detail=_token_facts(record) | {"replaces": old.id})
     return IssuedCalendarToken(record=record, token=token)
-
-
-def _may_manage(actor: Actor, record: CalendarToken) -> bool:
-    if record.body_id is not None:
-        return _is_staff(actor)
-    return actor.user_id is not None and record.user_id == actor.user_id
 
 
 def _token_facts(record: CalendarToken) -> dict[str, int | str | None]:
@@ -186,7 +167,7 @@ def member_feed(db: Database, clock: Clock, workflows: Workflows, token: str) ->
         body_ids = sorted(set(session.exec(select(Membership.body_id).where(Membership.user_id == user.id)).all()))
         calendar = _calendar(f"審議会の会議・期限（{user.display_name}）")
         bodies = _bodies(session, body_ids)
-        meetings = _meetings(session, col(Meeting.body_id).in_(body_ids)) if body_ids else []
+        meetings = _meetings(session, feed_meetings(record, body_ids)) if body_ids else []
         _add_meetings(calendar, session, meetings, bodies, clock.now(), private=True)
         if body_ids:
             _add_deadlines(calendar, session, workflows, body_ids, bodies, clock.now())
@@ -203,7 +184,7 @@ def body_feed(db: Database, clock: Clock, token: str) -> bytes:
         if body is None:
             raise FeedNotFound()
         calendar = _calendar(f"{body.name} 会議予定")
-        meetings = _meetings(session, col(Meeting.body_id) == body.id)
+        meetings = _meetings(session, feed_meetings(record))
         _add_meetings(calendar, session, meetings, {body.id: body}, clock.now(), private=True)
     return calendar.to_ical()
 
@@ -212,7 +193,7 @@ def public_feed(db: Database, clock: Clock, *, name: str = PUBLIC_CALENDAR_NAME)
     """Public meetings only (a cancelled public one included, as STATUS:CANCELLED); nothing else."""
     with db.reading() as session:
         calendar = _calendar(name)
-        meetings = _meetings(session, col(Meeting.is_public).is_(True))
+        meetings = _meetings(session, feed_meetings(None))
         bodies = _bodies(session, {meeting.body_id for meeting in meetings})
         _add_meetings(calendar, session, meetings, bodies, clock.now(), private=False)
     return calendar.to_ical()
@@ -230,7 +211,7 @@ def deadline_uid(kind: str, subject_id: int) -> str:
 
 def meeting_title(meeting: Meeting, body: Body) -> str:
     """第16期第3回 第二部会（住基・番号利用法部会）."""
-    return f"{meeting.term}第{meeting.number}回 {body.name}"
+    return dates.meeting_title(meeting.term, meeting.number, body.name)
 
 
 def _calendar(name: str) -> Calendar:

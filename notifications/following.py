@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
@@ -73,18 +74,25 @@ def finding_facts(finding: Finding) -> Facts:
     return {"finding_unanswered": datetime.combine(finding.raised_on, time(9, 0), TOKYO) if waiting else None}
 
 
-def tell_people_already_reminded(session: Session, subject: Subject, subject_id: int, decided: reminders.Plan,
-                                 now: datetime) -> None:
-    """日時変更のお知らせ / 中止のお知らせ to each person once, in the recomputation's transaction."""
-    if subject is not Subject.MEETING:
-        return
-    for kind, rows in (("meeting_changed", decided.changed), ("meeting_cancelled", decided.cancelled)):
-        told: set[int] = set()
-        for row in rows:
-            if row.user_id in told:
-                continue
-            told.add(row.user_id)
-            session.add_all(messages.change_notices(session, kind, subject_id, row.user_id, row.fact_at, now))
+@dataclass(frozen=True)
+class ChangeTeller:
+    """日時変更のお知らせ / 中止のお知らせ to each person already reminded of a meeting that moved or was
+    cancelled, once, in the recomputation's transaction (with the secretariat's notice templates)."""
+
+    templates_dir: Path | None
+
+    def __call__(self, session: Session, subject: Subject, subject_id: int, decided: reminders.Plan,
+                 now: datetime) -> None:
+        if subject is not Subject.MEETING:
+            return
+        for kind, rows in (("meeting_changed", decided.changed), ("meeting_cancelled", decided.cancelled)):
+            told: set[int] = set()
+            for row in rows:
+                if row.user_id in told:
+                    continue
+                told.add(row.user_id)
+                session.add_all(messages.change_notices(session, kind, subject_id, row.user_id, row.fact_at, now,
+                                                        self.templates_dir))
 
 
 _MARK_CASE_FOLLOWED = (update(Assessment.__table__)
@@ -102,6 +110,8 @@ class Follower:
     workflows: Workflows
     calendar: BusinessCalendar
     clock: Clock
+    #: The secretariat's own notice templates (SHINGI_TEMPLATES_DIR), or None for the shipped ones.
+    templates_dir: Path | None
 
     def follow(self, *, batch: int = 200) -> int:
         """Follow every change committed so far; returns how many subjects were recomputed."""
@@ -173,4 +183,4 @@ class Follower:
             facts = finding_facts(finding) if finding else {"finding_unanswered": None}
             audience = Audience(case.body_id if case else None, case.office if case else None)
         reminders.refresh(session, subject, subject_id, facts, audience, now, self.calendar,
-                          tell=tell_people_already_reminded)
+                          tell=ChangeTeller(self.templates_dir))

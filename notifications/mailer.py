@@ -13,7 +13,6 @@ recorded as sent) carries the same Message-ID and mail clients and servers can r
 from __future__ import annotations
 
 import hashlib
-import os
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -24,9 +23,6 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Protocol
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
 
 
 class TransportError(Exception):
@@ -56,9 +52,9 @@ class Mailer(Protocol):
 class SmtpSettings:
     """Where the mail goes: an SMTP server (a relay of the organisation, usually).
 
-    From the environment (`from_env`): SHINGI_SMTP_HOST, SHINGI_SMTP_PORT, SHINGI_SMTP_USER,
-    SHINGI_SMTP_PASSWORD, SHINGI_SMTP_STARTTLS (true/false), SHINGI_MAIL_FROM (an address, with an
-    optional name: `福岡県個人情報保護審議会事務局 <shingi@pref.example.jp>`).
+    Built by the composition root (shingi.bootstrap.mailer) from the settings SHINGI_SMTP_HOST,
+    SHINGI_SMTP_PORT, SHINGI_SMTP_USER, SHINGI_SMTP_PASSWORD, SHINGI_SMTP_STARTTLS (true/false) and
+    SHINGI_MAIL_FROM (an address, with an optional name: `福岡県個人情報保護審議会事務局 <shingi@pref.example.jp>`).
     """
 
     host: str = "localhost"
@@ -76,33 +72,6 @@ class SmtpSettings:
             if value is not None and not value.isascii():
                 # smtplib sends AUTH credentials as ASCII: better refused at start-up than at every send.
                 raise ValueError(f"SHINGI_SMTP_{name.upper()} must be ASCII")
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> SmtpSettings:
-        env = os.environ if environ is None else environ
-        starttls = _flag(env.get("SHINGI_SMTP_STARTTLS", ""), "SHINGI_SMTP_STARTTLS")
-        port_text = env.get("SHINGI_SMTP_PORT", "").strip()
-        try:
-            port = int(port_text) if port_text else (587 if starttls else 25)
-        except ValueError:
-            raise ValueError(f"SHINGI_SMTP_PORT must be a port number, not {port_text!r}") from None
-        return cls(
-            host=env.get("SHINGI_SMTP_HOST", "").strip() or "localhost",
-            port=port,
-            user=env.get("SHINGI_SMTP_USER") or None,
-            password=env.get("SHINGI_SMTP_PASSWORD") or None,
-            starttls=starttls,
-            mail_from=env.get("SHINGI_MAIL_FROM", "").strip() or "shingi@localhost",
-        )
-
-
-def _flag(text: str, name: str) -> bool:
-    value = text.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ValueError(f"{name} must be true or false, not {text!r}")
 
 
 # --- composing --------------------------------------------------------------------------------------

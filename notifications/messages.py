@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from notifications import notices
+from notifications.channels import DELIVERED_ON_WRITE
 from notifications.models import Notice, Reminder, ReminderRule
 from states.definition import StateSpec
 from workflow.clock import TOKYO
@@ -52,8 +54,11 @@ _TABLES: dict[str, type[Subject]] = {"meeting": Meeting, "assessment": Assessmen
 class ReminderRenderer:
     """Renders the notices of many reminders in one transaction, reading each subject once."""
 
-    def __init__(self, session: Session, workflows: Workflows, users: set[int] | None = None):
+    def __init__(self, session: Session, workflows: Workflows, templates_dir: Path | None,
+                 users: set[int] | None = None):
         self.session = session
+        #: The secretariat's own notice templates (notices/*.j2), used before the shipped ones.
+        self.templates_dir = templates_dir
         #: The procedures in force (the secretariat's own included): their titles and target days.
         self.workflows = workflows
         self._subjects: dict[tuple[str, int], Subject] = {}
@@ -130,7 +135,8 @@ class ReminderRenderer:
             common = notices.Common.due(reminder.due_at.astimezone(TOKYO), now, custom_message=rule.custom_message,
                                         recipient_name=STAND_IN)
             context = self.context(rule.template, reminder, common)
-            self._rendered[key] = None if context is None else notices.render(rule.template, context)
+            self._rendered[key] = None if context is None else notices.render(rule.template, context,
+                                                                                  templates_dir=self.templates_dir)
         template = self._rendered[key]
         if template is None:
             return None
@@ -152,7 +158,7 @@ class ReminderRenderer:
 STAND_IN = "QQRECIPIENTQQ"
 
 
-def personalise(rendered: Any, name: str | None) -> Any:
+def personalise(rendered: notices.RenderedNotice, name: str | None) -> notices.RenderedNotice:
     """Put the recipient's name where the stand-in is; without a name, render as 関係者各位 would be
     rendered: the caller passes None only when the account is gone, so the stand-in is simply dropped."""
     plain = name or ""
@@ -161,22 +167,27 @@ def personalise(rendered: Any, name: str | None) -> Any:
                           html=rendered.html.replace(STAND_IN, html.escape(plain)) if rendered.html else rendered.html)
 
 
-def build(key: str, user_id: int, kind: str, rendered: Any, channels: list[str], due_at: datetime, now: datetime,
-          *, reminder_id: int | None = None) -> list[dict[str, Any]]:
-    """The notice rows, one per channel: the inbox copy is delivered now, the e-mail waits in the outbox.
-    (Plain dicts: a batch inserts them in one statement.)"""
-    return [{
+def build(key: str, user_id: int, kind: str, rendered: notices.RenderedNotice, channels: list[str], due_at: datetime,
+          now: datetime, *, reminder_id: int | None = None) -> list[dict[str, Any]]:
+    """The notice rows, one per channel: a channel that delivers on writing (the inbox) has it now, the
+    others' wait in the outbox. (Plain dicts: a batch inserts them in one statement.)"""
+    return [_row(key, user_id, kind, rendered, channel, due_at, now, reminder_id, channel in DELIVERED_ON_WRITE)
+            for channel in channels]
+
+
+def _row(key: str, user_id: int, kind: str, rendered: notices.RenderedNotice, channel: str, due_at: datetime,
+         now: datetime, reminder_id: int | None, delivered: bool) -> dict[str, Any]:
+    return {
         "dedupe_key": f"{key}:{channel}", "user_id": user_id, "channel": channel, "kind": kind,
         "reminder_id": reminder_id, "subject": rendered.subject[:300], "body_text": rendered.text,
-        "body_html": rendered.html, "due_at": due_at, "status": "sent" if channel == "inbox" else "pending",
-        "attempts": 0, "sent_at": now if channel == "inbox" else None,
-        "next_attempt_at": None if channel == "inbox" else now, "claimed_by": None, "claimed_until": None, "read_at": None, "error": None,
-        "created_at": now,
-    } for channel in channels]
+        "body_html": rendered.html, "due_at": due_at, "status": "sent" if delivered else "pending",
+        "attempts": 0, "sent_at": now if delivered else None, "next_attempt_at": None if delivered else now,
+        "claimed_by": None, "claimed_until": None, "read_at": None, "error": None, "created_at": now,
+    }
 
 
 def change_notices(session: Session, kind: str, meeting_id: int, user_id: int, previous_starts_at: datetime,
-                   now: datetime) -> list[Notice]:
+                   now: datetime, templates_dir: Path | None) -> list[Notice]:
     """日時変更のお知らせ / 中止のお知らせ for someone who was already reminded of the meeting."""
     meeting = session.get(Meeting, meeting_id)
     if meeting is None:
@@ -192,4 +203,4 @@ def change_notices(session: Session, kind: str, meeting_id: int, user_id: int, p
     if session.exec(select(Notice.id).where(Notice.dedupe_key == f"{key}:inbox")).first() is not None:
         return []
     return [Notice(**row) for row in build(key, user_id, "change" if kind == "meeting_changed" else "cancellation",
-                                           notices.render(kind, context), ["inbox", "email"], now, now)]
+                                           notices.render(kind, context, templates_dir=templates_dir), ["inbox", "email"], now, now)]

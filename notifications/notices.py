@@ -26,10 +26,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, pass_eval_context
+from jinja2 import Environment, pass_eval_context
 from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
+from notifications import templating
 from workflow.clock import TOKYO
 from workflow.dates import days_inclusive, english_date, wareki, wareki_datetime, wareki_time
 
@@ -108,16 +109,11 @@ FILTERS = {
 
 @functools.lru_cache(maxsize=8)
 def environment(custom_dir: Path | None = None, *, html: bool = False) -> Environment:
-    """The notices' Jinja2 environment, built as `papers.environment` is: the secretariat's
-    directory before the shipped templates, StrictUndefined. Two of them share the templates: one
+    """The notices' environment (templating.environment). Two of them share the templates: one
     autoescapes (for the `html` block), one does not (for `subject` and `text`), because
     autoescaping is decided per template and one template holds both kinds of block."""
-    loaders = [FileSystemLoader(str(custom_dir))] if custom_dir else []
-    loaders.append(PackageLoader("notifications", "templates"))
-    env = Environment(loader=ChoiceLoader(loaders), autoescape=html, undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(FILTERS)
-    return env
+    return templating.environment(("notifications", "templates"), custom_dir, autoescape=html,
+                                  keep_trailing_newline=True, filters=FILTERS)
 
 
 def template_name(kind: str, language: str) -> str:

@@ -22,39 +22,29 @@ from docx import Document as WordDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, select_autoescape
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from workflow import cases
-from workflow.clock import TOKYO
-from workflow.dates import wareki, wareki_datetime, wareki_time
+from notifications import templating
+from workflow import cases, lifecycle, public_comments, reading
+from workflow.clock import TOKYO, Clock, local_today
+from workflow.dates import meeting_title, wareki, wareki_time
 from workflow.db import Database
+from workflow.engine import Workflows
 from workflow.errors import Message, NotFound
-from workflow.models import Assessment, Body, Document
+from workflow.models import Assessment, Body
 from workflow.policy import Action, Actor, Decision, authorize, decide, system_actor
 from workflow.records import (
-    AgendaItem,
-    Attendance,
-    Finding,
     Meeting,
-    Opinion,
-    PublicComment,
-    ReportChange,
-    ReportVersion,
-    Resolution,
 )
 from workflow.resolutions import VERDICT_TEXT, ResolutionKind, Verdict, council_of
 from workflow.threshold import LEVEL_TITLES, Level
+from workflow.vocabulary import COMMENT_CHANNELS, PURPOSES, label
 
-PURPOSES = {
-    "pre_check": "事前点検", "third_party_review": "第三者点検", "reply_draft": "答申案の検討", "report": "報告",
-    "other": "その他",
-}
-CHANNELS = {"web": "ホームページ", "email": "電子メール", "fax": "ファクシミリ", "post": "郵送", "counter": "窓口持参",
-            "other": "その他"}
-FINDING_STATUSES = {"open": "回答待ち", "answered": "回答済", "closed": "完了", "carried": "次回へ持ち越し"}
+#: The findings' statuses as their lifecycle names them (states/lifecycles/finding.yaml).
+FINDING_STATUSES = {status: lifecycle.FINDING.status_title(status).ja for status in lifecycle.FINDING.statuses}
 KIND_TITLES = {
     "findings": "委員からの質問事項及び回答",
     "convocation": "開催通知", "subcommittee_report": "部会報告", "reply": "答申書",
@@ -72,13 +62,10 @@ class Letterhead:
 
 @functools.lru_cache(maxsize=8)
 def environment(custom_dir: Path | None = None) -> Environment:
-    loaders = [FileSystemLoader(str(custom_dir))] if custom_dir else []
-    loaders.append(PackageLoader("notifications", "templates"))
-    env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(wareki=_wareki_filter, wareki_datetime=wareki_datetime, wareki_time=wareki_time,
-                       purpose=lambda key: PURPOSES.get(key, key), channel=lambda key: CHANNELS.get(key, key))
-    return env
+    """The documents' environment (templating.environment), with their filters."""
+    return templating.environment(("notifications", "templates"), custom_dir, autoescape=select_autoescape(["html"]),
+                                  filters={"wareki": _wareki_filter, "purpose": lambda key: label(PURPOSES, key),
+                                           "channel": lambda key: label(COMMENT_CHANNELS, key)})
 
 
 def _wareki_filter(value: date | datetime | None, weekday: bool = True) -> str:
@@ -89,24 +76,15 @@ def _wareki_filter(value: date | datetime | None, weekday: bool = True) -> str:
     return wareki(value, weekday=weekday)
 
 
-_ENV = environment()
 
 
 # --- the record, gathered -----------------------------------------------------------------------
 
 def _meeting(session: Session, meeting_id: int) -> Meeting:
-    meeting = session.get(Meeting, meeting_id) if 0 < meeting_id < 2**31 else None
+    meeting = session.get(Meeting, meeting_id) if 0 < meeting_id <= cases.MAX_ID else None
     if meeting is None:
         raise NotFound(Message(f"会議（ID {meeting_id}）は見つかりません。", f"No meeting with id {meeting_id}."))
     return meeting
-
-
-
-
-def _offices_on_agenda(session: Session, meeting: Meeting) -> frozenset[str]:
-    rows = session.exec(select(Assessment.office).join(AgendaItem, col(AgendaItem.assessment_id) == Assessment.id)
-                        .where(AgendaItem.meeting_id == meeting.id)).all()
-    return frozenset(rows)
 
 
 def _time_range(meeting: Meeting) -> str:
@@ -117,45 +95,28 @@ def _time_range(meeting: Meeting) -> str:
 
 
 def _meeting_facts(session: Session, meeting: Meeting) -> dict[str, Any]:
-    body = session.get(Body, meeting.body_id)
-    agenda = session.exec(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)
-                          .order_by(col(AgendaItem.position))).all()
-    materials = session.exec(select(Document).where(Document.meeting_id == meeting.id)
-                             .order_by(col(Document.label), col(Document.id))).all()
-    attendance = session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id)
-                              .order_by(col(Attendance.id))).all()
+    record = reading.meeting_record(session, meeting)
     return {
-        "meeting": meeting, "body": body, "council": council_of(session, body),
-        "title": f"{meeting.term}第{meeting.number}回{body.name}",
+        "meeting": meeting, "body": record.body, "council": record.council,
+        "title": meeting_title(meeting.term, meeting.number, record.body.name, separator=""),
         "date": _wareki_filter(meeting.starts_at), "time": _time_range(meeting),
-        "agenda": [{"position": item.position, "title": item.title, "purpose": PURPOSES.get(item.purpose, item.purpose)}
-                   for item in agenda],
+        "agenda": [{"position": item.position, "title": item.title, "purpose": label(PURPOSES, item.purpose)}
+                   for item in record.agenda],
         "materials": [{"label": doc.label or "", "title": doc.title, "confidential": doc.classification != "public"}
-                      for doc in materials],
-        "present": [row for row in attendance if row.present],
-        "absent": [row for row in attendance if not row.present],
+                      for doc in record.materials],
+        "present": [row for row in record.attendance if row.present],
+        "absent": [row for row in record.attendance if not row.present],
     }
 
 
 def _case_meetings(session: Session, case: Assessment) -> list[dict[str, Any]]:
-    rows = session.exec(
-        select(Meeting, AgendaItem).join(AgendaItem, col(AgendaItem.meeting_id) == Meeting.id)
-        .where(AgendaItem.assessment_id == case.id, Meeting.status != "cancelled")
-        .order_by(col(Meeting.starts_at))
-    ).all()
-    return [{"date": _wareki_filter(meeting.starts_at), "title": f"{meeting.term}第{meeting.number}回",
-             "body": session.get(Body, meeting.body_id).name, "purpose": PURPOSES.get(item.purpose, item.purpose),
-             "item": item.title} for meeting, item in rows]
-
-
-def _findings(session: Session, case: Assessment) -> list[Finding]:
-    return list(session.exec(select(Finding).where(Finding.assessment_id == case.id, Finding.cycle == case.cycle)
-                             .order_by(col(Finding.raised_on), col(Finding.id))).all())
+    return [{"date": _wareki_filter(entry.meeting.starts_at), "title": meeting_title(entry.meeting.term, entry.meeting.number),
+             "body": entry.body.name, "purpose": label(PURPOSES, entry.item.purpose),
+             "item": entry.item.title} for entry in reading.meetings_of_case(session, case)]
 
 
 def _opinion(session: Session, case: Assessment) -> dict[str, Any] | None:
-    opinion = session.exec(select(Opinion).where(Opinion.assessment_id == case.id, Opinion.cycle == case.cycle)
-                           .order_by(col(Opinion.id).desc())).first()
+    opinion = reading.opinion_of(session, case)
     if opinion is None:
         return None
     return {"verdict": VERDICT_TEXT[Verdict(opinion.verdict)][0], "conditions": opinion.conditions,
@@ -163,49 +124,36 @@ def _opinion(session: Session, case: Assessment) -> dict[str, Any] | None:
 
 
 def _public_comment(session: Session, case: Assessment) -> dict[str, Any]:
-    comments = session.exec(select(PublicComment).where(PublicComment.assessment_id == case.id,
-                                                        PublicComment.cycle == case.cycle)
-                            .order_by(col(PublicComment.received_on), col(PublicComment.id))).all()
-    rows = []
-    for number, comment in enumerate(comments, start=1):
-        change = session.get(ReportChange, comment.change_id) if comment.change_id else None
-        rows.append({"no": number, "summary": comment.summary, "response": comment.response or "（検討中）",
-                     "channel": CHANNELS.get(comment.channel, comment.channel),
-                     "change": f"{change.section}：{change.before} → {change.after}" if change else None,
-                     "no_change_reason": comment.no_change_reason})
-    held = case.comment_start is not None and case.comment_end is not None
-    return {
-        "held": held,
-        "period": f"{_wareki_filter(case.comment_start)}から{_wareki_filter(case.comment_end)}まで" if held else "",
-        "count": case.comment_count if case.comment_count is not None else len(rows),
-        "closed": case.comment_count is not None,
-        "rows": rows,
-    }
-
-
-def _resolution(session: Session, case: Assessment, kind: ResolutionKind) -> Resolution | None:
-    return session.exec(select(Resolution).where(Resolution.assessment_id == case.id, Resolution.cycle == case.cycle,
-                                                 Resolution.kind == kind.value)).first()
+    """The public comment as the domain reads it (public_comments.disposition_of): the same comments,
+    count and period as the disposition table shows."""
+    result = public_comments.disposition_of(session, case)
+    rows = [{"no": row.no, "summary": row.comment.summary, "response": row.comment.response or "（検討中）",
+             "channel": label(COMMENT_CHANNELS, row.comment.channel),
+             "change": f"{row.change.section}：{row.change.before} → {row.change.after}" if row.change else None,
+             "no_change_reason": row.comment.no_change_reason} for row in result.rows]
+    period = ""
+    if result.period is not None:
+        start, end = result.period
+        period = f"{_wareki_filter(start)}から{_wareki_filter(end)}まで"
+    return {"held": result.period is not None, "period": period, "count": result.count, "closed": result.closed,
+            "rows": rows}
 
 
 def _case_facts(session: Session, case: Assessment, letterhead: Letterhead) -> dict[str, Any]:
     body = session.get(Body, case.body_id) if case.body_id else None
-    changes = session.exec(select(ReportChange, ReportVersion).join(
-        ReportVersion, col(ReportVersion.id) == ReportChange.version_id)
-        .where(ReportVersion.assessment_id == case.id, ReportVersion.cycle == case.cycle)
-        .order_by(col(ReportVersion.number), col(ReportChange.position))).all()
     return {
         "case": case, "letterhead": letterhead, "body": body,
         "council": council_of(session, body) if body else None,
         "subject": case.title,
         "meetings": _case_meetings(session, case),
-        "findings": _findings(session, case),
+        "findings": reading.findings_of(session, case),
         "opinion": _opinion(session, case),
         "public_comment": _public_comment(session, case),
         "changes": [{"version": version.number, "section": change.section, "before": change.before,
-                     "after": change.after, "reason": change.reason} for change, version in changes],
-        "report": _resolution(session, case, ResolutionKind.SUBCOMMITTEE_REPORT),
-        "reply": _resolution(session, case, ResolutionKind.REPLY),
+                     "after": change.after, "reason": change.reason}
+                    for change, version in reading.report_changes(session, case)],
+        "report": reading.resolution_of(session, case, ResolutionKind.SUBCOMMITTEE_REPORT.value),
+        "reply": reading.resolution_of(session, case, ResolutionKind.REPLY.value),
     }
 
 
@@ -238,7 +186,7 @@ def _meeting_paper(kind: str, db: Database, meeting_id: int, actor: Actor, lette
     """A document about one meeting, for those who may read the meeting; `title` is formatted with its facts."""
     with db.reading() as session:
         meeting = _meeting(session, meeting_id)
-        authorize(actor, Action.READ_MEETING, (meeting, _offices_on_agenda(session, meeting)))
+        authorize(actor, Action.READ_MEETING, (meeting, reading.offices_on_agenda(session, meeting)))
         facts = _meeting_facts(session, meeting)
         html = _render(kind, env, letterhead=letterhead, **facts)
     return Paper(kind, title.format(**facts), html)
@@ -254,49 +202,48 @@ def _case_paper(kind: str, db: Database, case_id: int, actor: Actor, letterhead:
     return Paper(kind, title.format(subject=case.title), html)
 
 
-def convocation(db: Database, meeting_id: int, actor: Actor, letterhead: Letterhead = Letterhead(),
-                env: Environment = _ENV) -> Paper:
+def convocation(db: Database, meeting_id: int, actor: Actor, letterhead: Letterhead,
+                env: Environment) -> Paper:
     """開催通知: date, time, venue, agenda and materials, to the members of the body."""
     return _meeting_paper("convocation", db, meeting_id, actor, letterhead, env, "{title}の開催について（通知）")
 
 
-def meeting_result(db: Database, meeting_id: int, actor: Actor, letterhead: Letterhead = Letterhead(),
-                   env: Environment = _ENV) -> Paper:
+def meeting_result(db: Database, meeting_id: int, actor: Actor, letterhead: Letterhead,
+                   env: Environment) -> Paper:
     """会議結果報告, in the form Matsusaka publishes."""
     return _meeting_paper("meeting_result", db, meeting_id, actor, letterhead, env, "審議会等の会議結果報告（{title}）")
 
 
-def subcommittee_report(db: Database, case_id: int, actor: Actor, letterhead: Letterhead = Letterhead(),
-                        env: Environment = _ENV) -> Paper:
+def subcommittee_report(db: Database, case_id: int, actor: Actor, letterhead: Letterhead,
+                        env: Environment) -> Paper:
     """部会報告: 1 審議事項, 2 調査審議の内容, 3 部会の意見, 4 審議経過, and the annex of findings (Chiba)."""
     return _case_paper("subcommittee_report", db, case_id, actor, letterhead, env, "{subject}について（部会報告）")
 
 
-def reply(db: Database, case_id: int, actor: Actor, letterhead: Letterhead = Letterhead(),
-          env: Environment = _ENV) -> Paper:
+def reply(db: Database, case_id: int, actor: Actor, letterhead: Letterhead,
+          env: Environment) -> Paper:
     """答申書: the council's reply to the head of the organisation."""
     return _case_paper("reply", db, case_id, actor, letterhead, env, "{subject}について（答申）")
 
 
-def findings(db: Database, case_id: int, actor: Actor, letterhead: Letterhead = Letterhead(),
-             env: Environment = _ENV, today: date | None = None) -> Paper:
+def findings(db: Database, case_id: int, actor: Actor, letterhead: Letterhead,
+             env: Environment, today: date) -> Paper:
     """委員からの質問事項及び回答 (Chiba's 資料3): every finding of this cycle, its answer, its status and the
     report version where its change landed, with the list of changes (修正箇所)."""
     with db.reading() as session:
         case = cases.load(session, case_id)
         authorize(actor, Action.READ_RECORDS, case)
         facts = _case_facts(session, case, letterhead)
-        versions = {version.id: version.number for version in session.exec(
-            select(ReportVersion).where(ReportVersion.assessment_id == case.id)).all()}
+        versions = reading.version_numbers(session, case)
         revisions = {finding.id: f"第{versions[finding.resolved_in_version_id]}版で修正"
                      for finding in facts["findings"] if finding.resolved_in_version_id in versions}
         html = _render("findings", env, statuses=FINDING_STATUSES, revisions=revisions,
-                       today=today or datetime.now(TOKYO).date(), **facts)
+                       today=today, **facts)
     return Paper("findings", f"{case.title} 委員からの質問事項及び回答", html)
 
 
-def public_comment_result(db: Database, case_id: int, actor: Actor, letterhead: Letterhead = Letterhead(),
-                          env: Environment = _ENV) -> Paper:
+def public_comment_result(db: Database, case_id: int, actor: Actor, letterhead: Letterhead,
+                          env: Environment) -> Paper:
     """意見募集の結果: the period, the number of comments (none is a result) and 意見の概要と実施機関の考え方."""
     with db.reading() as session:
         case = cases.load(session, case_id)
@@ -311,15 +258,14 @@ REGISTER_HEADER = ["番号", "評価対象の事務", "実施機関", "対象人
                    "保有予定日", "意見聴取期間", "提出日", "公表日", "次回見直し期限", "再実施期限"]
 
 
-def register(db: Database, actor: Actor, workflows: Any, letterhead: Letterhead = Letterhead(),
-             env: Environment = _ENV) -> Paper:
+def register(db: Database, actor: Actor, workflows: Workflows, letterhead: Letterhead,
+             env: Environment) -> Paper:
     """計画管理書: every assessment with its threshold inputs, level, state and dates."""
     authorize(actor, Action.READ_REGISTER)
     with db.reading() as session:
-        cases = session.exec(select(Assessment).where(Assessment.kind == "assessment")
-                             .order_by(col(Assessment.id))).all()
+        every_case = reading.assessments(session)
     rows = []
-    for case in cases:
+    for case in every_case:
         procedure = workflows.procedure(case.procedure)
         rows.append({
             "id": case.id, "title": case.title, "office": case.office,
@@ -342,10 +288,46 @@ def register(db: Database, actor: Actor, workflows: Any, letterhead: Letterhead 
     return Paper("register", f"{letterhead.organisation} 特定個人情報保護評価 計画管理書", html, {"計画管理書": sheet})
 
 
-def resolution_text(db: Database, case_id: int, kind: ResolutionKind, letterhead: Letterhead = Letterhead()) -> str:
+def resolution_text(db: Database, case_id: int, kind: ResolutionKind, letterhead: Letterhead,
+                    env: Environment) -> str:
     """The text a report or reply is drafted with: the generated document, as plain text."""
     maker = subcommittee_report if kind is ResolutionKind.SUBCOMMITTEE_REPORT else reply
-    return maker(db, case_id, system_actor(), letterhead).text()
+    return maker(db, case_id, system_actor(), letterhead, env).text()
+
+
+@dataclass(frozen=True)
+class Papers:
+    """Writes the generated documents; built once with the organisation's letterhead and templates."""
+
+    db: Database
+    workflows: Workflows
+    clock: Clock
+    letterhead: Letterhead
+    templates: Environment
+
+    def convocation(self, meeting_id: int, actor: Actor) -> Paper:
+        return convocation(self.db, meeting_id, actor, self.letterhead, self.templates)
+
+    def meeting_result(self, meeting_id: int, actor: Actor) -> Paper:
+        return meeting_result(self.db, meeting_id, actor, self.letterhead, self.templates)
+
+    def subcommittee_report(self, case_id: int, actor: Actor) -> Paper:
+        return subcommittee_report(self.db, case_id, actor, self.letterhead, self.templates)
+
+    def reply(self, case_id: int, actor: Actor) -> Paper:
+        return reply(self.db, case_id, actor, self.letterhead, self.templates)
+
+    def findings(self, case_id: int, actor: Actor) -> Paper:
+        return findings(self.db, case_id, actor, self.letterhead, self.templates, local_today(self.clock))
+
+    def public_comment_result(self, case_id: int, actor: Actor) -> Paper:
+        return public_comment_result(self.db, case_id, actor, self.letterhead, self.templates)
+
+    def register(self, actor: Actor) -> Paper:
+        return register(self.db, actor, self.workflows, self.letterhead, self.templates)
+
+    def resolution_text(self, case_id: int, kind: ResolutionKind) -> str:
+        return resolution_text(self.db, case_id, kind, self.letterhead, self.templates)
 
 
 # --- HTML → .docx, text; sheets → .xlsx ------------------------------------------------------------

@@ -24,6 +24,7 @@ import yaml
 from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, insert, or_, update
 from sqlmodel import Session, col, select
 
+from notifications import channels
 from notifications.models import Reminder, ReminderRule
 from workflow import audit, changes
 from workflow.accounts import audit_actor
@@ -55,7 +56,7 @@ WATCHES: Mapping[Subject, tuple[str, ...]] = {
     Subject.FINDING: ("finding_unanswered",),
 }
 ROLES = ("members", "chair", "secretariat", "office")
-CHANNELS = ("inbox", "email")
+CHANNELS = channels.NAMES
 #: Reminders of a day's deadline go out in the morning of their day.
 SEND_TIME = time(9, 0)
 CHAIR_POSITIONS = ("chair", "acting_chair")

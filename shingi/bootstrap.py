@@ -48,16 +48,20 @@ class Core:
     #: Whether this process made the database (and so disposes of it).
     owns_database: bool = field(default=True, repr=False)
 
+    @property
+    def papers(self) -> papers.Papers:
+        return papers.Papers(self.db, self.workflows, self.clock, self.letterhead, self.paper_templates)
+
     def jobs(self) -> Jobs:
         return Jobs(db=self.db, workflows=self.workflows, clock=self.clock,
-                    follower=Follower(self.db, self.workflows, self.calendar, self.clock),
-                    deliverer=Deliverer(self.db, self.workflows, self.clock), files=self.files, mailer=self.mailer)
+                    follower=Follower(self.db, self.workflows, self.calendar, self.clock, self.settings.templates_dir),
+                    deliverer=Deliverer(self.db, self.workflows, self.clock, self.settings.templates_dir),
+                    files=self.files, mailer=self.mailer)
 
     def web_services(self) -> Services:
         settings = self.settings
         return Services(db=self.db, workflows=self.workflows, clock=self.clock, files=self.files,
-                        calendar=self.calendar, zone=self.zone, letterhead=self.letterhead,
-                        paper_templates=self.paper_templates,
+                        calendar=self.calendar, zone=self.zone, papers=self.papers,
                         options=WebOptions(version=shingi.__version__, cookie_secure=settings.cookie_secure,
                                            max_upload_bytes=settings.max_upload_bytes,
                                            sweep_interval_seconds=settings.sweep_interval_seconds,

@@ -55,7 +55,7 @@ def serve(
     core = bootstrap.build(settings)
     migrations.upgrade(core.db)
     if demo:
-        result = load_demo(core.db, core.workflows)
+        result = load_demo(core.db, core.workflows, core.papers, core.clock)
         if result.skipped:
             typer.echo("demo: the database already holds cases; no cases loaded")
         else:
@@ -199,24 +199,23 @@ def papers(
     output: Annotated[Path | None, typer.Option(help="File to write (default: the document's title).")] = None,
 ) -> None:
     """Write a generated document (開催通知, 部会報告, 答申書, 質問事項, 意見募集の結果, 会議結果報告, 計画管理書)."""
-    from notifications import papers as documents
     from workflow.errors import DomainError
 
     core, operator = _operator_context()
-    database, letterhead, env = core.db, core.letterhead, core.paper_templates
+    writer = core.papers
     makers = {
-        "convocation": (documents.convocation, meeting), "meeting-result": (documents.meeting_result, meeting),
-        "subcommittee-report": (documents.subcommittee_report, case), "reply": (documents.reply, case),
-        "findings": (documents.findings, case), "public-comment-result": (documents.public_comment_result, case),
+        "convocation": (writer.convocation, meeting), "meeting-result": (writer.meeting_result, meeting),
+        "subcommittee-report": (writer.subcommittee_report, case), "reply": (writer.reply, case),
+        "findings": (writer.findings, case), "public-comment-result": (writer.public_comment_result, case),
     }
     try:
         if kind == "register":
-            paper = documents.register(database, operator, core.workflows, letterhead, env)
+            paper = writer.register(operator)
         elif kind in makers:
             maker, subject = makers[kind]
             if subject is None:
-                _fail(ValueError(f"{kind} needs --{'meeting' if maker in (documents.convocation, documents.meeting_result) else 'case'}"))
-            paper = maker(database, subject, operator, letterhead, env)
+                _fail(ValueError(f"{kind} needs --{'meeting' if kind in ('convocation', 'meeting-result') else 'case'}"))
+            paper = maker(subject, operator)
         else:
             _fail(ValueError(f"unknown document {kind!r}"))
     except DomainError as error:
@@ -234,8 +233,8 @@ def audit_verify() -> None:
     """Check the audit chain; exit 1 naming the first broken entry."""
     from workflow import audit
 
-    core, _operator = _operator_context()
-    verdict = audit.verify(core.db)
+    core, operator = _operator_context()
+    verdict = audit.verify(core.db, operator)
     typer.echo(str(verdict), err=not verdict.ok)
     raise typer.Exit(0 if verdict.ok else 1)
 

@@ -20,7 +20,7 @@ from sqlmodel import select
 
 from notifications import papers
 from workflow import accounts, findings, meetings, resolutions, service
-from workflow.clock import TOKYO, Clock, FixedClock, SystemClock
+from workflow.clock import TOKYO, Clock, FixedClock
 from workflow.db import Database
 from workflow.engine import Workflows
 from workflow.models import Assessment, UserAccount
@@ -64,10 +64,11 @@ def body_name(entry: dict[str, Any]) -> str:
     return council if body == council else f"{council} {body}"
 
 
-def load_demo(db: Database, workflows: Workflows, path: Path = DEMO_FILE, clock: Clock | None = None) -> DemoResult:
+def load_demo(db: Database, workflows: Workflows, writer: papers.Papers, clock: Clock,
+              path: Path = DEMO_FILE) -> DemoResult:
     """Load the demo cases into an empty database (a database holding cases is left alone), and
     make sure the demo users exist with a fresh password each."""
-    passwords = _demo_users(db, clock or SystemClock())
+    passwords = _demo_users(db, clock)
     with db.reading() as session:
         if session.exec(select(func.count()).select_from(Assessment)).one():
             return DemoResult(loaded=0, skipped=True, passwords=passwords)
@@ -83,7 +84,7 @@ def load_demo(db: Database, workflows: Workflows, path: Path = DEMO_FILE, clock:
         for step in entry.get("steps", []):
             case_clock.set(_instant(step["at"]))
             if "adopt" in step:
-                _adopt(db, case_clock, case, step)
+                _adopt(db, writer, case_clock, case, step)
                 continue
             case = service.advance(
                 db, workflows, case_clock, case.id, event=step["event"], expected_version=case.version,
@@ -123,7 +124,7 @@ def _replay_meeting(db: Database, case: Assessment, body: str, entry: dict[str, 
         ), operator)
 
 
-def _adopt(db: Database, clock: Clock, case: Assessment, step: dict[str, Any]) -> None:
+def _adopt(db: Database, writer: papers.Papers, clock: Clock, case: Assessment, step: dict[str, Any]) -> None:
     """The body settles its opinion and adopts its report (or the council its reply), from the record."""
     kind = resolutions.ResolutionKind(step["adopt"])
     operator = system_actor(step.get("actor", "事務局"))
@@ -132,7 +133,7 @@ def _adopt(db: Database, clock: Clock, case: Assessment, step: dict[str, Any]) -
         resolutions.record_opinion(db, clock, case.id, resolutions.OpinionInput(
             verdict=step.get("verdict", "appropriate"), supplementary=step.get("supplementary", []),
             decided_on=today), operator)
-    text = papers.resolution_text(db, case.id, kind)
+    text = writer.resolution_text(case.id, kind)
     resolution = resolutions.draft(db, clock, case.id, kind, operator, text=text)
     resolutions.adopt(db, clock, resolution.id, today, step.get("by", "会長"), operator)
 

@@ -24,9 +24,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from notifications import heartbeat
 from notifications.delivery import Deliverer
-from notifications.email_delivery import deliver_emails
 from notifications.following import Follower
 from notifications.mailer import Mailer
+from notifications.outbox import deliver_emails
 from workflow import audit, scheduled_events
 from workflow.clock import TOKYO, Clock
 from workflow.db import Database
@@ -76,7 +76,8 @@ class Jobs:
         if self.mailer is not None:
             mailer = self.mailer
             self._run(report, "send_email",
-                      lambda: setattr(report, "emails", deliver_emails(self.db, mailer, self.clock)))
+                      lambda: setattr(report, "emails", deliver_emails(self.db, mailer, self.clock,
+                                                                       worker=self.instance)))
         self._run(report, "seal_audit", lambda: setattr(report, "sealed", audit.seal(self.db)))
         self._run(report, "heartbeat",
                   lambda: heartbeat.beat(self.db, self.instance, self.clock.now(), report.reminded))

@@ -147,12 +147,12 @@ def jobs(core: bootstrap.Core) -> Jobs:
 
 def follow_changes(db: Database, clock: FixedClock, workflows: Workflows | None = None) -> int:
     """What the scheduler does after every commit: the reminders of changed subjects recomputed."""
-    return Follower(db, workflows or SHIPPED, DEFAULT_CALENDAR, clock).follow()
+    return Follower(db, workflows or SHIPPED, DEFAULT_CALENDAR, clock, None).follow()
 
 
 def deliver_due(db: Database, clock: FixedClock, workflows: Workflows | None = None, *, limit: int = 500) -> int:
     """The scheduler's delivery of due reminders (changes are not followed first)."""
-    return Deliverer(db, workflows or SHIPPED, clock).deliver_due(limit=limit)
+    return Deliverer(db, workflows or SHIPPED, clock, None).deliver_due(limit=limit)
 
 
 # --- people -------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -63,3 +64,13 @@ def test_no_function_local_imports_outside_the_command_line():
              if "versions" not in path.parts and path != ROOT / "shingi" / "cli.py"
              for where in _function_local_imports(path)]
     assert found == []
+
+
+def test_the_architecture_page_draws_the_code_as_it_stands():
+    spec = importlib.util.spec_from_file_location("architecture", ROOT / "scripts" / "architecture.py")
+    assert spec is not None and spec.loader is not None
+    drawing = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(drawing)
+    page = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    assert drawing.with_diagram(page, drawing.diagram()) == page, \
+        "ARCHITECTURE.md: run .venv/bin/python scripts/architecture.py --write"

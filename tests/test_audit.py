@@ -37,12 +37,12 @@ def test_events_sign_ins_and_tokens_are_recorded(client, make_case, fire, db):
 
 def test_an_intact_chain_verifies(db, clock):
     fill(db, clock, 20)
-    verdict = audit.verify(db)
+    verdict = audit.verify(db, SYSTEM)
     assert verdict.ok and verdict.checked == 20
 
 
 def test_an_empty_chain_verifies(db):
-    assert audit.verify(db).ok
+    assert audit.verify(db, SYSTEM).ok
 
 
 @pytest.mark.parametrize(("statement", "broken"), [
@@ -58,7 +58,7 @@ def test_an_empty_chain_verifies(db):
 def test_tampering_is_named(db, clock, statement, broken):
     fill(db, clock, 5)
     run_sql(db, statement)
-    verdict = audit.verify(db)
+    verdict = audit.verify(db, SYSTEM)
     assert not verdict.ok
     assert verdict.broken_seq == broken, verdict
 
@@ -71,7 +71,7 @@ def test_a_rehashed_entry_still_breaks_the_link(db, clock):
         entry.actor = "forger"
         entry.hash = audit.entry_hash(entry)
         session.add(entry)
-    verdict = audit.verify(db)
+    verdict = audit.verify(db, SYSTEM)
     assert not verdict.ok and verdict.broken_seq == 3
 
 
@@ -81,7 +81,7 @@ def test_concurrent_appends_keep_one_chain(db, clock):
 
     with ThreadPoolExecutor(6) as pool:
         list(pool.map(append, range(6)))
-    verdict = audit.verify(db)
+    verdict = audit.verify(db, SYSTEM)
     assert verdict.ok and verdict.checked == 18
 
 

@@ -138,7 +138,7 @@ def test_consultation_types_are_checked(client):
 
 # --- Chiba: public comment with no comments, 4th subcommittee meeting, adopted report (seed 002) -----
 
-def test_chiba_replayed_to_an_adopted_subcommittee_report(make_case, fire, db, clock, client):
+def test_chiba_replayed_to_an_adopted_subcommittee_report(make_case, fire, db, clock, client, core):
     clock.set(datetime(2015, 4, 1, 9, tzinfo=TOKYO))
     case = make_case("drafted", title="後期高齢者医療に関する事務 全項目評価書", office="健康保険課", body=CHIBA_BODY,
                      target_count=120_000, handler_count=600)
@@ -164,7 +164,7 @@ def test_chiba_replayed_to_an_adopted_subcommittee_report(make_case, fire, db, c
     clock.set(datetime(2015, 8, 6, 19, 45, tzinfo=TOKYO))
     resolutions.record_opinion(db, clock, case.id, OpinionInput(
         verdict="appropriate", supplementary=[NAOGAKI], decided_on=date(2015, 8, 6), meeting_id=fourth.id), SYSTEM)
-    text = papers.resolution_text(db, case.id, ResolutionKind.SUBCOMMITTEE_REPORT)
+    text = core.papers.resolution_text(case.id, ResolutionKind.SUBCOMMITTEE_REPORT)
     report = resolutions.draft(db, clock, case.id, ResolutionKind.SUBCOMMITTEE_REPORT, SYSTEM, text=text)
     resolutions.delegate_to_chair(db, clock, report.id, "多賀谷部会長", SYSTEM)
     clock.set(datetime(2015, 8, 20, 9, tzinfo=TOKYO))
@@ -173,7 +173,7 @@ def test_chiba_replayed_to_an_adopted_subcommittee_report(make_case, fire, db, c
     case = fire(case, "report_to_plenary", reported_on="2015-08-27")
     assert case.state == "reported_to_plenary"
 
-    generated = papers.subcommittee_report(db, case.id, SYSTEM)
+    generated = core.papers.subcommittee_report(case.id, SYSTEM)
     for fact in ("1 審議事項", "2 調査審議の内容", "3 部会の意見", "4 審議経過", "別表 委員からの意見及び実施機関の対応",
                  "後期高齢者医療に関する事務 全項目評価書", "平成27年6月22日（月）から平成27年7月21日（火）まで",
                  "提出された意見0件", "現段階における評価としては妥当である。", "なお、" + NAOGAKI,
@@ -185,7 +185,7 @@ def test_chiba_replayed_to_an_adopted_subcommittee_report(make_case, fire, db, c
     sections = [generated.html.index(title) for title in ("1 審議事項", "2 調査審議の内容", "3 部会の意見", "4 審議経過")]
     assert sections == sorted(sections)
 
-    result = papers.public_comment_result(db, case.id, SYSTEM)
+    result = core.papers.public_comment_result(case.id, SYSTEM)
     assert "提出された意見はありませんでした。" in result.html
     assert "平成27年6月22日（月）から平成27年7月21日（火）まで" in docx_text(result.docx())
 
@@ -196,7 +196,7 @@ def test_chiba_replayed_to_an_adopted_subcommittee_report(make_case, fire, db, c
 
 # --- Fukuoka: the next meeting's convocation (seed 000) --------------------------------------------
 
-def test_fukuoka_convocation_notice_carries_the_facts(make_case, db, client):
+def test_fukuoka_convocation_notice_carries_the_facts(make_case, db, client, core):
     body = "福岡県個人情報保護審議会 第二部会（住基・番号利用法部会）"
     case = make_case("subcommittee_review", title="住民基本台帳ネットワークに関する事務", office="行財政支援課",
                      body=body)
@@ -204,7 +204,7 @@ def test_fukuoka_convocation_notice_carries_the_facts(make_case, db, client):
         db, body, 3, datetime(2023, 12, 21, 10, 0, tzinfo=TOKYO), None, "県庁行政棟10階 特9会議室",
         [(case.id, "reply_draft", "住民基本台帳ネットワークに関する事務を対象とする特定個人情報保護評価書の第三者点検について")],
         term="第16期")
-    notice = papers.convocation(db, third.id, SYSTEM)
+    notice = core.papers.convocation(third.id, SYSTEM)
     for fact in ("第16期第3回", "令和5年12月21日（木）", "午前10時から", "県庁行政棟10階 特9会議室",
                  "住民基本台帳ネットワークに関する事務を対象とする特定個人情報保護評価書の第三者点検について",
                  "答申案の検討", "開催について（通知）"):
@@ -218,10 +218,10 @@ def test_fukuoka_convocation_notice_carries_the_facts(make_case, db, client):
 
 # --- the plan register --------------------------------------------------------------------------
 
-def test_register_lists_every_assessment_in_html_docx_and_xlsx(make_case, db, workflows, client):
+def test_register_lists_every_assessment_in_html_docx_and_xlsx(make_case, db, workflows, client, core):
     published = make_case("published", title="住民基本台帳に関する事務")
     make_case("drafted", "basic_assessment", title="予防接種に関する事務", target_count=5_000)
-    register = papers.register(db, SYSTEM, workflows)
+    register = core.papers.register(SYSTEM)
     book = load_workbook(io.BytesIO(register.xlsx()))
     sheet = book["計画管理書"]
     rows = list(sheet.iter_rows(values_only=True))
@@ -237,12 +237,12 @@ def test_register_lists_every_assessment_in_html_docx_and_xlsx(make_case, db, wo
     assert published.reassessment_due == date(2030, 5, 29)
 
 
-def test_a_secretariat_template_replaces_the_shipped_one(tmp_path, make_case, db):
+def test_a_secretariat_template_replaces_the_shipped_one(tmp_path, make_case, db, core):
     (tmp_path / "papers").mkdir()
     (tmp_path / "papers" / "reply.html").write_text(
         "<html><body><main><h1>{{ subject }}（答申・当市様式）</h1></main></body></html>", encoding="utf-8")
     case = make_case("subcommittee_review", title="独自様式の確認")
-    paper = papers.reply(db, case.id, SYSTEM, env=papers.environment(tmp_path))
+    paper = papers.reply(db, case.id, SYSTEM, core.letterhead, papers.environment(tmp_path))
     assert "独自様式の確認（答申・当市様式）" in paper.html
 
 

@@ -32,8 +32,8 @@ def test_upgrading_twice_is_harmless(db):
     migrations.upgrade(db)
 
 
-def test_demo_replays_the_seed_councils(db, workflows):
-    result = load_demo(db, workflows)
+def test_demo_replays_the_seed_councils(db, workflows, core):
+    result = load_demo(db, workflows, core.papers, core.clock)
     assert not result.skipped and result.loaded >= 5
     cases = service.list_assessments(db, service.AssessmentFilter(), 100, 0, SYSTEM).items
     by_office = {(case.office, case.title): case for case in cases}
@@ -65,9 +65,9 @@ def test_demo_replays_the_seed_councils(db, workflows):
     assert {finding.status for finding in asked} == {"answered"}
 
 
-def test_demo_is_not_loaded_twice(db, workflows):
-    assert not load_demo(db, workflows).skipped
-    assert load_demo(db, workflows).skipped
+def test_demo_is_not_loaded_twice(db, workflows, core):
+    assert not load_demo(db, workflows, core.papers, core.clock).skipped
+    assert load_demo(db, workflows, core.papers, core.clock).skipped
 
 
 def test_demo_file_covers_all_five_seed_councils():

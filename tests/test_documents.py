@@ -131,7 +131,7 @@ def test_delete_after_review_is_purged_from_database_and_disk(public, person, ma
     if db.is_sqlite:  # the content never went into the database file
         with open(db.engine.url.database, "rb") as handle:
             assert SECRET[9:40] not in handle.read()
-    assert audit.verify(db).ok
+    assert audit.verify(db, SYSTEM).ok
     actions = [entry.action for entry in audit.entries(db, SYSTEM, limit=1000)]
     assert "document.purged" in actions
 

@@ -23,18 +23,21 @@ from email.utils import parsedate_to_datetime
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from pydantic import ValidationError
 from sqlmodel import select
 
 from notifications import notices
-from notifications.email_delivery import (
+from notifications.mailer import SmtpMailer, SmtpSettings, TransportError, compose, message_id
+from notifications.models import Notice
+from notifications.outbox import (
     MAX_ATTEMPTS,
     DeliveryReport,
     backoff,
     deliver_emails,
     failed_notices,
 )
-from notifications.mailer import SmtpMailer, SmtpSettings, TransportError, compose, message_id
-from notifications.models import Notice
+from shingi import bootstrap
+from shingi.config import Settings
 from tests.conftest import SYSTEM
 from workflow import accounts
 from workflow.clock import FixedClock
@@ -507,19 +510,32 @@ def test_compose() -> None:
         compose(sender=SENDER, to="委員@example.jp", subject="s", text="t", html=None, dedupe_key="k", sent_at=sent_at)
 
 
-def test_smtp_settings_from_the_environment() -> None:
-    assert SmtpSettings.from_env({}) == SmtpSettings()
-    settings = SmtpSettings.from_env({
-        "SHINGI_SMTP_HOST": "smtp.pref.example.jp", "SHINGI_SMTP_USER": "shingi", "SHINGI_SMTP_PASSWORD": "s3cret",
-        "SHINGI_SMTP_STARTTLS": "true", "SHINGI_MAIL_FROM": SENDER,
-    })
+def _smtp_from(monkeypatch: pytest.MonkeyPatch, **environment: str) -> SmtpMailer | None:
+    """The mailer the composition root builds from these SHINGI_… variables (and no others)."""
+    for name in ("HOST", "PORT", "USER", "PASSWORD", "STARTTLS"):
+        monkeypatch.delenv(f"SHINGI_SMTP_{name}", raising=False)
+    monkeypatch.delenv("SHINGI_MAIL_FROM", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(f"SHINGI_{name}", value)
+    mailer = bootstrap.mailer(Settings())
+    assert mailer is None or isinstance(mailer, SmtpMailer)
+    return mailer
+
+
+def test_smtp_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _smtp_from(monkeypatch) is None  # no host: e-mail waits in the outbox
+    mailer = _smtp_from(monkeypatch, SMTP_HOST="smtp.pref.example.jp", SMTP_USER="shingi", SMTP_PASSWORD="s3cret",
+                        SMTP_STARTTLS="true", MAIL_FROM=SENDER)
+    assert mailer is not None
+    settings = mailer.settings
     assert (settings.host, settings.port, settings.user, settings.starttls, settings.mail_from) == (
         "smtp.pref.example.jp", 587, "shingi", True, SENDER)
-    assert "s3cret" not in repr(settings)
-    assert SmtpSettings.from_env({"SHINGI_SMTP_PORT": "2525", "SHINGI_SMTP_STARTTLS": "no"}).port == 2525
-    with pytest.raises(ValueError, match="SHINGI_SMTP_STARTTLS"):
-        SmtpSettings.from_env({"SHINGI_SMTP_STARTTLS": "maybe"})
-    with pytest.raises(ValueError, match="SHINGI_SMTP_PORT"):
-        SmtpSettings.from_env({"SHINGI_SMTP_PORT": "smtp"})
+    assert "s3cret" not in repr(settings) and "s3cret" not in repr(Settings())
+    plain = _smtp_from(monkeypatch, SMTP_HOST="relay", SMTP_PORT="2525", SMTP_STARTTLS="no")
+    assert plain is not None and plain.settings.port == 2525
+    with pytest.raises(ValidationError, match="smtp_starttls"):
+        _smtp_from(monkeypatch, SMTP_HOST="relay", SMTP_STARTTLS="maybe")
+    with pytest.raises(ValidationError, match="smtp_port"):
+        _smtp_from(monkeypatch, SMTP_HOST="relay", SMTP_PORT="smtp")
     with pytest.raises(ValueError, match="ASCII"):  # smtplib logs in with ASCII only: say so at start-up
-        SmtpSettings.from_env({"SHINGI_SMTP_USER": "shingi", "SHINGI_SMTP_PASSWORD": "秘密"})
+        _smtp_from(monkeypatch, SMTP_HOST="relay", SMTP_USER="shingi", SMTP_PASSWORD="秘密")

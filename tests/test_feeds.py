@@ -334,7 +334,7 @@ def test_tokens_are_stored_hashed_and_audited(public, db, person, setup):
     for entry in entries:
         text = str(entry.detail)
         assert token not in text and new_token not in text and rows[issued["id"]].token_hash not in text
-    assert audit.verify(db).ok
+    assert audit.verify(db, SYSTEM).ok
 
 
 def test_service_functions_return_bytes(db, clock, workflows, person, setup):

@@ -17,7 +17,8 @@ from workflow import accounts, audit, findings
 from workflow.accounts import body_by_name
 from workflow.clock import TOKYO
 from workflow.errors import Conflict, InvalidInput, NotFound
-from workflow.findings import MOVES, FindingAnswer, FindingCarry, FindingClose, FindingReopen, FindingStatus, NewFinding
+from workflow.findings import FindingAnswer, FindingCarry, FindingClose, FindingReopen, FindingStatus, NewFinding
+from workflow.lifecycle import FINDING
 from workflow.models import UserAccount
 from workflow.policy import Forbidden
 from workflow.records import Meeting
@@ -198,28 +199,28 @@ REACH = {"open": [], "answered": ["answer"], "closed": ["close"], "carried": ["c
 
 
 @pytest.mark.parametrize("status", list(REACH))
-@pytest.mark.parametrize("move", list(MOVES))
+@pytest.mark.parametrize("move", list(FINDING.events))
 def test_every_status_and_move(db, clock, review, make_meeting, office, status, move):
     meeting = make_meeting(review, 3, at("2025-06-20"), status="scheduled")
     finding = findings.raise_finding(db, clock, review.id, new(), SYSTEM)
     for step in REACH[status]:
         _run(db, clock, step, finding.id, meeting.id, office)
-    spec = MOVES[move]
+    spec = FINDING.events[move]
     if FindingStatus(status) in spec.sources:
         moved = _run(db, clock, move, finding.id, meeting.id, office)
-        assert moved.status == spec.target.value
+        assert moved.status == spec.target
         assert audit.entries(db, SYSTEM)[-1].detail["from"] == status
     else:
         with pytest.raises(Conflict) as refused:
             _run(db, clock, move, finding.id, meeting.id, office)
-        possible = [m.name for m in MOVES.values() if FindingStatus(status) in m.sources]
+        possible = [m.name for m in FINDING.events.values() if FindingStatus(status) in m.sources]
         assert [event["name"] for event in refused.value.allowed_events] == possible
         assert refused.value.current_state == status
         assert findings.list_findings(db, review.id, SYSTEM)[0].status == status  # nothing changed
 
 
 def test_the_table_of_moves():
-    table = {name: (sorted(s.value for s in move.sources), move.target.value) for name, move in MOVES.items()}
+    table = {name: (sorted(move.sources), move.target) for name, move in FINDING.events.items()}
     assert table == {
         "answer": (["carried", "open"], "answered"),
         "carry": (["answered", "carried", "open"], "carried"),
@@ -291,7 +292,7 @@ def test_reopen_keeps_the_earlier_answer_until_a_new_one(db, clock, review, offi
     actions = [e.action for e in audit.entries(db, SYSTEM) if e.object_type == "finding"]
     assert actions == ["finding.raised", "finding.answered", "finding.closed", "finding.reopened",
                        "finding.answered"]
-    assert audit.verify(db).ok
+    assert audit.verify(db, SYSTEM).ok
 
 
 # --- 質問事項: the open findings of the current cycle ----------------------------------------------
@@ -474,4 +475,4 @@ def test_every_change_is_audited_and_the_chain_holds(db, clock, review, office):
     assert [(e.action, e.actor) for e in entries] == [("finding.raised", "事務局 テスト"),
                                                       ("finding.answered", office.email)]
     assert entries[1].detail["answered_on"] == (date(2025, 6, 2) + timedelta(days=1)).isoformat()
-    assert audit.verify(db).ok
+    assert audit.verify(db, SYSTEM).ok

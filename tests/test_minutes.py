@@ -15,6 +15,7 @@ from workflow import accounts, audit, meetings, minutes
 from workflow.calendar import DEFAULT_CALENDAR
 from workflow.clock import local_today
 from workflow.errors import Conflict
+from workflow.lifecycle import MINUTES
 from workflow.meetings import AttendeeInput, HeldMeeting
 from workflow.minutes import (
     ApplyCorrection,
@@ -127,7 +128,7 @@ def test_the_fukuoka_minutes_through_every_status(client, public, db, clock, hel
                if e.object_type == "minutes"]
     assert actions == ["minutes.drafted", "minutes.sent", "minutes.correction_recorded", "minutes.correction_applied",
                        "minutes.confirmed", "minutes.published"]
-    assert audit.verify(db).ok
+    assert audit.verify(db, SYSTEM).ok
 
 
 # --- every status × step ------------------------------------------------------------------------
@@ -153,7 +154,7 @@ def minutes_in(db, clock, meeting_id: int, status: str) -> int | None:
 
 
 @pytest.mark.parametrize("status", STATUSES)
-@pytest.mark.parametrize("step", list(minutes.MINUTES_STEPS))
+@pytest.mark.parametrize("step", list(MINUTES.events))
 def test_every_status_and_step(db, clock, held, status, step):
     meeting_id = held.meeting.id
     correction_id = minutes_in(db, clock, meeting_id, status) or 1
@@ -167,14 +168,14 @@ def test_every_status_and_step(db, clock, held, status, step):
         "confirm": lambda: minutes.confirm(db, clock, meeting_id, Confirmation(), SYSTEM),
         "publish": lambda: minutes.publish(db, clock, meeting_id, Publication(), SYSTEM),
     }
-    spec = minutes.MINUTES_STEPS[step]
+    spec = MINUTES.events[step]
     if status in spec.sources:
         calls[step]()
         assert minutes.read(db, meeting_id, SYSTEM).minutes.status == (spec.target or status)
     else:
         with pytest.raises(Conflict) as refused:
             calls[step]()
-        possible = {name for name, other in minutes.MINUTES_STEPS.items() if status in other.sources}
+        possible = {name for name, other in MINUTES.events.items() if status in other.sources}
         assert {event["name"] for event in refused.value.allowed_events} == possible
         assert refused.value.current_state == status
         assert minutes.read(db, meeting_id, SYSTEM).minutes.status == status

@@ -200,3 +200,46 @@ def test_a_secretariats_procedure_speaks_in_notices_pages_and_papers(tmp_path, d
         assert page.status_code == 200 and "独自手続の作成中" in page.text
     register = papers.register(db, SYSTEM, own, core.letterhead, core.paper_templates)
     assert "独自手続の作成中" in register.html
+
+
+def test_the_secretariats_notice_templates_are_the_ones_delivered(tmp_path, db, clock, workflows, files, person,
+                                                                 make_case):
+    (tmp_path / "notices").mkdir()
+    for kind in ("meeting_reminder", "meeting_changed"):
+        (tmp_path / "notices" / f"{kind}.ja.j2").write_text(
+            "{% block subject %}【当市様式】" + kind + "{% endblock %}"
+            "{% block text %}当市様式の文面（{{ meeting.venue }}）{% endblock %}"
+            "{% block html %}<p>当市様式の文面</p>{% endblock %}", encoding="utf-8")
+    core = bootstrap.build(Settings(database_url=db.url, migrate_on_start=False, files_dir=files.root,
+                                    scheduler=False, templates_dir=tmp_path),
+                           database=db, workflows=workflows, clock=clock, files=files)
+    person("member")
+    case = make_case("subcommittee_review", body=REVIEWING_BODY)
+    meeting_id = _meeting(db, clock, case.id, at(2025, 6, 20, 10))
+    jobs = core.jobs()
+    clock.set(at(2025, 6, 13, 9))
+    jobs.follower.follow()
+    jobs.deliver_reminders()
+    (reminded,) = _inbox_of_rule(db, "meeting_start_7d")
+    assert reminded.subject == "【当市様式】meeting_reminder" and "特9会議室" in reminded.body_text
+
+    meetings.move(db, clock, meeting_id, meetings.MeetingMove(expected_version=1, starts_at=at(2025, 6, 27, 10)),
+                  SYSTEM)
+    jobs.follower.follow()
+    with db.reading() as session:
+        (changed,) = session.exec(select(Notice).where(Notice.kind == "change", Notice.channel == "inbox")).all()
+    assert changed.subject == "【当市様式】meeting_changed"
+
+
+def test_the_organisations_closure_days_reach_the_reminders(db, clock, workflows, files, person, make_case):
+    """Fri 13 Jun is this organisation's own closure day: the 7-day reminder goes out on Thu 12 Jun."""
+    core = bootstrap.build(Settings(database_url=db.url, migrate_on_start=False, files_dir=files.root,
+                                    scheduler=False, closure_days="12-29..01-03,06-13"),
+                           database=db, workflows=workflows, clock=clock, files=files)
+    person("member")
+    case = make_case("subcommittee_review", body=REVIEWING_BODY)
+    meeting_id = _meeting(db, clock, case.id, at(2025, 6, 20, 10))
+    core.jobs().follower.follow()
+    with db.reading() as session:
+        dues = {row.rule_key: row.due_at for row in reminders.pending_for(session, "meeting", meeting_id)}
+    assert dues["meeting_start_7d"] == at(2025, 6, 12, 9)

@@ -40,7 +40,7 @@ def schedule_meeting(db, clock, starts, body=REVIEWING_BODY, number=3):
                                title="住民基本台帳ネットワークに関する事務の第三者点検について"))
         reminders.refresh(session, Subject.MEETING, meeting.id, {"meeting_start": starts},
                           reminders.Audience(body_row.id, None), clock.now(), DEFAULT_CALENDAR,
-                          tell=following.tell_people_already_reminded)
+                          tell=following.ChangeTeller(None))
     return meeting
 
 
@@ -57,7 +57,7 @@ def move_meeting(db, clock, meeting_id, starts=None, cancel=False):
         fact = None if cancel else meeting.starts_at
         reminders.refresh(session, Subject.MEETING, meeting.id, {"meeting_start": fact},
                           reminders.Audience(meeting.body_id, None), clock.now(), DEFAULT_CALENDAR,
-                          tell=following.tell_people_already_reminded)
+                          tell=following.ChangeTeller(None))
 
 
 def pending(db, meeting_id):
@@ -347,6 +347,6 @@ def test_a_case_whose_procedure_is_no_longer_loaded_does_not_hold_up_the_others(
     orphan = make_case(procedure="consultation")
     case = make_case("published")
     without = Workflows({name: procedure for name, procedure in workflows.procedures.items() if name != "consultation"})
-    assert Follower(db, without, DEFAULT_CALENDAR, clock).follow_cases() == 2  # both looked at; the orphan left as it was
+    assert Follower(db, without, DEFAULT_CALENDAR, clock, None).follow_cases() == 2  # both looked at; the orphan left as it was
     assert {row.rule_key for row in case_reminders(db, clock, without, case.id)} >= {"annual_review_30d"}
     assert case_reminders(db, clock, without, orphan.id) == []

@@ -146,7 +146,7 @@ def test_fukuoka_third_party_review_replayed(db, clock, make_case, make_meeting,
     assert [(v["number"], v["label"], len(v["changes"])) for v in versions] == [
         (1, "当初案", 0), (2, "第三者点検における指摘を踏まえた修正案（資料3）", 2)]
     assert versions[0]["id"] == first_version.id and versions[0]["document_id"] == draft.id
-    assert audit.verify(db).ok
+    assert audit.verify(db, SYSTEM).ok
 
 
 # --- numbering ----------------------------------------------------------------------------------

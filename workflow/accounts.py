@@ -171,7 +171,7 @@ def actor_for(session: Session, user: UserAccount, *, via: str | None = None, so
     return _actor(user, user.id, office_name, bodies, via=via, source=source, csrf_token=csrf_token)
 
 
-def _actor(user: Any, user_id: int, office_name: str | None, bodies: dict[int, Position], *, via: str | None,
+def _actor(user: UserAccount | Row[Any], user_id: int, office_name: str | None, bodies: dict[int, Position], *, via: str | None,
            source: str | None, csrf_token: str | None) -> Actor:
     """The actor of a user (a row or a record with its flags and names), their office and their seats."""
     roles: set[Role] = set()
@@ -298,14 +298,26 @@ class IssuedToken:
     record: ApiToken
 
 
-def create_token(db: Database, clock: Clock, email: str, by: Actor, *, name: str = "api",
+def _token_holder(session: Session, by: Actor, email: str | None, action: Action) -> UserAccount:
+    """The user whose API tokens `by` acts on: the one with this e-mail address, or (None) `by` themself."""
+    if email is not None:
+        user = _user_by_email(session, email)
+        authorize(by, action, user)
+        return user
+    authorize(by, action)  # one's own: anyone with an account
+    own = session.get(UserAccount, by.user_id) if by.user_id is not None else None
+    if own is None:
+        raise NotFound(Message("利用者が見つかりません。", "No such user."))
+    return own
+
+
+def create_token(db: Database, clock: Clock, email: str | None, by: Actor, *, name: str = "api",
                  lifetime: timedelta = TOKEN_LIFETIME) -> IssuedToken:
+    """A new API token for the user with this e-mail address, or (email None) for `by`."""
     now = clock.now()
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with db.writing() as session:
-        user = _user_by_email(session, email)
-        if by.user_id != user.id:
-            authorize(by, Action.MANAGE_USERS)
+        user = _token_holder(session, by, email, Action.ISSUE_TOKEN)
         record = ApiToken(user_id=user.id, name=name[:100], prefix=token[:12], token_hash=digest(token),
                           created_at=now, expires_at=now + lifetime)
         session.add(record)
@@ -316,11 +328,17 @@ def create_token(db: Database, clock: Clock, email: str, by: Actor, *, name: str
     return IssuedToken(token=token, record=record)
 
 
+def _no_such_token() -> NotFound:
+    return NotFound(Message("トークンが見つかりません。", "No such token."))
+
+
 def revoke_token(db: Database, clock: Clock, token_id: int, by: Actor) -> ApiToken:
     with db.writing() as session:
         record = session.get(ApiToken, token_id)
-        if record is None or (record.user_id != by.user_id and not by.has(Role.ADMIN) and not by.has(Role.SYSTEM)):
-            raise NotFound(Message("トークンが見つかりません。", "No such token."))
+        # The public is asked to sign in; someone else's token, like one that is not there, is not found.
+        authorize(by, Action.REVOKE_TOKEN, record, hidden=_no_such_token())
+        if record is None:  # hidden by the rule already; this tells the type checker
+            raise _no_such_token()
         record.revoked_at = record.revoked_at or clock.now()
         session.add(record)
         audit.record(session, audit_actor(by), "token.revoked", at=clock.now(), object_type="api_token",
@@ -366,12 +384,20 @@ def forget_cached_tokens() -> None:
     _token_actors.clear()
 
 
-def tokens_of(db: Database, email: str) -> list[ApiToken]:
+def tokens_of(db: Database, by: Actor, email: str | None = None) -> list[ApiToken]:
+    """The API tokens of the user with this e-mail address, or (email None) of `by`."""
     with db.reading() as session:
-        user = _user_by_email(session, email)
+        user = _token_holder(session, by, email, Action.LIST_TOKENS)
         return list(session.exec(select(ApiToken).where(ApiToken.user_id == user.id).order_by(col(ApiToken.id))).all())
 
 
-def users(db: Database) -> Iterable[UserAccount]:
+def users(db: Database, by: Actor) -> Iterable[UserAccount]:
+    authorize(by, Action.MANAGE_USERS)
     with db.reading() as session:
         return list(session.exec(select(UserAccount).order_by(col(UserAccount.id))).all())
+
+
+def me(actor: Actor) -> Actor:
+    """Who is signed in (401 for the public)."""
+    authorize(actor, Action.READ_OWN_ACCOUNT)
+    return actor

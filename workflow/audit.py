@@ -18,17 +18,14 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Integer, bindparam, func, insert, update
 from sqlmodel import Session, col, select
 
 from workflow.db import Database
 from workflow.models import AuditEntry, AuditHead
-from workflow.policy import Action, authorize
-
-if TYPE_CHECKING:
-    from workflow.policy import Actor
+from workflow.policy import Action, Actor, authorize
 
 GENESIS = "0" * 64
 _BATCH = 1000
@@ -148,8 +145,9 @@ def _sealed(session: Session) -> Iterator[AuditEntry]:
         last = batch[-1].seq
 
 
-def verify(db: Database) -> Verdict:
+def verify(db: Database, actor: Actor) -> Verdict:
     """Seal what is pending, then walk the chain from the first entry; name the first that does not hold."""
+    authorize(actor, Action.READ_AUDIT)
     seal(db)
     with db.reading() as session:
         pending = session.exec(select(func.count()).select_from(AuditEntry).where(col(AuditEntry.seq).is_(None))).one()

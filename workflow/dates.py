@@ -1,5 +1,6 @@
-"""Date arithmetic and the one place where dates, times and instants become text: the Japanese era
-(和暦) of formal documents, the 午前/午後 times of notices, and the English forms."""
+"""Date arithmetic and the one place where dates, times, instants and meeting titles become text:
+the Japanese era (和暦) of formal documents, the 午前/午後 times of notices, the English forms, and
+第N回 as the councils number their meetings."""
 
 from __future__ import annotations
 
@@ -74,3 +75,12 @@ def wareki_datetime(dt: datetime, *, weekday: bool = True) -> str:
     """
     local = dt.astimezone(TOKYO) if dt.tzinfo is not None else dt
     return f"{wareki(local.date(), weekday=weekday)}{wareki_time(local.time())}"
+
+
+def meeting_title(term: str, number: int, body: str | None = None, *, separator: str = " ") -> str:
+    """第16期第2回 福岡県個人情報保護審議会第二部会 (the term, when the body numbers by term, then 第N回).
+
+    Formal documents run the words together (`separator=""`: 第16期第2回福岡県…の開催について).
+    """
+    numbered = f"{term}第{number}回"
+    return f"{numbered}{separator}{body}" if body else numbered

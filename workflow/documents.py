@@ -23,7 +23,7 @@ from workflow.db import Database
 from workflow.errors import DomainError, InvalidInput, Message, NotFound
 from workflow.files import FileStore
 from workflow.models import Assessment, Document
-from workflow.policy import Action, Actor, Classification, Role, authorize, can_read_document, can_see_case
+from workflow.policy import Action, Actor, Classification, authorize, visible_documents
 
 #: Accepted kinds: what the offices have (PDF, Word, Excel) and images such as Fukuoka's log image.
 KINDS = {
@@ -137,30 +137,25 @@ def attach(db: Database, files: FileStore, clock: Clock, case_id: int, upload: U
     return document
 
 
-def can_know_document(actor: Actor, case: Assessment, document: Document) -> bool:
-    """Whether the actor may learn that the document exists (a purged one included)."""
-    if Classification(document.classification) is Classification.PUBLIC:
-        return can_see_case(actor, case)
-    if document.purged_at is None:
-        return can_read_document(actor, case, document)
-    return actor.has(Role.SECRETARIAT) or actor.has(Role.SYSTEM) or (
-        case.body_id is not None and case.body_id in actor.bodies)
-
-
 def documents_of(db: Database, case_id: int, actor: Actor) -> list[Document]:
-    """The case's documents this actor may know of; the others are not even counted."""
+    """The case's documents this actor may know of (KNOW_DOCUMENT); the others are not even counted."""
     with db.reading() as session:
         case = cases.load(session, case_id)
         authorize(actor, Action.READ_CASE, case)
-        rows = session.exec(select(Document).where(Document.assessment_id == case_id).order_by(col(Document.id))).all()
-        return [document for document in rows if can_know_document(actor, case, document)]
+        return list(session.exec(select(Document).where(
+            Document.assessment_id == case_id, visible_documents(actor, case)).order_by(col(Document.id))).all())
+
+
+def _no_such_document() -> NotFound:
+    return NotFound(Message("資料が見つかりません。", "No such document."))
 
 
 def _document(session: Session, document_id: int, actor: Actor) -> tuple[Assessment, Document]:
     document = session.get(Document, document_id) if 0 < document_id < 2**31 else None
     case = session.get(Assessment, document.assessment_id) if document else None
-    if document is None or case is None or not can_know_document(actor, case, document):
-        raise NotFound(Message("資料が見つかりません。", "No such document."))
+    if document is None or case is None:
+        raise _no_such_document()
+    authorize(actor, Action.KNOW_DOCUMENT, (case, document), hidden=_no_such_document())
     return case, document
 
 

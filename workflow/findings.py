@@ -3,8 +3,9 @@
 A finding is raised by a member — in writing by the member, or at a meeting and recorded by the
 secretariat under the member's name (櫻井委員, 小林部会長). The office answers it (実施機関の回答),
 usually at the next meeting; the secretariat closes it, carries it to a later meeting (持ち越し) or
-reopens it. The moves are the data table `MOVES`; a move from a status it does not start from is a
-Conflict (409) listing the moves possible now.
+reopens it. The statuses and events are data (states/lifecycles/finding.yaml, run by
+workflow.lifecycle); an event in a status it is not possible in is a Conflict (409) listing the
+events possible now.
 
 `open_findings` is the material "委員からの質問事項" of the next meeting: the findings of the case's
 current cycle that are still open work (open, answered but not closed, carried), oldest first.
@@ -13,7 +14,6 @@ current cycle that are still open work (open, answered but not closed, carried),
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -21,12 +21,14 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
-from workflow import audit, cases, changes
+from states import Text
+from workflow import audit, cases, changes, lifecycle
 from workflow.accounts import audit_actor
 from workflow.clock import TOKYO, Clock, local_today
 from workflow.dates import english_date, wareki
 from workflow.db import Database
-from workflow.errors import Conflict, InvalidInput, Message, NotFound
+from workflow.errors import InvalidInput, Message, NotFound
+from workflow.lifecycle import FINDING
 from workflow.models import Assessment, Body
 from workflow.policy import Action, Actor, Role, authorize
 from workflow.records import Finding, Meeting, ReportVersion
@@ -50,51 +52,21 @@ class FindingStatus(StrEnum):
     CARRIED = "carried"    #: 次回へ持ち越し
 
     @property
-    def title(self) -> Message:
-        return STATUS_TITLES[self]
+    def title(self) -> Text:
+        return FINDING.status_title(self.value)
 
-
-STATUS_TITLES = {
-    FindingStatus.OPEN: Message("未回答", "Open"),
-    FindingStatus.ANSWERED: Message("回答済", "Answered"),
-    FindingStatus.CLOSED: Message("終了", "Closed"),
-    FindingStatus.CARRIED: Message("次回へ持ち越し", "Carried to a later meeting"),
-}
 
 #: Still open work: what the next meeting's 質問事項 lists.
 OUTSTANDING = frozenset({FindingStatus.OPEN, FindingStatus.ANSWERED, FindingStatus.CARRIED})
 
 
-@dataclass(frozen=True)
-class Move:
-    """One move of a finding's status: its name, the statuses it starts from, where it goes, who may."""
-
-    name: str
-    title: Message
-    sources: frozenset[FindingStatus]
-    target: FindingStatus
-    action: Action
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "title": self.title.as_dict(), "to": self.target.value}
-
-
-_S = FindingStatus
-#: The status moves, as data. `answer` is the office's; the others are the secretariat's.
-MOVES: dict[str, Move] = {move.name: move for move in (
-    Move("answer", Message("回答する", "Answer"), frozenset({_S.OPEN, _S.CARRIED}), _S.ANSWERED,
-         Action.ANSWER_FINDING),
-    Move("carry", Message("次回の会議に持ち越す", "Carry to a later meeting"),
-         frozenset({_S.OPEN, _S.ANSWERED, _S.CARRIED}), _S.CARRIED, Action.RECORD_DELIBERATION),
-    Move("close", Message("終了する", "Close"), frozenset({_S.OPEN, _S.ANSWERED, _S.CARRIED}), _S.CLOSED,
-         Action.RECORD_DELIBERATION),
-    Move("reopen", Message("再開する", "Reopen"), frozenset({_S.ANSWERED, _S.CLOSED}), _S.OPEN,
-         Action.RECORD_DELIBERATION),
-)}
-
-
-def moves_from(status: FindingStatus) -> list[Move]:
-    return [move for move in MOVES.values() if status in move.sources]
+#: Who may fire each event (workflow.policy): the office answers; the secretariat carries, closes, reopens.
+EVENT_ACTIONS: dict[str, Action] = {
+    "answer": Action.ANSWER_FINDING,
+    "carry": Action.RECORD_DELIBERATION,
+    "close": Action.RECORD_DELIBERATION,
+    "reopen": Action.RECORD_DELIBERATION,
+}
 
 
 # --- inputs -------------------------------------------------------------------------------------
@@ -233,7 +205,7 @@ def raise_finding(db: Database, clock: Clock, case_id: int, data: NewFinding, ac
         finding = Finding(
             assessment_id=case.id, cycle=case.cycle, meeting_id=data.meeting_id, raised_by=raised_by,
             raised_by_user_id=raised_by_user_id, raised_on=raised_on, kind=data.kind.value, section=data.section,
-            text=data.text, status=FindingStatus.OPEN.value, created_at=now, updated_at=now,
+            text=data.text, status=FINDING.initial, created_at=now, updated_at=now,
         )
         session.add(finding)
         session.flush()
@@ -258,41 +230,30 @@ def _load_finding(session: Session, finding_id: int) -> Finding:
     return finding
 
 
-#: What a move does with its inputs: checks them, changes the finding, and returns details for the audit trail.
+#: What an event does with its inputs: checks them, changes the finding, and returns details for the audit trail.
 Apply = Callable[[Session, Assessment, Finding, date], dict[str, Any]]
 
 
-def _move(db: Database, clock: Clock, finding_id: int, name: str, actor: Actor, apply: Apply) -> Finding:
-    """Run the move `name` on the finding: authorize, check the status, apply the inputs, audit."""
-    move = MOVES[name]
+def _fire(db: Database, clock: Clock, finding_id: int, event: str, actor: Actor, apply: Apply) -> Finding:
+    """Fire `event` on the finding: authorize, check the status, apply the inputs, audit."""
     now, today = clock.now(), local_today(clock)
     with db.writing() as session:
         finding = _load_finding(session, finding_id)
         try:
             case = cases.load(session, finding.assessment_id)
-            authorize(actor, move.action, case)
+            authorize(actor, EVENT_ACTIONS[event], case)
         except NotFound:
             raise NotFound(Message(f"質問・意見（ID {finding_id}）は見つかりません。",
                                    f"No finding with id {finding_id}.")) from None
-        status = FindingStatus(finding.status)
-        if status not in move.sources:
-            possible = moves_from(status)
-            listed = "、".join(m.title.ja for m in possible) or "なし"
-            raise Conflict(
-                Message(f"この質問・意見は「{status.title.ja}」のため「{move.title.ja}」はできません"
-                        f"（可能な操作: {listed}）。",
-                        f"The finding is {status.title.en.lower()}; '{move.title.en}' is not possible "
-                        f"(possible: {', '.join(m.name for m in possible) or 'none'})."),
-                allowed_events=[m.as_dict() for m in possible], current_state=status.value,
-            )
+        status = finding.status
+        target = lifecycle.require(FINDING, event, status)
         detail = apply(session, case, finding, today)
-        finding.status = move.target.value
+        finding.status = target
         finding.updated_at = now
         session.add(finding)
         session.flush()
-        audit.record(session, audit_actor(actor), f"finding.{_PAST[name]}", at=now, object_type="finding",
-                     object_id=finding.id, detail={"assessment_id": case.id, "from": status.value,
-                                                   "to": move.target.value, **detail})
+        audit.record(session, audit_actor(actor), f"finding.{_PAST[event]}", at=now, object_type="finding",
+                     object_id=finding.id, detail={"assessment_id": case.id, "from": status, "to": target, **detail})
         _changed(session, finding, now)
     return finding
 
@@ -320,7 +281,7 @@ def answer_finding(db: Database, clock: Clock, finding_id: int, data: FindingAns
         return {"answered_on": answered_on.isoformat(), "meeting_id": data.answered_at_meeting_id,
                 "resolved_in_version_id": finding.resolved_in_version_id}
 
-    return _move(db, clock, finding_id, "answer", actor, apply)
+    return _fire(db, clock, finding_id, "answer", actor, apply)
 
 
 def close_finding(db: Database, clock: Clock, finding_id: int, data: FindingClose, actor: Actor) -> Finding:
@@ -332,7 +293,7 @@ def close_finding(db: Database, clock: Clock, finding_id: int, data: FindingClos
             finding.resolved_in_version_id = data.resolved_in_version_id
         return {"resolved_in_version_id": finding.resolved_in_version_id, "note": data.note}
 
-    return _move(db, clock, finding_id, "close", actor, apply)
+    return _fire(db, clock, finding_id, "close", actor, apply)
 
 
 def carry_finding(db: Database, clock: Clock, finding_id: int, data: FindingCarry, actor: Actor) -> Finding:
@@ -343,7 +304,7 @@ def carry_finding(db: Database, clock: Clock, finding_id: int, data: FindingCarr
         finding.carried_to_meeting_id = data.carried_to_meeting_id
         return {"carried_to_meeting_id": data.carried_to_meeting_id, "note": data.note}
 
-    return _move(db, clock, finding_id, "carry", actor, apply)
+    return _fire(db, clock, finding_id, "carry", actor, apply)
 
 
 def reopen_finding(db: Database, clock: Clock, finding_id: int, data: FindingReopen, actor: Actor) -> Finding:
@@ -352,7 +313,7 @@ def reopen_finding(db: Database, clock: Clock, finding_id: int, data: FindingReo
     def apply(_session: Session, _case: Assessment, _finding: Finding, _today: date) -> dict[str, Any]:
         return {"reason": data.reason}
 
-    return _move(db, clock, finding_id, "reopen", actor, apply)
+    return _fire(db, clock, finding_id, "reopen", actor, apply)
 
 
 def list_findings(db: Database, case_id: int, actor: Actor, *, status: FindingStatus | None = None,

@@ -6,7 +6,8 @@ version_id_col writes `UPDATE … WHERE id = :id AND version = :seen`): a client
 read, and a stale one is refused with 409. Moving or cancelling a meeting raises `sequence`, which
 feeds iCalendar SEQUENCE and the change notices.
 
-What may be done to a meeting in each status is data (`MEETING_STEPS`), not branches.
+What may be done to a meeting in each status is data (states/lifecycles/meeting.yaml, run by
+workflow.lifecycle), not branches.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
-from sqlalchemy import func, or_, true
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
@@ -30,16 +31,17 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from states.definition import EARLIEST_DATE, LATEST_DATE
-from workflow import audit, changes, documents
+from workflow import audit, changes, documents, lifecycle
 from workflow.accounts import audit_actor, body_by_name
 from workflow.clock import TOKYO, Clock
-from workflow.dates import wareki_datetime
+from workflow.dates import meeting_title, wareki_datetime
 from workflow.db import Database
-from workflow.documents import Upload, can_know_document
+from workflow.documents import Upload
 from workflow.errors import Conflict, FieldProblem, InvalidInput, Message, NotFound, StaleVersion
 from workflow.files import FileStore
+from workflow.lifecycle import MEETING
 from workflow.models import Assessment, Body, Document, Membership, UserAccount
-from workflow.policy import Action, Actor, Role, authorize
+from workflow.policy import Action, Actor, authorize, can_know_document, visible_meetings
 from workflow.records import AgendaItem, Attendance, Meeting
 from workflow.validation import problems_from_validation_error, text_type
 
@@ -77,56 +79,6 @@ class MeetingStatus(StrEnum):
     SCHEDULED = "scheduled"  #: 開催予定
     HELD = "held"            #: 開催済み
     CANCELLED = "cancelled"  #: 中止
-
-
-@dataclass(frozen=True)
-class Step:
-    """One thing that may be done in some statuses, and the status it leads to (None: stays)."""
-
-    sources: tuple[str, ...]
-    target: str | None
-    title: Message
-
-    def describe(self, name: str, current: str) -> dict[str, Any]:
-        return {"name": name, "title": self.title.as_dict(), "to": self.target or current}
-
-
-def allowed_steps(steps: dict[str, Step], status: str) -> list[dict[str, Any]]:
-    """The steps possible in `status`, for clients and for the body of a 409."""
-    return [step.describe(name, status) for name, step in steps.items() if status in step.sources]
-
-
-def require_step(steps: dict[str, Step], name: str, status: str, status_titles: dict[str, Message],
-                 *, version: int | None = None) -> Step:
-    """The step, or Conflict (409) naming what is possible in the present status."""
-    step = steps[name]
-    if status not in step.sources:
-        here = status_titles[status]
-        raise Conflict(
-            Message(f"現在の状態（{here.ja}）では「{step.title.ja}」はできません。",
-                    f"'{step.title.en}' is not possible while the status is '{here.en}'."),
-            allowed_events=allowed_steps(steps, status), current_state=status, current_version=version,
-        )
-    return step
-
-
-STATUS_TITLES = {
-    MeetingStatus.SCHEDULED: Message("開催予定", "scheduled"),
-    MeetingStatus.HELD: Message("開催済み", "held"),
-    MeetingStatus.CANCELLED: Message("中止", "cancelled"),
-}
-
-_SCHEDULED, _HELD = (MeetingStatus.SCHEDULED.value,), (MeetingStatus.SCHEDULED.value, MeetingStatus.HELD.value)
-
-#: What may be done to a meeting in each status.
-MEETING_STEPS: dict[str, Step] = {
-    "move": Step(_SCHEDULED, None, Message("日時・場所を変更する", "move the meeting")),
-    "cancel": Step(_SCHEDULED, MeetingStatus.CANCELLED, Message("中止する", "cancel the meeting")),
-    "hold": Step(_SCHEDULED, MeetingStatus.HELD, Message("開催済みとして記録する", "record the meeting as held")),
-    "record_attendance": Step(_HELD, None, Message("出席者を記録する", "record the attendance")),
-    "link_material": Step(_HELD, None, Message("資料を登録する", "hand out a material")),
-    "schedule_next": Step(_HELD, None, Message("次回の会議を決める", "fix the next meeting")),
-}
 
 
 # --- inputs -------------------------------------------------------------------------------------
@@ -305,11 +257,11 @@ class MeetingRecord:
     @property
     def title(self) -> str:
         """第16期第2回 福岡県個人情報保護審議会第二部会."""
-        return f"{self.meeting.term}第{self.meeting.number}回 {self.body.name}"
+        return meeting_title(self.meeting.term, self.meeting.number, self.body.name)
 
     @property
     def allowed(self) -> list[dict[str, Any]]:
-        return allowed_steps(MEETING_STEPS, self.meeting.status)
+        return lifecycle.allowed(MEETING, self.meeting.status)
 
 
 @dataclass(frozen=True)
@@ -403,7 +355,7 @@ def cancel(db: Database, clock: Clock, meeting_id: int, cancellation: Cancellati
     now = clock.now()
     with db.writing() as session:
         meeting = _for_change(session, actor, meeting_id, cancellation.expected_version, "cancel")
-        meeting.status = MeetingStatus.CANCELLED.value
+        meeting.status = lifecycle.require(MEETING, "cancel", meeting.status)
         meeting.cancelled_reason = cancellation.reason
         meeting.sequence += 1
         _touch(meeting, now)
@@ -424,11 +376,11 @@ def record_held(db: Database, clock: Clock, meeting_id: int, held: HeldMeeting, 
             raise Conflict(Message(f"この会議は{_ja_instant(meeting.starts_at)}開始の予定です。開始前に開催済みとはできません。",
                                    "The meeting has not started yet; it cannot be recorded as held."),
                            current_version=meeting.version, current_state=meeting.status,
-                           allowed_events=allowed_steps(MEETING_STEPS, meeting.status))
+                           allowed_events=lifecycle.allowed(MEETING, meeting.status))
         if not meeting.is_public and held.observers:
             raise InvalidInput.single("observers", "closed_meeting", "非公開の会議に傍聴者はいません。",
                                       "A closed meeting has no observers.")
-        meeting.status = MeetingStatus.HELD.value
+        meeting.status = lifecycle.require(MEETING, "hold", meeting.status)
         meeting.observers = held.observers
         _touch(meeting, now)
         if held.attendance is not None:
@@ -509,25 +461,7 @@ def schedule_next(db: Database, clock: Clock, meeting_id: int, data: NextMeeting
         return _record(session, meeting, actor)
 
 
-# --- policy helpers -----------------------------------------------------------------------------
-
-_STAFF = (Role.SECRETARIAT, Role.ADMIN, Role.SYSTEM)
-
-
-def visible_meetings(actor: Actor) -> ColumnElement[bool]:
-    """The SQL condition of READ_MEETING: public meetings, the actor's bodies' meetings, and those with
-    the actor's office's cases on the agenda (the staff see all)."""
-    if any(actor.has(role) for role in _STAFF):
-        return true()
-    conditions: list[ColumnElement[bool]] = [col(Meeting.is_public).is_(True)]
-    if actor.bodies:
-        conditions.append(col(Meeting.body_id).in_(list(actor.bodies)))
-    if actor.has(Role.OFFICE) and actor.office:
-        conditions.append(col(Meeting.id).in_(
-            select(AgendaItem.meeting_id).join(Assessment, col(Assessment.id) == AgendaItem.assessment_id)
-            .where(col(Assessment.office) == actor.office)))
-    return or_(*conditions)
-
+# --- policy helpers (the rules, and visible_meetings, are in workflow.policy) ------------------
 
 def offices_on_agenda(session: Session, meeting_id: int) -> frozenset[str]:
     return frozenset(session.exec(
@@ -558,8 +492,8 @@ def _load(session: Session, meeting_id: int, *, for_update: bool = False) -> Mee
 
 
 def _for_change(session: Session, actor: Actor, meeting_id: int, expected_version: int | None,
-                step: str, *, lock: bool = True) -> Meeting:
-    """Load for a change: hidden (404) before forbidden (403), then the version, then the status."""
+                event: str, *, lock: bool = True) -> Meeting:
+    """Load for `event`: hidden (404) before forbidden (403), then the version, then the status."""
     # FOR UPDATE: on PostgreSQL a concurrent change waits here and then sees the new version.
     meeting = _load(session, meeting_id, for_update=lock)
     authorize_read(session, actor, meeting)
@@ -571,9 +505,9 @@ def _for_change(session: Session, actor: Actor, meeting_id: int, expected_versio
                     f"The meeting has changed since you read it (version {meeting.version}, you sent "
                     f"{expected_version}); reload it and try again."),
             current_version=meeting.version, current_state=meeting.status,
-            allowed_events=allowed_steps(MEETING_STEPS, meeting.status),
+            allowed_events=lifecycle.allowed(MEETING, meeting.status),
         )
-    require_step(MEETING_STEPS, step, meeting.status, STATUS_TITLES, version=meeting.version)
+    lifecycle.require(MEETING, event, meeting.status, version=meeting.version)
     return meeting
 
 

@@ -5,8 +5,9 @@ and published.
 The public version holds only the passages marked public, with the meeting's facts; the full
 version (non-public passages, corrections, drafts) is for the body's members and the staff.
 
-The statuses and what may be done in each are data (`MINUTES_STEPS`): a step tried in the wrong
-status is refused with 409 listing the steps possible now.
+The statuses and what may be done in each are data (states/lifecycles/minutes.yaml, run by
+workflow.lifecycle): an event tried in the wrong status is refused with 409 listing the events
+possible now.
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
-from workflow import audit, changes, meetings
+from workflow import audit, changes, lifecycle, meetings
 from workflow.accounts import audit_actor
 from workflow.calendar import BusinessCalendar
 from workflow.clock import TOKYO, Clock, local_today
 from workflow.dates import wareki
 from workflow.db import Database
 from workflow.errors import Conflict, InvalidInput, Message, NotFound
-from workflow.meetings import MeetingRecord, MeetingStatus, Step, allowed_steps, require_step
+from workflow.lifecycle import MEETING, MINUTES
+from workflow.meetings import MeetingRecord, MeetingStatus
 from workflow.models import Membership, UserAccount
 from workflow.policy import Action, Actor, Decision, Position, Role, authorize, decide
 from workflow.records import Meeting, Minutes, MinutesCorrection
@@ -41,26 +43,6 @@ class MinutesStatus(StrEnum):
     CORRECTING = "correcting"  #: 委員確認中
     CONFIRMED = "confirmed"    #: 確定
     PUBLISHED = "published"    #: 公表済み
-
-
-STATUS_TITLES = {
-    MinutesStatus.DRAFT: Message("草案", "draft"),
-    MinutesStatus.CORRECTING: Message("委員確認中", "out for corrections"),
-    MinutesStatus.CONFIRMED: Message("確定", "confirmed"),
-    MinutesStatus.PUBLISHED: Message("公表済み", "published"),
-}
-
-_DRAFT, _CORRECTING = (MinutesStatus.DRAFT.value,), (MinutesStatus.CORRECTING.value,)
-
-#: What may be done to minutes in each status, and the status it leads to (None: stays).
-MINUTES_STEPS: dict[str, Step] = {
-    "revise": Step(_DRAFT, None, Message("草案を修正する", "revise the draft")),
-    "send": Step(_DRAFT, MinutesStatus.CORRECTING, Message("委員に確認を依頼する", "send to the members for corrections")),
-    "correct": Step(_CORRECTING, None, Message("修正を申し出る", "record a correction")),
-    "apply": Step(_CORRECTING, None, Message("修正を反映する", "apply a correction")),
-    "confirm": Step(_CORRECTING, MinutesStatus.CONFIRMED, Message("確定する", "confirm")),
-    "publish": Step((MinutesStatus.CONFIRMED.value,), MinutesStatus.PUBLISHED, Message("公表する", "publish")),
-}
 
 
 # --- inputs -------------------------------------------------------------------------------------
@@ -138,7 +120,7 @@ class MinutesView:
 
     @property
     def allowed(self) -> list[dict[str, Any]]:
-        return allowed_steps(MINUTES_STEPS, self.minutes.status) if self.version == "full" else []
+        return lifecycle.allowed(MINUTES, self.minutes.status) if self.version == "full" else []
 
 
 # --- services -----------------------------------------------------------------------------------
@@ -153,13 +135,13 @@ def draft(db: Database, clock: Clock, meeting_id: int, data: MinutesDraft, actor
             raise Conflict(Message("会議録は開催済みの会議についてのみ作成できます。",
                                    "Minutes are drafted for a meeting that was held."),
                            current_state=meeting.status,
-                           allowed_events=allowed_steps(meetings.MEETING_STEPS, meeting.status))
+                           allowed_events=lifecycle.allowed(MEETING, meeting.status))
         minutes = _find(session, meeting.id, for_update=True)
         created = minutes is None
         if minutes is None:
-            minutes = Minutes(meeting_id=meeting.id, status=MinutesStatus.DRAFT.value, created_at=now)
+            minutes = Minutes(meeting_id=meeting.id, status=MINUTES.initial, created_at=now)
         else:
-            require_step(MINUTES_STEPS, "revise", minutes.status, STATUS_TITLES)
+            lifecycle.require(MINUTES, "revise", minutes.status)
         minutes.passages = [passage.model_dump() for passage in data.passages]
         minutes.updated_at = now
         session.add(minutes)
@@ -189,7 +171,7 @@ def send_for_corrections(db: Database, clock: Clock, meeting_id: int, data: Send
     now = clock.now()
     with db.writing() as session:
         meeting = _meeting_for_staff(session, actor, meeting_id)
-        minutes = _move(session, meeting, "send")
+        minutes = _fire(session, meeting, "send")
         minutes.correction_deadline, minutes.sent_on, minutes.updated_at = deadline, today, now
         session.add(minutes)
         audit.record(session, audit_actor(actor), "minutes.sent", at=now, object_type="minutes", object_id=minutes.id,
@@ -215,7 +197,7 @@ def record_correction(db: Database, clock: Clock, meeting_id: int, data: Correct
                                           "A member's correction is recorded in their own name; only the "
                                           "secretariat names the member.")
             member = data.member
-        minutes = _move(session, meeting, "correct")
+        minutes = _fire(session, meeting, "correct")
         _check_index(minutes, data.passage_index, "passage_index")
         correction = MinutesCorrection(minutes_id=minutes.id, member=member, received_on=local_today(clock),
                                        passage_index=data.passage_index, text=data.text)
@@ -236,13 +218,13 @@ def apply_correction(db: Database, clock: Clock, meeting_id: int, correction_id:
     now = clock.now()
     with db.writing() as session:
         meeting = _meeting_for_staff(session, actor, meeting_id)
-        minutes = _move(session, meeting, "apply")
+        minutes = _fire(session, meeting, "apply")
         correction = session.get(MinutesCorrection, correction_id) if 0 < correction_id <= meetings.MAX_ID else None
         if correction is None or correction.minutes_id != minutes.id:
             raise NotFound(Message(f"修正（ID {correction_id}）は見つかりません。", f"No correction with id {correction_id}."))
         if correction.applied:
             raise Conflict(Message("この修正は既に反映されています。", "This correction has already been applied."),
-                           current_state=minutes.status, allowed_events=allowed_steps(MINUTES_STEPS, minutes.status))
+                           current_state=minutes.status, allowed_events=lifecycle.allowed(MINUTES, minutes.status))
         index = data.passage_index if data.passage_index is not None else correction.passage_index
         if index is None:
             raise InvalidInput.single("passage_index", "required",
@@ -279,7 +261,7 @@ def confirm(db: Database, clock: Clock, meeting_id: int, data: Confirmation, act
     with db.writing() as session:
         meeting = _visible_meeting(session, actor, meeting_id)
         authorize(actor, Action.CONFIRM_MINUTES, meeting)
-        minutes = _move(session, meeting, "confirm")
+        minutes = _fire(session, meeting, "confirm")
         confirmed_on = data.confirmed_on or today
         if not held_on(meeting) <= confirmed_on <= today:
             raise InvalidInput.single("confirmed_on", "between_meeting_and_today",
@@ -303,7 +285,7 @@ def publish(db: Database, clock: Clock, meeting_id: int, data: Publication, acto
     now = clock.now()
     with db.writing() as session:
         meeting = _meeting_for_staff(session, actor, meeting_id)
-        minutes = _move(session, meeting, "publish")
+        minutes = _fire(session, meeting, "publish")
         published_on = data.published_on or today
         if not minutes.confirmed_on <= published_on <= today:
             raise InvalidInput.single("published_on", "between_confirmation_and_today",
@@ -363,15 +345,13 @@ def _find(session: Session, meeting_id: int, *, for_update: bool = False) -> Min
     return session.exec(statement.with_for_update() if for_update else statement).first()
 
 
-def _move(session: Session, meeting: Meeting, step_name: str) -> Minutes:
-    """The meeting's minutes, locked, if `step_name` is possible in their status (else 409)."""
-    # FOR UPDATE: two status moves of the same minutes on PostgreSQL happen one after the other.
+def _fire(session: Session, meeting: Meeting, event: str) -> Minutes:
+    """The meeting's minutes, locked and in the status `event` leads to, if it is possible in theirs (else 409)."""
+    # FOR UPDATE: two events on the same minutes on PostgreSQL happen one after the other.
     minutes = _find(session, meeting.id, for_update=True)
     if minutes is None:
         raise NotFound(Message("この会議の会議録はまだ作成されていません。", "This meeting's minutes have not been drafted."))
-    step = require_step(MINUTES_STEPS, step_name, minutes.status, STATUS_TITLES)
-    if step.target is not None:
-        minutes.status = str(step.target)
+    minutes.status = lifecycle.require(MINUTES, event, minutes.status)
     return minutes
 
 

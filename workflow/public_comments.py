@@ -223,52 +223,59 @@ def disposition(db: Database, case_id: int, actor: Actor) -> Disposition:
     with db.reading() as session:
         case = cases.load(session, case_id)
         authorize(actor, Action.READ_RECORDS, case)
-        comments = session.exec(select(PublicComment).where(
-            PublicComment.assessment_id == case.id, PublicComment.cycle == case.cycle)
-            .order_by(col(PublicComment.received_on), col(PublicComment.id))).all()
-        period = _period(case)
-        warnings: list[Message] = []
-        if period is not None:
-            start, end = period
-            outside = [c for c in comments if not start <= c.received_on <= end]
-            comments = [c for c in comments if start <= c.received_on <= end]
-            if outside:
-                warnings.append(Message(
-                    f"現在の意見聴取期間外に受け付けた意見が{len(outside)}件あります（この表には含めていません）。",
-                    f"{len(outside)} comment(s) of this cycle were received outside the current period "
-                    "and are not in this table."))
-        else:
-            warnings.append(Message("この周期の意見聴取期間が記録されていません。",
-                                    "No public comment period is recorded for this cycle."))
-        change_ids = [c.change_id for c in comments if c.change_id is not None]
-        changes = {change.id: (change, version) for change, version in session.exec(
-            select(ReportChange, ReportVersion).join(ReportVersion, col(ReportChange.version_id) == ReportVersion.id)
-            .where(col(ReportChange.id).in_(change_ids))).all()} if change_ids else {}
-        rows = [DispositionRow(no, comment, *changes.get(comment.change_id, (None, None)))
-                for no, comment in enumerate(comments, start=1)]
-        closed = case.comment_count is not None
-        recorded = len(rows)
-        count = case.comment_count if closed else recorded
-        consistent = not closed or count == recorded
-        if not consistent:
+        return disposition_of(session, case)
+
+
+def disposition_of(session: Session, case: Assessment) -> Disposition:
+    """The disposition of the case's current cycle, read in the caller's transaction (the generated
+    意見募集の結果 is written from this very reading)."""
+    comments = session.exec(select(PublicComment).where(
+        PublicComment.assessment_id == case.id, PublicComment.cycle == case.cycle)
+        .order_by(col(PublicComment.received_on), col(PublicComment.id))).all()
+    period = _period(case)
+    warnings: list[Message] = []
+    if period is not None:
+        start, end = period
+        outside = [c for c in comments if not start <= c.received_on <= end]
+        comments = [c for c in comments if start <= c.received_on <= end]
+        if outside:
             warnings.append(Message(
-                f"記録された意見（{recorded}件）と、意見聴取終了時に記録された提出件数（{count}件）が一致しません。",
-                f"The comments recorded ({recorded}) do not match the number recorded when the public comment "
-                f"closed ({count})."))
-        pending = sum(1 for row in rows if row.comment.response is None)
-        if pending:
-            warnings.append(Message(f"実施機関の考え方が未記入の意見が{pending}件あります。",
-                                    f"{pending} comment(s) have no response from the office yet."))
-        statement = None
-        if closed and consistent and period is not None:
-            start, end = period
-            ja_period, en_period = f"{wareki(start)}から{wareki(end)}まで", f"{english_date(start)} to {english_date(end)}"
-            statement = (Message(f"意見聴取期間（{ja_period}）に意見の提出はありませんでした。",
-                                 f"No comments were received during the public comment ({en_period}).")
-                         if count == 0 else
-                         Message(f"意見聴取期間（{ja_period}）に{count}件の意見が提出されました。",
-                                 f"{count} comment(s) were received during the public comment ({en_period})."))
-        return Disposition(case_id=case.id, cycle=case.cycle, period=period,
-                           shortened_reason=case.comment_shortened_reason, closed=closed, count=count,
-                           recorded=recorded, consistent=consistent, pending=pending, rows=rows,
-                           warnings=warnings, statement=statement)
+                f"現在の意見聴取期間外に受け付けた意見が{len(outside)}件あります（この表には含めていません）。",
+                f"{len(outside)} comment(s) of this cycle were received outside the current period "
+                "and are not in this table."))
+    else:
+        warnings.append(Message("この周期の意見聴取期間が記録されていません。",
+                                "No public comment period is recorded for this cycle."))
+    change_ids = [c.change_id for c in comments if c.change_id is not None]
+    changes = {change.id: (change, version) for change, version in session.exec(
+        select(ReportChange, ReportVersion).join(ReportVersion, col(ReportChange.version_id) == ReportVersion.id)
+        .where(col(ReportChange.id).in_(change_ids))).all()} if change_ids else {}
+    rows = [DispositionRow(no, comment, *changes.get(comment.change_id, (None, None)))
+            for no, comment in enumerate(comments, start=1)]
+    closed = case.comment_count is not None
+    recorded = len(rows)
+    count = case.comment_count if closed else recorded
+    consistent = not closed or count == recorded
+    if not consistent:
+        warnings.append(Message(
+            f"記録された意見（{recorded}件）と、意見聴取終了時に記録された提出件数（{count}件）が一致しません。",
+            f"The comments recorded ({recorded}) do not match the number recorded when the public comment "
+            f"closed ({count})."))
+    pending = sum(1 for row in rows if row.comment.response is None)
+    if pending:
+        warnings.append(Message(f"実施機関の考え方が未記入の意見が{pending}件あります。",
+                                f"{pending} comment(s) have no response from the office yet."))
+    statement = None
+    if closed and consistent and period is not None:
+        start, end = period
+        ja_period, en_period = f"{wareki(start)}から{wareki(end)}まで", f"{english_date(start)} to {english_date(end)}"
+        statement = (Message(f"意見聴取期間（{ja_period}）に意見の提出はありませんでした。",
+                             f"No comments were received during the public comment ({en_period}).")
+                     if count == 0 else
+                     Message(f"意見聴取期間（{ja_period}）に{count}件の意見が提出されました。",
+                             f"{count} comment(s) were received during the public comment ({en_period})."))
+    return Disposition(case_id=case.id, cycle=case.cycle, period=period,
+                       shortened_reason=case.comment_shortened_reason, closed=closed, count=count,
+                       recorded=recorded, consistent=consistent, pending=pending, rows=rows,
+                       warnings=warnings, statement=statement)
+

@@ -22,11 +22,10 @@ from workflow import audit, cases
 from workflow.accounts import audit_actor
 from workflow.clock import Clock, local_today
 from workflow.db import Database
-from workflow.documents import can_know_document
 from workflow.errors import FieldProblem, InvalidInput, Message
 from workflow.findings import RowId, not_future
 from workflow.models import Assessment, Document
-from workflow.policy import Action, Actor, Classification, authorize
+from workflow.policy import Action, Actor, Classification, authorize, can_know_document
 from workflow.records import Finding, ReportChange, ReportVersion, WithheldPart
 from workflow.validation import RecordDate, text_type
 

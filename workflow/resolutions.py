@@ -1,5 +1,6 @@
 """The subcommittee's opinion (部会の意見), its report to the plenary (部会報告) and the council's
-reply (答申): drafted from the record, possibly delegated to the chair (会長一任), then adopted.
+reply (答申): drafted from the record, possibly delegated to the chair (会長一任), then adopted
+(states/lifecycles/resolution.yaml, run by workflow.lifecycle).
 
 The lifecycle's guards read these: reporting to the plenary needs an adopted subcommittee report;
 publishing a full assessment, or answering a consultation, needs an adopted reply.
@@ -14,11 +15,12 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, select
 
-from workflow import audit, cases
+from workflow import audit, cases, lifecycle
 from workflow.accounts import audit_actor
 from workflow.clock import Clock
 from workflow.db import Database
 from workflow.errors import Conflict, InvalidInput, Message, NotFound
+from workflow.lifecycle import RESOLUTION
 from workflow.models import Assessment, Body
 from workflow.policy import Action, Actor, authorize
 from workflow.records import Opinion, Resolution
@@ -47,12 +49,13 @@ class ResolutionKind(StrEnum):
 
 KIND_TITLE = {ResolutionKind.SUBCOMMITTEE_REPORT: "部会報告", ResolutionKind.REPLY: "答申"}
 
-#: status → the statuses it may move to (会長一任 is optional: a draft may be adopted directly).
-RESOLUTION_MOVES = {
-    "draft": ("delegated", "adopted"),
-    "delegated": ("adopted", "draft"),
-    "adopted": (),
-}
+
+class ResolutionStatus(StrEnum):
+    """The statuses of states/lifecycles/resolution.yaml (会長一任 is optional: a draft may be adopted directly)."""
+
+    DRAFT = "draft"          #: 案
+    DELEGATED = "delegated"  #: 会長一任
+    ADOPTED = "adopted"      #: 確定
 
 
 class OpinionInput(BaseModel):
@@ -114,7 +117,7 @@ def opinion_of(session: Session, case: Assessment) -> Opinion | None:
 def _adopted(session: Session, case: Assessment, kind: ResolutionKind) -> Resolution | None:
     return session.exec(select(Resolution).where(
         Resolution.assessment_id == case.id, Resolution.cycle == case.cycle, Resolution.kind == kind.value,
-        Resolution.status == "adopted")).first()
+        Resolution.status == ResolutionStatus.ADOPTED.value)).first()
 
 
 def is_adopted(session: Session, case: Assessment, kind: ResolutionKind) -> bool:
@@ -132,13 +135,14 @@ def draft(db: Database, clock: Clock, case_id: int, kind: ResolutionKind, actor:
             body = council_of(session, body)
         resolution = session.exec(select(Resolution).where(
             Resolution.assessment_id == case.id, Resolution.cycle == case.cycle, Resolution.kind == kind.value)).first()
-        if resolution is not None and resolution.status == "adopted":
-            raise Conflict(Message(f"{KIND_TITLE[kind]}は確定済みです。", f"The {kind.value} is already adopted."))
+        # A redraft replaces the text until the report or reply is adopted (a delegated one is a draft again).
+        status = (RESOLUTION.initial if resolution is None
+                  else lifecycle.require(RESOLUTION, "redraft", resolution.status))
         now = clock.now()
         resolution = resolution or Resolution(assessment_id=case.id, cycle=case.cycle, kind=kind.value,
                                               body_id=body.id, title="", text="", created_at=now, updated_at=now)
         resolution.title = title or f"{case.title}について（{KIND_TITLE[kind]}）"
-        resolution.text, resolution.status, resolution.updated_at = text, "draft", now
+        resolution.text, resolution.status, resolution.updated_at = text, status, now
         session.add(resolution)
         session.flush()
         audit.record(session, audit_actor(actor), f"{kind.value}.drafted", at=now, object_type="resolution",
@@ -146,17 +150,13 @@ def draft(db: Database, clock: Clock, case_id: int, kind: ResolutionKind, actor:
     return resolution
 
 
-def _move(db: Database, clock: Clock, resolution_id: int, actor: Actor, to: str, **changes) -> Resolution:
+def _fire(db: Database, clock: Clock, resolution_id: int, actor: Actor, event: str, **changes: object) -> Resolution:
     with db.writing() as session:
         resolution = session.get(Resolution, resolution_id) if 0 < resolution_id < 2**31 else None
         if resolution is None:
             raise NotFound(Message("文書が見つかりません。", "No such report or reply."))
         authorize(actor, Action.RECORD_DELIBERATION, cases.load(session, resolution.assessment_id))
-        possible = RESOLUTION_MOVES[resolution.status]
-        if to not in possible:
-            raise Conflict(Message(f"現在の状態（{resolution.status}）からは {to} にできません。",
-                                   f"A {resolution.status} document cannot become {to}."),
-                           allowed_events=[{"name": status} for status in possible])
+        to = lifecycle.require(RESOLUTION, event, resolution.status)
         for name, value in changes.items():
             setattr(resolution, name, value)
         resolution.status, resolution.updated_at = to, clock.now()
@@ -168,12 +168,12 @@ def _move(db: Database, clock: Clock, resolution_id: int, actor: Actor, to: str,
 
 def delegate_to_chair(db: Database, clock: Clock, resolution_id: int, chair: str, actor: Actor) -> Resolution:
     """会長一任: the body leaves the final wording to its chair."""
-    return _move(db, clock, resolution_id, actor, "delegated", delegated_to=chair)
+    return _fire(db, clock, resolution_id, actor, "delegate", delegated_to=chair)
 
 
 def adopt(db: Database, clock: Clock, resolution_id: int, adopted_on: date, adopted_by: str,
           actor: Actor) -> Resolution:
-    return _move(db, clock, resolution_id, actor, "adopted", adopted_on=adopted_on, adopted_by=adopted_by)
+    return _fire(db, clock, resolution_id, actor, "adopt", adopted_on=adopted_on, adopted_by=adopted_by)
 
 
 def resolutions_of(db: Database, case_id: int, actor: Actor) -> list[Resolution]:

@@ -7,11 +7,10 @@ from urllib.parse import quote
 
 from fastapi import Path, Query, status
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import ActorDep
-from api.deps import Services, ServicesDep
+from api.deps import ServicesDep
 from api.errors import ERROR_RESPONSES
 from api.routing import Router
 from notifications import papers
@@ -46,14 +45,6 @@ class Adoption(BaseModel):
     adopted_by: text_type(200)
 
 
-def _letterhead(services: Services) -> papers.Letterhead:
-    return services.letterhead
-
-
-def _env(services: Services) -> Environment:
-    return services.paper_templates
-
-
 @router.put("/api/assessments/{case_id}/opinion", summary="部会の意見を記録する")
 def record_opinion(case_id: Id, data: OpinionInput, services: ServicesDep, actor: ActorDep) -> dict:
     return resolutions.record_opinion(services.db, services.clock, case_id, data, actor).model_dump()
@@ -69,8 +60,9 @@ def list_resolutions(case_id: Id, services: ServicesDep, actor: ActorDep) -> lis
 def draft_resolution(case_id: Id, data: NewResolution, services: ServicesDep, actor: ActorDep) -> dict:
     text = data.text
     if text is None:
-        maker = papers.subcommittee_report if data.kind is ResolutionKind.SUBCOMMITTEE_REPORT else papers.reply
-        text = maker(services.db, case_id, actor, _letterhead(services), _env(services)).text()
+        maker = (services.papers.subcommittee_report if data.kind is ResolutionKind.SUBCOMMITTEE_REPORT
+                 else services.papers.reply)
+        text = maker(case_id, actor).text()
     return resolutions.draft(services.db, services.clock, case_id, data.kind, actor, text=text,
                              title=data.title).model_dump()
 
@@ -100,39 +92,38 @@ def _deliver(paper: papers.Paper, output: str) -> Response:
 
 @router.get("/api/papers/convocation/{meeting_id}", summary="開催通知", response_class=HTMLResponse)
 def convocation(meeting_id: Id, services: ServicesDep, actor: ActorDep, format: Format = "html") -> Response:
-    return _deliver(papers.convocation(services.db, meeting_id, actor, _letterhead(services), _env(services)), format)
+    return _deliver(services.papers.convocation(meeting_id, actor), format)
 
 
 @router.get("/api/papers/meeting-result/{meeting_id}", summary="会議結果報告", response_class=HTMLResponse)
 def meeting_result(meeting_id: Id, services: ServicesDep, actor: ActorDep, format: Format = "html") -> Response:
-    return _deliver(papers.meeting_result(services.db, meeting_id, actor, _letterhead(services), _env(services)),
+    return _deliver(services.papers.meeting_result(meeting_id, actor),
                     format)
 
 
 @router.get("/api/papers/subcommittee-report/{case_id}", summary="部会報告", response_class=HTMLResponse)
 def subcommittee_report(case_id: Id, services: ServicesDep, actor: ActorDep, format: Format = "html") -> Response:
-    return _deliver(papers.subcommittee_report(services.db, case_id, actor, _letterhead(services), _env(services)),
+    return _deliver(services.papers.subcommittee_report(case_id, actor),
                     format)
 
 
 @router.get("/api/papers/findings/{case_id}", summary="委員からの質問事項及び回答", response_class=HTMLResponse)
 def findings(case_id: Id, services: ServicesDep, actor: ActorDep, format: Format = "html") -> Response:
-    return _deliver(papers.findings(services.db, case_id, actor, _letterhead(services), _env(services)), format)
+    return _deliver(services.papers.findings(case_id, actor), format)
 
 
 @router.get("/api/papers/reply/{case_id}", summary="答申書", response_class=HTMLResponse)
 def reply(case_id: Id, services: ServicesDep, actor: ActorDep, format: Format = "html") -> Response:
-    return _deliver(papers.reply(services.db, case_id, actor, _letterhead(services), _env(services)), format)
+    return _deliver(services.papers.reply(case_id, actor), format)
 
 
 @router.get("/api/papers/public-comment-result/{case_id}", summary="意見募集の結果", response_class=HTMLResponse)
 def public_comment_result(case_id: Id, services: ServicesDep, actor: ActorDep, format: Format = "html") -> Response:
-    return _deliver(papers.public_comment_result(services.db, case_id, actor, _letterhead(services),
-                                                 _env(services)), format)
+    return _deliver(services.papers.public_comment_result(case_id, actor), format)
 
 
 @router.get("/api/papers/register", summary="計画管理書", response_class=HTMLResponse)
 def register(services: ServicesDep, actor: ActorDep,
              format: Annotated[Literal["html", "docx", "xlsx"], Query()] = "html") -> Response:
-    return _deliver(papers.register(services.db, actor, services.workflows, _letterhead(services), _env(services)),
+    return _deliver(services.papers.register(actor),
                     format)

@@ -18,6 +18,7 @@ from states.definition import EARLIEST_DATE, LATEST_DATE
 from workflow import meetings, minutes
 from workflow.clock import TOKYO
 from workflow.dates import wareki_datetime, wareki_time
+from workflow.lifecycle import MEETING, MINUTES
 from workflow.meetings import (
     MAX_ID,
     AttendanceUpdate,
@@ -182,7 +183,7 @@ def meeting_out(record: MeetingRecord) -> dict[str, Any]:
         "ends_at": meeting.ends_at.astimezone(TOKYO) if meeting.ends_at else None,
         "when_ja": _when(record), "venue": meeting.venue, "is_public": meeting.is_public,
         "closed_reason": meeting.closed_reason, "status": meeting.status,
-        "status_title": meetings.STATUS_TITLES[MeetingStatus(meeting.status)].as_dict(),
+        "status_title": MEETING.status_title(meeting.status).as_dict(),
         "cancelled_reason": meeting.cancelled_reason, "observers": meeting.observers,
         "sequence": meeting.sequence, "version": meeting.version,
         "agenda": [item.model_dump(exclude={"meeting_id"}) for item in record.agenda],
@@ -207,7 +208,7 @@ def minutes_out(view: MinutesView) -> dict[str, Any]:
     out: dict[str, Any] = {
         "meeting_id": record.meeting_id, "meeting": meeting_out(view.meeting), "version": view.version,
         "status": record.status,
-        "status_title": minutes.STATUS_TITLES[minutes.MinutesStatus(record.status)].as_dict(),
+        "status_title": MINUTES.status_title(record.status).as_dict(),
         "passages": view.passages, "confirmed_on": record.confirmed_on, "confirmed_by": record.confirmed_by,
         "published_on": record.published_on,
     }

@@ -12,7 +12,7 @@ from api.auth import ActorDep
 from api.deps import ServicesDep
 from api.errors import ERROR_RESPONSES, LocalisedText
 from api.routing import Router
-from workflow import findings, public_comments, report_versions
+from workflow import findings, lifecycle, public_comments, report_versions
 from workflow.findings import (
     MAX_CYCLE,
     MAX_ID,
@@ -22,8 +22,8 @@ from workflow.findings import (
     FindingReopen,
     FindingStatus,
     NewFinding,
-    moves_from,
 )
+from workflow.lifecycle import FINDING
 from workflow.public_comments import CommentResponse, Disposition, NewPublicComment
 from workflow.records import Finding, PublicComment, ReportChange
 from workflow.report_versions import ChangeEntry, NewReportVersion, VersionEntry
@@ -74,7 +74,7 @@ def finding_out(finding: Finding) -> dict:
     return {
         **finding.model_dump(exclude={"raised_by_user_id"}),
         "status_title": state.title.as_dict(),
-        "moves": [move.as_dict() for move in moves_from(state)],
+        "moves": lifecycle.allowed(FINDING, state),
     }
 
 

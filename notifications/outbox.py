@@ -1,9 +1,10 @@
-"""The e-mail sender: takes pending e-mail notices out of the outbox (the `notice` table), sends
-them and records each outcome — sent, to be retried at a later time, or failed and why.
+"""The outbox: a sender takes a channel's pending notices out of the `notice` table, hands each to
+the channel (notifications.channels; e-mail is the channel that waits here) and records each outcome
+— sent, to be retried at a later time, or failed and why.
 
 Claiming: one short transaction picks the pending e-mail notices that are due (`next_attempt_at`
-NULL or past) and not leased to another sender (`claimed_until` NULL or past), leases them
-(`claimed_until = now + lease`) and counts the attempt (`attempts += 1`). PostgreSQL skips rows other
+NULL or past) and not claimed by another sender (`claimed_until` NULL or past), claims them
+(`claimed_by` the worker, `claimed_until = now + lease`) and counts the attempt (`attempts += 1`). PostgreSQL skips rows other
 senders hold locked (FOR UPDATE SKIP LOCKED); SQLite's write transaction is exclusive. The messages
 are sent after that transaction has committed, so no lock is held while talking to the SMTP server,
 and two senders never hold the same notice. Each outcome is written only if the notice is still the
@@ -25,7 +26,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, update
 from sqlmodel import col, select
 
-from notifications.mailer import Mailer, TransportError, compose
+from notifications.channels import Channel, EmailChannel, Outgoing
+from notifications.mailer import Mailer, TransportError
 from notifications.models import Notice
 from workflow.clock import Clock
 from workflow.db import Database
@@ -70,12 +72,7 @@ class FailedNotice:
 class _Leased:
     id: int
     attempts: int  # after this claim: the version the outcome is written against
-    dedupe_key: str
-    subject: str
-    text: str
-    html: str | None
-    email: str
-    display_name: str
+    outgoing: Outgoing
     lease_until: datetime
 
 
@@ -87,7 +84,14 @@ def backoff(attempts: int) -> timedelta:
 
 
 def deliver_emails(db: Database, mailer: Mailer, clock: Clock, *, limit: int = 100, lease_seconds: float = 60,
-                   max_attempts: int = MAX_ATTEMPTS) -> DeliveryReport:
+                   max_attempts: int = MAX_ATTEMPTS, worker: str | None = None) -> DeliveryReport:
+    """The e-mail channel's outbox (see `send_outbox`)."""
+    return send_outbox(db, EmailChannel(mailer), clock, limit=limit, lease_seconds=lease_seconds,
+                       max_attempts=max_attempts, worker=worker)
+
+
+def send_outbox(db: Database, channel: Channel, clock: Clock, *, limit: int = 100, lease_seconds: float = 60,
+                max_attempts: int = MAX_ATTEMPTS, worker: str | None = None) -> DeliveryReport:
     """Send up to `limit` due e-mail notices and record each outcome (see the module docstring).
 
     A retryable transport error schedules the next attempt `backoff(attempts)` later; a permanent
@@ -96,7 +100,7 @@ def deliver_emails(db: Database, mailer: Mailer, clock: Clock, *, limit: int = 1
     Notices still unsent when the lease runs out are handed back for the next run.
     """
     lease = timedelta(seconds=lease_seconds)
-    leased, refused = _claim(db, clock.now(), limit, lease)
+    leased, refused = _claim(db, channel.name, clock.now(), limit, lease, worker)
     sent = retried = 0
     failed = refused
     for index, notice in enumerate(leased):
@@ -104,7 +108,7 @@ def deliver_emails(db: Database, mailer: Mailer, clock: Clock, *, limit: int = 1
             _release(db, leased[index:])
             log.warning("e-mail lease ran out; %d notices handed back", len(leased) - index)
             break
-        outcome = _send(mailer, notice, clock)
+        outcome = _send(channel, notice.outgoing, clock)
         now = clock.now()
         if outcome is None:
             values = {"status": "sent", "sent_at": now, "error": None}
@@ -141,12 +145,13 @@ def failed_notices(db: Database, *, limit: int = 200) -> list[FailedNotice]:
 
 # --- the steps ------------------------------------------------------------------------------------
 
-def _claim(db: Database, now: datetime, limit: int, lease: timedelta) -> tuple[list[_Leased], int]:
+def _claim(db: Database, channel: str, now: datetime, limit: int, lease: timedelta,
+           worker: str | None) -> tuple[list[_Leased], int]:
     """Lease the due notices; fail at once those whose recipient is disabled. Returns the leased
     notices and how many failed."""
     query = (
         select(Notice, UserAccount).join(UserAccount, col(UserAccount.id) == Notice.user_id)
-        .where(Notice.channel == "email", Notice.status == "pending",
+        .where(Notice.channel == channel, Notice.status == "pending",
                or_(col(Notice.next_attempt_at).is_(None), col(Notice.next_attempt_at) <= now),
                or_(col(Notice.claimed_until).is_(None), col(Notice.claimed_until) <= now))
         .order_by(col(Notice.id)).limit(limit)
@@ -157,36 +162,28 @@ def _claim(db: Database, now: datetime, limit: int, lease: timedelta) -> tuple[l
     with db.writing() as session:
         for notice, user in session.exec(query).all():
             if user.disabled_at is not None:
-                notice.status, notice.claimed_until = "failed", None
+                notice.status, notice.claimed_by, notice.claimed_until = "failed", None, None
                 notice.error = f"宛先の利用者（{user.email}）は無効化されているため、送信しませんでした（recipient account disabled）。"
                 failed += 1
                 log.warning("notice %s not sent: recipient %s is disabled", notice.id, user.id)
             else:
                 notice.attempts += 1
-                notice.claimed_until = now + lease
-                leased.append(_Leased(id=notice.id, attempts=notice.attempts, dedupe_key=notice.dedupe_key,
-                                      subject=notice.subject, text=notice.body_text, html=notice.body_html,
-                                      email=user.email, display_name=user.display_name,
+                notice.claimed_by, notice.claimed_until = worker, now + lease
+                outgoing = Outgoing(notice_id=notice.id, dedupe_key=notice.dedupe_key, subject=notice.subject,
+                                    text=notice.body_text, html=notice.body_html, email=user.email,
+                                    display_name=user.display_name)
+                leased.append(_Leased(id=notice.id, attempts=notice.attempts, outgoing=outgoing,
                                       lease_until=notice.claimed_until))
             session.add(notice)
     return leased, failed
 
 
-def _send(mailer: Mailer, notice: _Leased, clock: Clock) -> TransportError | None:
-    """Compose and send one notice: None when the server accepted it, else the error."""
+def _send(channel: Channel, notice: Outgoing, clock: Clock) -> TransportError | None:
+    """Hand one notice to its channel: None when it was accepted, else the error."""
     try:
-        message = compose(sender=mailer.sender, to=notice.email, to_name=notice.display_name,
-                          subject=notice.subject, text=notice.text, html=notice.html,
-                          dedupe_key=notice.dedupe_key, sent_at=clock.now())
-    except ValueError as error:  # no message can carry this address: retrying cannot help
-        return TransportError(False, str(error))
-    try:
-        mailer.send(message)
+        channel.send(notice, clock.now())
     except TransportError as error:
         return error
-    except Exception as error:  # a fault in the channel itself: keep the other notices going, retry later
-        log.exception("notice %s: the mailer failed unexpectedly", notice.id)
-        return TransportError(True, f"{type(error).__name__}: {error}")
     return None
 
 
@@ -196,7 +193,7 @@ def _record(db: Database, notice: _Leased, values: dict) -> bool:
         result = session.exec(
             update(Notice).where(col(Notice.id) == notice.id, col(Notice.attempts) == notice.attempts,
                                  col(Notice.status) == "pending")
-            .values(claimed_until=None, **values))
+            .values(claimed_by=None, claimed_until=None, **values))
     return result.rowcount == 1
 
 
@@ -207,4 +204,4 @@ def _release(db: Database, notices: Sequence[_Leased]) -> None:
             session.exec(
                 update(Notice).where(col(Notice.id) == notice.id, col(Notice.attempts) == notice.attempts,
                                      col(Notice.status) == "pending")
-                .values(claimed_until=None, attempts=notice.attempts - 1))
+                .values(claimed_by=None, claimed_until=None, attempts=notice.attempts - 1))
