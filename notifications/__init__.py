@@ -1,1 +1,2 @@
-"""Notices and reminders (開催通知, reminders of deadlines): see issue 5."""
+"""What goes out: reminders, notices by inbox and e-mail, generated documents and calendar feeds
+(ARCHITECTURE.md)."""

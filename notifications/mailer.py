@@ -1,6 +1,6 @@
 """The e-mail channel: composing a notice as a MIME message and handing it to an SMTP server.
 
-One adapter per channel (STYLE.md §6): `SmtpMailer.send` either delivers a message to the server or
+Behind the e-mail channel (notifications.channels): `SmtpMailer.send` either delivers a message to the server or
 raises `TransportError`, which says whether trying again later can help (a refused connection, a
 timeout, a 4xx reply) or not (a 5xx reply such as an unknown recipient).
 

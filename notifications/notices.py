@@ -1,5 +1,5 @@
 """Notices to people: one template per kind and language, each with the blocks `subject`, `text` and
-`html` (STYLE.md §6).
+`html`.
 
 The templates live in `templates/notices/<kind>.<language>.j2` (a secretariat may replace one with
 its own file of the same name under SHINGI_TEMPLATES_DIR). A notice is rendered from a context of

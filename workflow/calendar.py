@@ -6,7 +6,7 @@ year-end closure 12/29–1/3 (年末年始), configurable per organisation (地�
 Days are dates in Asia/Tokyo; a `datetime` passed in is first converted to its Tokyo date.
 
 A deadline on a closed day moves to the next open day; a reminder that would go out on a closed day
-goes out on the open day before (DOMAIN.md §4).
+goes out on the open day before (GLOSSARY.md: 開庁日・閉庁日).
 """
 
 from __future__ import annotations

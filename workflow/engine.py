@@ -1,6 +1,6 @@
 """The state machines: one `transitions` Machine per procedure, built once at start-up.
 
-A Machine per case would cost ~0.5 ms and O(n²) model registration (TECH-NOTES); instead each
+A Machine per case would cost ~0.5 ms and O(n²) model registration in `transitions` (its FAQ: not made for thousands of models); instead each
 procedure has one model-less machine and every case is fired through it wrapped in a CaseWorkflow,
 which maps the machine's state onto the row's `state` column.
 """

@@ -1,4 +1,4 @@
-"""しきい値判断 — which assessment the My Number Act requires (DOMAIN.md §1, the PPC's table).
+"""しきい値判断 — which assessment the My Number Act requires (the Personal Information Protection Commission's table).
 
 | 対象人数           | 取扱者数 ≥ 500 or 重大事故 | otherwise |
 |--------------------|----------------------------|-----------|
