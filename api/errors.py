@@ -10,7 +10,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -143,9 +144,23 @@ def _unexpected(_request: Request, error: Exception) -> JSONResponse:
     return error_response(500, "internal_error", Message("システム内部でエラーが発生しました。", "An internal error occurred."))
 
 
+_E = TypeVar("_E", bound=Exception)
+
+
+def _for(kind: type[_E],
+         handler: Callable[[Request, _E], JSONResponse]) -> Callable[[Request, Exception], JSONResponse]:
+    """`handler` as Starlette types an exception handler (taking any exception): it is handed only
+    errors of `kind`, the class it is registered for."""
+    def handle(request: Request, error: Exception) -> JSONResponse:
+        if not isinstance(error, kind):
+            raise error
+        return handler(request, error)
+    return handle
+
+
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(DomainError, _domain_error)
-    app.add_exception_handler(RequestValidationError, _request_validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(DomainError, _for(DomainError, _domain_error))
+    app.add_exception_handler(RequestValidationError, _for(RequestValidationError, _request_validation_error))
+    app.add_exception_handler(StarletteHTTPException, _for(StarletteHTTPException, _http_error))
+    app.add_exception_handler(OperationalError, _for(OperationalError, _database_unavailable))
     app.add_exception_handler(Exception, _unexpected)

@@ -13,7 +13,7 @@ from workflow.engine import Workflows
 from workflow.models import Assessment, HistoryEntry
 from workflow.service import allowed_events
 from workflow.threshold import LEVEL_TITLES, Level
-from workflow.validation import text_type
+from workflow.validation import Text64, Text2000
 
 
 class EventRequest(BaseModel):
@@ -24,9 +24,9 @@ class EventRequest(BaseModel):
         "comment_start": "2015-06-22", "comment_end": "2015-07-21", "note": "市のホームページ等で実施",
     }]})
 
-    event: text_type(64)
+    event: Text64
     expected_version: Annotated[int, Field(ge=1, le=MAX_ID, description="the version you last read")]
-    note: text_type(2000) | None = None
+    note: Text2000 | None = None
 
 
 class AllowedEventInput(BaseModel):

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -32,7 +32,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import select_autoescape
-from pydantic import create_model
+from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 
 from api.auth import SESSION_COOKIE, ActorDep, CsrfFailed, client_source, session_cookie_options
@@ -51,7 +51,7 @@ from workflow.models import Assessment, HistoryEntry
 from workflow.policy import ANONYMOUS, Action, Actor, Decision, Position, Role, decide
 from workflow.service import AssessmentFilter
 from workflow.threshold import LEVEL_TITLES, Level
-from workflow.validation import text_type, validate
+from workflow.validation import Text2000, validate
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -242,15 +242,16 @@ class Words:
             return text[1] if self.lang == "en" else text[0]
         return str(getattr(text, self.lang))
 
+    # Before `date`: in the class body below it, that name is the method, not the type.
+    def local_date(self, instant: datetime) -> date:
+        return instant.astimezone(self.zone).date()
+
     def date(self, day: date | str | None, *, weekday: bool = True) -> str:
         if day is None:
             return "—"
         if isinstance(day, str):
             day = date.fromisoformat(day)
         return english_date(day, weekday=weekday) if self.lang == "en" else wareki(day, weekday=weekday)
-
-    def local_date(self, instant: datetime) -> date:
-        return instant.astimezone(self.zone).date()
 
     def instant(self, instant: datetime) -> str:
         local = instant.astimezone(self.zone)
@@ -307,7 +308,7 @@ def _flash(request: Request, services: Services, words: Words) -> str | None:
 
 
 def _set_cookie(response: Response, services: Services, name: str, value: str, *, max_age: int,
-                path: str = "/", samesite: str = "lax") -> None:
+                path: str = "/", samesite: Literal["lax", "strict"] = "lax") -> None:
     response.set_cookie(name, value, max_age=max_age, path=path, httponly=True, samesite=samesite,
                         secure=services.options.cookie_secure)
 
@@ -383,7 +384,7 @@ class WebRoute(APIRoute):
     """Routes whose failures are pages: domain errors (also those of dependencies such as the CSRF
     check), malformed addresses and an unavailable database."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
 
         async def page(request: Request) -> Response:
@@ -532,12 +533,12 @@ def _input_view(event: EventSpec, spec: InputSpec, words: Words, today: date, va
 
 def _event_form(event: EventSpec, procedure: Procedure, words: Words, today: date,
                 failed: Mapping[str, Any] | None) -> dict[str, Any]:
-    mine = failed is not None and failed["event"] == event.name
-    values: Mapping[str, str] = failed["values"] if mine else {}
+    mine = failed if failed is not None and failed["event"] == event.name else None
+    values: Mapping[str, str] = mine["values"] if mine is not None else {}
     problems: dict[str, list[str]] = {}
     general: list[str] = []
     declared = {spec.name for spec in event.inputs} | {"note"}
-    for problem in (failed["problems"] if mine else []):
+    for problem in (mine["problems"] if mine is not None else []):
         message = words.pick(problem.message)
         if problem.field in declared:
             problems.setdefault(problem.field, []).append(message)
@@ -552,7 +553,7 @@ def _event_form(event: EventSpec, procedure: Procedure, words: Words, today: dat
         "note": values.get("note", ""),
         "note_problems": problems.get("note", []),
         "problems": general,
-        "failed": mine,
+        "failed": mine is not None,
     }
 
 
@@ -667,7 +668,7 @@ def _case_page(request: Request, services: Services, actor: Actor, case_id: int,
     if decide(actor, Action.READ_HISTORY, case) is Decision.ALLOW:
         history = [_history_row(entry, services, words) for entry in service.history(services.db, case_id, actor)]
     row = _row(case, services, words, today)
-    problem = None
+    problem: dict[str, str | list[str] | None] | None = None
     if conflict is not None:
         # A guard's refusal names no allowed events; they are then those of the state the case is in.
         allowed = conflict.allowed_events
@@ -705,7 +706,8 @@ def _inputs_from_form(event: EventSpec | None, form: Mapping[str, str]) -> dict[
     return inputs
 
 
-_NoteForm = create_model("NoteForm", note=(text_type(2000) | None, None))
+class _NoteForm(BaseModel):
+    note: Text2000 | None = None
 
 
 @router.post("/assessments/{case_id}/events")

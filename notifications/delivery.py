@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from notifications import messages, reminders
 from notifications.models import Notice, Reminder, ReminderRule
 from workflow.clock import Clock
+from workflow.columns import table_of
 from workflow.db import Database
 from workflow.engine import Workflows
 
@@ -68,5 +69,5 @@ class Deliverer:
                     if notice["status"] == "sent":
                         notice["sent_at"] = handed_over
             if outbox:
-                session.execute(Notice.__table__.insert(), outbox)
+                session.execute(table_of(Notice).insert(), outbox)
         return len(due)

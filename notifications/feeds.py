@@ -35,6 +35,7 @@ from notifications.models import CalendarToken
 from workflow import audit, dates
 from workflow.accounts import audit_actor, digest
 from workflow.clock import TOKYO, Clock
+from workflow.columns import stored_id
 from workflow.db import Database
 from workflow.engine import Workflows
 from workflow.errors import Message, NotFound
@@ -185,7 +186,7 @@ def body_feed(db: Database, clock: Clock, token: str) -> bytes:
             raise FeedNotFound()
         calendar = _calendar(f"{body.name} 会議予定")
         meetings = _meetings(session, feed_meetings(record))
-        _add_meetings(calendar, session, meetings, {body.id: body}, clock.now(), private=True)
+        _add_meetings(calendar, session, meetings, {stored_id(body): body}, clock.now(), private=True)
     return calendar.to_ical()
 
 
@@ -240,7 +241,7 @@ def _bodies(session: Session, body_ids: Iterable[int]) -> dict[int, Body]:
     ids = list(body_ids)
     if not ids:
         return {}
-    return {body.id: body for body in session.exec(select(Body).where(col(Body.id).in_(ids))).all()}
+    return {stored_id(body): body for body in session.exec(select(Body).where(col(Body.id).in_(ids))).all()}
 
 
 def _meetings(session: Session, condition: ColumnElement[bool]) -> list[Meeting]:
@@ -260,7 +261,7 @@ def _add_meetings(calendar: Calendar, session: Session, meetings: Sequence[Meeti
                   now: datetime, *, private: bool) -> None:
     agenda = _agenda(session, meetings)
     for meeting in meetings:
-        calendar.add_component(_meeting_event(meeting, bodies[meeting.body_id], agenda[meeting.id], now,
+        calendar.add_component(_meeting_event(meeting, bodies[meeting.body_id], agenda[stored_id(meeting)], now,
                                               private=private))
 
 
@@ -268,7 +269,7 @@ def _meeting_event(meeting: Meeting, body: Body, agenda: Sequence[AgendaItem], n
                    private: bool) -> Event:
     cancelled = meeting.status == "cancelled"
     event = Event()
-    event.add("uid", meeting_uid(meeting.id))
+    event.add("uid", meeting_uid(stored_id(meeting)))
     event.add("sequence", meeting.sequence)
     event.add("dtstamp", now.astimezone(UTC))
     event.add("created", meeting.created_at.astimezone(UTC))
@@ -309,9 +310,11 @@ def _add_deadlines(calendar: Calendar, session: Session, workflows: Workflows, b
     cases = session.exec(select(Assessment).where(
         col(Assessment.body_id).in_(body_ids), col(Assessment.comment_end).is_not(None),
     ).order_by(col(Assessment.comment_end), col(Assessment.id))).all()
-    for case in (case for case in cases if not _ended(workflows, case)):
+    for case in cases:
+        if case.comment_end is None or _ended(workflows, case):  # no date: none is, the query asks for one
+            continue
         calendar.add_component(_deadline_event(
-            "public-comment-end", case.id, case.comment_end, f"意見聴取期間終了：{case.title}",
+            "public-comment-end", stored_id(case), case.comment_end, f"意見聴取期間終了：{case.title}",
             f"{case.title}（{case.office}）の意見聴取（パブリック・コメント）の期間が終了します。",
             # The case's version rises with every change of its row, so it is a valid SEQUENCE.
             sequence=case.version, modified=case.updated_at, now=now))
@@ -321,9 +324,11 @@ def _add_deadlines(calendar: Calendar, session: Session, workflows: Workflows, b
         .order_by(col(Minutes.correction_deadline), col(Minutes.id))
     ).all()
     for minutes, meeting in rows:
+        if minutes.correction_deadline is None:  # no date: none is, the query asks for one
+            continue
         title = meeting_title(meeting, bodies[meeting.body_id])
         calendar.add_component(_deadline_event(
-            "minutes-correction", minutes.id, minutes.correction_deadline, f"会議録修正期限：{title}",
+            "minutes-correction", stored_id(minutes), minutes.correction_deadline, f"会議録修正期限：{title}",
             f"{title}の会議録（案）への修正の申出の期限です。", sequence=0, modified=minutes.updated_at, now=now))
 
 

@@ -25,6 +25,7 @@ from workflow import changes
 from workflow.calendar import BusinessCalendar
 from workflow.changes import Subject
 from workflow.clock import TOKYO, Clock
+from workflow.columns import table_of
 from workflow.db import Database
 from workflow.engine import Workflows
 from workflow.findings import FindingStatus
@@ -95,9 +96,10 @@ class ChangeTeller:
                                                         self.templates_dir))
 
 
-_MARK_CASE_FOLLOWED = (update(Assessment.__table__)
-                       .where(Assessment.__table__.c.id == bindparam("case_id"),
-                              Assessment.__table__.c.version == bindparam("seen_version"))
+_ASSESSMENTS = table_of(Assessment)
+_MARK_CASE_FOLLOWED = (update(_ASSESSMENTS)
+                       .where(_ASSESSMENTS.c.id == bindparam("case_id"),
+                              _ASSESSMENTS.c.version == bindparam("seen_version"))
                        .values(reminders_version=bindparam("seen_version")))
 
 

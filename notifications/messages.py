@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -16,6 +16,7 @@ from notifications.channels import DELIVERED_ON_WRITE
 from notifications.models import Notice, Reminder, ReminderRule
 from states.definition import StateSpec
 from workflow.clock import TOKYO
+from workflow.columns import stored_id
 from workflow.engine import Workflows
 from workflow.models import Assessment, Body, Document, UserAccount
 from workflow.records import AgendaItem, Finding, Meeting, Minutes
@@ -49,6 +50,22 @@ def _case(case: Assessment) -> dict[str, Any]:
 Subject = Meeting | Assessment | Minutes | Finding
 _TABLES: dict[str, type[Subject]] = {"meeting": Meeting, "assessment": Assessment, "minutes": Minutes,
                                      "finding": Finding}
+_SubjectT = TypeVar("_SubjectT", Meeting, Assessment, Minutes, Finding)
+_T = TypeVar("_T")
+
+
+def _about(model: type[_SubjectT], row: Subject | None, kind: str) -> _SubjectT:
+    """The row a notice of this kind is about, which must be a `model` (a rule names its subject and template)."""
+    if not isinstance(row, model):
+        raise ValueError(f"a {kind} notice is about a {model.__name__}, not {row!r}")
+    return row
+
+
+def _fact(value: _T | None, kind: str) -> _T:
+    """A fact the notice states; a due reminder's subject has it (without it the reminder is withdrawn)."""
+    if value is None:
+        raise ValueError(f"a {kind} notice without its fact")
+    return value
 
 
 class ReminderRenderer:
@@ -64,13 +81,14 @@ class ReminderRenderer:
         self._subjects: dict[tuple[str, int], Subject] = {}
         self._facts: dict[tuple[str, int], dict[str, Any]] = {}
         self._rendered: dict[tuple[Any, ...], Any] = {}
-        self._names: dict[int, str] = {}
+        self._names: dict[int, str | None] = {}
         if users:
-            self._names = dict(session.exec(select(UserAccount.id, UserAccount.display_name)
-                                            .where(col(UserAccount.id).in_(users))).all())
+            names = session.exec(select(UserAccount.id, UserAccount.display_name)
+                                 .where(col(UserAccount.id).in_(users))).all()
+            self._names = {user_id: name for user_id, name in names if user_id is not None}  # ids are never NULL
 
     def _meeting(self, meeting: Meeting) -> dict[str, Any]:
-        key = ("meeting", meeting.id)
+        key = ("meeting", stored_id(meeting))
         if key not in self._facts:
             self._facts[key] = meeting_facts(self.session, meeting)
         return self._facts[key]
@@ -79,7 +97,7 @@ class ReminderRenderer:
         key = (subject_type, subject_id)
         if key not in self._subjects:
             row = self.session.get(_TABLES[subject_type], subject_id)
-            if row is None:
+            if not isinstance(row, Subject):  # None: the row is gone
                 return None
             self._subjects[key] = row
         return self._subjects[key]
@@ -90,29 +108,33 @@ class ReminderRenderer:
             return None
         session = self.session
         if kind == "meeting_reminder":
-            return notices.meeting_reminder(self._meeting(row), common=common)
+            return notices.meeting_reminder(self._meeting(_about(Meeting, row, kind)), common=common)
         if kind == "minutes_correction":
-            meeting = self.subject("meeting", row.meeting_id)
-            return notices.minutes_correction(self._meeting(meeting), correction_due=row.correction_deadline,
+            minutes = _about(Minutes, row, kind)
+            meeting = _about(Meeting, self.subject("meeting", minutes.meeting_id), kind)
+            return notices.minutes_correction(self._meeting(meeting),
+                                              correction_due=_fact(minutes.correction_deadline, kind),
                                               common=common)
         if kind == "finding_unanswered":
-            case = session.get(Assessment, row.assessment_id)
-            question = notices.Question(row.text, row.raised_on, row.raised_by)
+            finding = _about(Finding, row, kind)
+            case = _about(Assessment, session.get(Assessment, finding.assessment_id), kind)
+            question = notices.Question(finding.text, finding.raised_on, finding.raised_by)
             return notices.finding_unanswered(_case(case), questions=[question],
                                               answer_due=reminder.fact_at.astimezone(TOKYO).date(), common=common)
-        case = row
+        case = _about(Assessment, row, kind)
         if kind == "public_comment_closing":
-            return notices.public_comment_closing(_case(case), comment_start=case.comment_start,
-                                                  comment_end=case.comment_end, common=common)
+            return notices.public_comment_closing(_case(case), comment_start=_fact(case.comment_start, kind),
+                                                  comment_end=_fact(case.comment_end, kind), common=common)
         if kind == "annual_review_due":
-            return notices.annual_review_due(_case(case), review_due=case.annual_review_due,
+            return notices.annual_review_due(_case(case), review_due=_fact(case.annual_review_due, kind),
                                              published_on=case.published_on, common=common)
         if kind == "reassessment_due":
-            return notices.reassessment_due(_case(case), reassessment_due=case.reassessment_due,
+            return notices.reassessment_due(_case(case), reassessment_due=_fact(case.reassessment_due, kind),
                                             published_on=case.published_on, common=common)
         state = self._state(case)
         if kind == "planned_holding_date":
-            return notices.planned_holding_date(_case(case), planned_holding_date=case.planned_holding_date,
+            return notices.planned_holding_date(_case(case),
+                                                planned_holding_date=_fact(case.planned_holding_date, kind),
                                                 state_title=state.title.ja if state else case.state, common=common)
         if kind == "state_overdue":
             return notices.state_overdue(

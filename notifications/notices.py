@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -101,7 +101,7 @@ def _nl2br(eval_ctx: EvalContext, value: str) -> str | Markup:
     return Markup("<br>\n").join(escape(line) for line in value.splitlines())
 
 
-FILTERS = {
+FILTERS: dict[str, Callable[..., Any]] = {
     "ja_date": _ja_date, "ja_time": _ja_time, "ja_datetime": wareki_datetime,
     "en_date": _en_date, "en_time": _en_time, "en_datetime": _en_datetime, "nl2br": _nl2br,
 }

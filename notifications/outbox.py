@@ -30,6 +30,7 @@ from notifications.channels import Channel, EmailChannel, Outgoing
 from notifications.mailer import Mailer, TransportError
 from notifications.models import Notice
 from workflow.clock import Clock
+from workflow.columns import stored_id
 from workflow.db import Database
 from workflow.models import UserAccount
 
@@ -137,9 +138,10 @@ def failed_notices(db: Database, *, limit: int = 200) -> list[FailedNotice]:
         rows = session.exec(
             select(Notice, UserAccount).join(UserAccount, col(UserAccount.id) == Notice.user_id)
             .where(Notice.status == "failed").order_by(col(Notice.id).desc()).limit(limit)).all()
-    return [FailedNotice(id=notice.id, channel=notice.channel, kind=notice.kind, subject=notice.subject,
-                         user_id=user.id, email=user.email, display_name=user.display_name, attempts=notice.attempts,
-                         error=notice.error, due_at=notice.due_at, created_at=notice.created_at)
+    return [FailedNotice(id=stored_id(notice), channel=notice.channel, kind=notice.kind, subject=notice.subject,
+                         user_id=stored_id(user), email=user.email, display_name=user.display_name,
+                         attempts=notice.attempts, error=notice.error, due_at=notice.due_at,
+                         created_at=notice.created_at)
             for notice, user in rows]
 
 
@@ -169,10 +171,10 @@ def _claim(db: Database, channel: str, now: datetime, limit: int, lease: timedel
             else:
                 notice.attempts += 1
                 notice.claimed_by, notice.claimed_until = worker, now + lease
-                outgoing = Outgoing(notice_id=notice.id, dedupe_key=notice.dedupe_key, subject=notice.subject,
+                outgoing = Outgoing(notice_id=stored_id(notice), dedupe_key=notice.dedupe_key, subject=notice.subject,
                                     text=notice.body_text, html=notice.body_html, email=user.email,
                                     display_name=user.display_name)
-                leased.append(_Leased(id=notice.id, attempts=notice.attempts, outgoing=outgoing,
+                leased.append(_Leased(id=stored_id(notice), attempts=notice.attempts, outgoing=outgoing,
                                       lease_until=notice.claimed_until))
             session.add(notice)
     return leased, failed

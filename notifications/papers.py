@@ -469,7 +469,7 @@ def html_to_text(html: str) -> str:
 def sheets_to_xlsx(sheets: dict[str, list[list[Any]]]) -> bytes:
 
     book = Workbook()
-    book.remove(book.active)
+    book.remove(book.worksheets[0])  # the empty sheet a new workbook starts with
     for name, rows in sheets.items():
         sheet = book.create_sheet(name[:31])
         for row in rows:

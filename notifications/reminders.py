@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, insert, or_, update
+from sqlalchemy import select as core_select  # sqlmodel's select types at most four columns
 from sqlmodel import Session, col, select
 
 from notifications import channels
@@ -31,6 +32,7 @@ from workflow.accounts import audit_actor
 from workflow.calendar import BusinessCalendar
 from workflow.changes import Subject
 from workflow.clock import TOKYO
+from workflow.columns import table_of
 from workflow.db import Database
 from workflow.errors import InvalidInput, Message, NotFound
 from workflow.models import Assessment, Membership, Office, RecordChange, UserAccount
@@ -274,10 +276,10 @@ def plan(existing: Sequence[Existing], wanted: Mapping[tuple[str, int], Wanted],
 
 # --- applying ------------------------------------------------------------------------------------
 
-_REMINDERS = Reminder.__table__
+_REMINDERS = table_of(Reminder)
 #: Built once: a statement object keeps its compiled form and cache key between executions.
 _SUBJECT_REMINDERS = (
-    select(_REMINDERS.c.id, _REMINDERS.c.rule_key, _REMINDERS.c.user_id, _REMINDERS.c.status, _REMINDERS.c.fact_at)
+    core_select(_REMINDERS.c.id, _REMINDERS.c.rule_key, _REMINDERS.c.user_id, _REMINDERS.c.status, _REMINDERS.c.fact_at)
     .where(_REMINDERS.c.subject_type == bindparam("subject_type"), _REMINDERS.c.subject_id == bindparam("subject_id"))
 )
 _RETIME = update(_REMINDERS).where(_REMINDERS.c.id == bindparam("row_id")).values(
@@ -340,8 +342,8 @@ def of_changed_subject() -> ColumnElement[bool]:
     """The SQL condition: this reminder's subject changed since its reminders were computed (its rows
     wait for that recomputation before any of them goes out)."""
     return or_(
-        exists().where(Reminder.subject_type == Subject.CASE.value, Assessment.id == Reminder.subject_id,
+        exists().where(col(Reminder.subject_type) == Subject.CASE.value, col(Assessment.id) == Reminder.subject_id,
                        changes.cases_changed_since_reminders()),
-        exists().where(and_(RecordChange.subject_type == Reminder.subject_type,
-                            RecordChange.subject_id == Reminder.subject_id)),
+        exists().where(and_(col(RecordChange.subject_type) == Reminder.subject_type,
+                            col(RecordChange.subject_id) == Reminder.subject_id)),
     )

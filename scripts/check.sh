@@ -8,3 +8,4 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet -e '.[dev]'
 .venv/bin/ruff check .
 .venv/bin/lint-imports
+.venv/bin/mypy states workflow notifications api shingi

@@ -124,6 +124,12 @@ def procedures_list() -> None:
         typer.echo(f"{procedure.name}\t{procedure.title.ja}\tlevels: {levels}\t{procedure.source}")
 
 
+def _seat(item: str) -> tuple[str, str]:
+    """`BODY=position` → (BODY, position); a plain `BODY` is a member's seat."""
+    name, given, position = item.partition("=")
+    return (name, position) if given else (item, "member")
+
+
 @users_app.command("add")
 def users_add(
     email: str,
@@ -141,7 +147,7 @@ def users_add(
 
     if password is None:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    bodies = dict(item.split("=", 1) if "=" in item else (item, "member") for item in body or [])
+    bodies = dict(_seat(item) for item in body or [])
     core, operator = _operator_context()
     try:
         data = accounts.NewUser(email=email, display_name=name or email, password=password, roles=set(role),

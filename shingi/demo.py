@@ -21,6 +21,7 @@ from sqlmodel import select
 from notifications import papers
 from workflow import accounts, findings, meetings, resolutions, service
 from workflow.clock import TOKYO, Clock, FixedClock
+from workflow.columns import stored_id
 from workflow.db import Database
 from workflow.engine import Workflows
 from workflow.models import Assessment, UserAccount
@@ -31,7 +32,7 @@ FUKUOKA = "福岡県個人情報保護審議会"
 FUKUOKA_SUBCOMMITTEE = f"{FUKUOKA} 第二部会（住基・番号利用法部会）"
 
 #: One demo user per role (names from the Fukuoka minutes, seed 000).
-DEMO_USERS = (
+DEMO_USERS: tuple[tuple[str, str, set[Role], dict[str, Position], str | None], ...] = (
     ("admin@example.jp", "システム管理者", {Role.ADMIN}, {}, None),
     ("jimukyoku@example.jp", "事務局 個人情報保護担当", {Role.SECRETARIAT}, {}, None),
     ("kobayashi@example.jp", "小林 登（部会長）", {Role.MEMBER},
@@ -87,7 +88,7 @@ def load_demo(db: Database, workflows: Workflows, writer: papers.Papers, clock: 
                 _adopt(db, writer, case_clock, case, step)
                 continue
             case = service.advance(
-                db, workflows, case_clock, case.id, event=step["event"], expected_version=case.version,
+                db, workflows, case_clock, stored_id(case), event=step["event"], expected_version=case.version,
                 inputs=_jsonish(step.get("inputs") or {}), actor=system_actor(step.get("actor", "事務局")),
                 note=step.get("note"),
             )
@@ -106,18 +107,18 @@ def _replay_meeting(db: Database, case: Assessment, body: str, entry: dict[str, 
                                          title=entry["agenda_title"])],
     ), operator)
     clock.set(_instant(entry.get("ends_at") or entry["starts_at"]))
-    held = meetings.record_held(db, clock, scheduled.meeting.id, meetings.HeldMeeting(
+    held = meetings.record_held(db, clock, stored_id(scheduled.meeting), meetings.HeldMeeting(
         expected_version=scheduled.meeting.version, observers=entry.get("observers")), operator)
     for item in entry.get("findings", []):
-        finding = findings.raise_finding(db, clock, case.id, findings.NewFinding(
+        finding = findings.raise_finding(db, clock, stored_id(case), findings.NewFinding(
             raised_by=item["raised_by"], meeting_id=held.meeting.id, kind=item.get("kind", "question"),
             section=item.get("section"), text=item["text"]), operator)
         if item.get("answer"):
-            findings.answer_finding(db, clock, finding.id, findings.FindingAnswer(
+            findings.answer_finding(db, clock, stored_id(finding), findings.FindingAnswer(
                 answer=item["answer"], answered_at_meeting_id=held.meeting.id), operator)
     if entry.get("next"):
         following = entry["next"]
-        meetings.schedule_next(db, clock, held.meeting.id, meetings.NextMeeting(
+        meetings.schedule_next(db, clock, stored_id(held.meeting), meetings.NextMeeting(
             starts_at=_instant(following["starts_at"]),
             agenda=[meetings.AgendaItemInput(assessment_id=case.id, purpose=following["purpose"],
                                              title=following["agenda_title"])],
@@ -130,12 +131,12 @@ def _adopt(db: Database, writer: papers.Papers, clock: Clock, case: Assessment, 
     operator = system_actor(step.get("actor", "事務局"))
     today = clock.now().astimezone(TOKYO).date()
     if kind is resolutions.ResolutionKind.SUBCOMMITTEE_REPORT:
-        resolutions.record_opinion(db, clock, case.id, resolutions.OpinionInput(
+        resolutions.record_opinion(db, clock, stored_id(case), resolutions.OpinionInput(
             verdict=step.get("verdict", "appropriate"), supplementary=step.get("supplementary", []),
             decided_on=today), operator)
-    text = writer.resolution_text(case.id, kind)
-    resolution = resolutions.draft(db, clock, case.id, kind, operator, text=text)
-    resolutions.adopt(db, clock, resolution.id, today, step.get("by", "会長"), operator)
+    text = writer.resolution_text(stored_id(case), kind)
+    resolution = resolutions.draft(db, clock, stored_id(case), kind, operator, text=text)
+    resolutions.adopt(db, clock, stored_id(resolution), today, step.get("by", "会長"), operator)
 
 
 def _ensure_body(db: Database, entry: dict[str, Any]) -> None:

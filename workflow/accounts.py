@@ -13,17 +13,20 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from sqlalchemy import Row, Select, bindparam
+from sqlalchemy import select as core_select  # sqlmodel's select types at most four columns
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
 from workflow import audit
 from workflow.clock import Clock
+from workflow.columns import stored_id
 from workflow.db import Database
 from workflow.errors import Conflict, DomainError, InvalidInput, Message, NotFound
 from workflow.models import ApiToken, Body, Membership, Office, SignInThrottle, UserAccount, WebSession
@@ -132,7 +135,8 @@ def add_user(db: Database, clock: Clock, data: NewUser, by: Actor) -> UserAccoun
         session.add(user)
         session.flush()
         for body_name, position in data.bodies.items():
-            session.add(Membership(user_id=user.id, body_id=body_by_name(session, body_name).id, position=position))
+            session.add(Membership(user_id=stored_id(user), body_id=stored_id(body_by_name(session, body_name)),
+                                   position=position))
         audit.record(session, audit_actor(by), "user.added", at=clock.now(), object_type="user", object_id=user.id,
                      detail={"email": email, "roles": sorted(data.roles), "bodies": dict(data.bodies),
                              "office": data.office})
@@ -168,7 +172,7 @@ def actor_for(session: Session, user: UserAccount, *, via: str | None = None, so
         office_name = office.name if office else None
     bodies = {m.body_id: Position(m.position) for m in session.exec(
         select(Membership).where(Membership.user_id == user.id)).all()}
-    return _actor(user, user.id, office_name, bodies, via=via, source=source, csrf_token=csrf_token)
+    return _actor(user, stored_id(user), office_name, bodies, via=via, source=source, csrf_token=csrf_token)
 
 
 def _actor(user: UserAccount | Row[Any], user_id: int, office_name: str | None, bodies: dict[int, Position], *, via: str | None,
@@ -211,6 +215,7 @@ def sign_in(db: Database, clock: Clock, email: str, password: str, source: str) 
         if throttle and throttle.locked_until and throttle.locked_until > now:
             raise SignInLocked(throttle.locked_until, now)
         user = session.exec(select(UserAccount).where(UserAccount.email == email)).first()
+        failure: DomainError | None
         if not _password_matches(user, password):
             throttle = throttle or SignInThrottle(email=email, source=source)
             throttle.failures += 1
@@ -221,15 +226,15 @@ def sign_in(db: Database, clock: Clock, email: str, password: str, source: str) 
             audit.record(session, audit.AuditActor(user.id if user else None, email, source), "sign_in.failed",
                          at=now, object_type="user", object_id=user.id if user else None,
                          detail={"failures": throttle.failures, "locked": throttle.failures >= MAX_FAILURES})
-            failure: DomainError = (SignInLocked(throttle.locked_until, now) if throttle.locked_until
-                                    and throttle.locked_until > now else SignInFailed())
+            failure = (SignInLocked(throttle.locked_until, now) if throttle.locked_until
+                       and throttle.locked_until > now else SignInFailed())
         else:
             failure = None
             if throttle:
                 session.delete(throttle)
             token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
             expires = now + SESSION_LIFETIME
-            session.add(WebSession(token_hash=digest(token), user_id=user.id, csrf_token=csrf, created_at=now,
+            session.add(WebSession(token_hash=digest(token), user_id=stored_id(user), csrf_token=csrf, created_at=now,
                                    expires_at=expires))
             actor = actor_for(session, user, via="session", source=source, csrf_token=csrf)
             audit.record(session, audit_actor(actor), "sign_in", at=now, object_type="user", object_id=user.id)
@@ -238,7 +243,8 @@ def sign_in(db: Database, clock: Clock, email: str, password: str, source: str) 
     return SessionGrant(token=token, csrf_token=csrf, actor=actor, expires_at=expires)
 
 
-def _password_matches(user: UserAccount | None, password: str) -> bool:
+def _password_matches(user: UserAccount | None, password: str) -> TypeGuard[UserAccount]:
+    """True only for an enabled user whose password this is; as slow for an unknown user as for a known one."""
     if user is None or user.disabled_at is not None or not user.password_hash:
         with contextlib.suppress(VerificationError):  # the same work as a real check: no timing oracle
             _hasher.verify(_DUMMY_HASH, password)
@@ -265,22 +271,23 @@ def actor_from_session(db: Database, clock: Clock, token: str, source: str | Non
     return _actor_of(rows, via="session", source=source, csrf_token=rows[0].csrf_token)
 
 
-def _credential_query(credential: type[ApiToken] | type[WebSession], *columns: Any) -> Select:
+def _credential_query(credential: type[ApiToken] | type[WebSession], *columns: Mapped[Any]) -> Select:
     """The user behind a session or token with their office and seats: one statement per request."""
     return (
-        select(*columns, col(UserAccount.id).label("user_id"), UserAccount.display_name, UserAccount.email,
-               UserAccount.is_secretariat, UserAccount.is_admin, UserAccount.disabled_at,
-               col(Office.name).label("office_name"), Membership.body_id, Membership.position)
+        core_select(*columns, col(UserAccount.id).label("user_id"), col(UserAccount.display_name),
+                    col(UserAccount.email), col(UserAccount.is_secretariat), col(UserAccount.is_admin),
+                    col(UserAccount.disabled_at), col(Office.name).label("office_name"), col(Membership.body_id),
+                    col(Membership.position))
         .select_from(credential)
         .join(UserAccount, col(UserAccount.id) == credential.user_id)
         .outerjoin(Office, col(Office.id) == UserAccount.office_id)
         .outerjoin(Membership, col(Membership.user_id) == UserAccount.id)
-        .where(credential.token_hash == bindparam("token_hash"))
+        .where(col(credential.token_hash) == bindparam("token_hash"))
     )
 
 
-_SESSION_ACTOR = _credential_query(WebSession, WebSession.expires_at, WebSession.csrf_token)
-_TOKEN_ACTOR = _credential_query(ApiToken, ApiToken.revoked_at, ApiToken.expires_at)
+_SESSION_ACTOR = _credential_query(WebSession, col(WebSession.expires_at), col(WebSession.csrf_token))
+_TOKEN_ACTOR = _credential_query(ApiToken, col(ApiToken.revoked_at), col(ApiToken.expires_at))
 
 
 def _actor_of(rows: list[Row], *, via: str, source: str | None, csrf_token: str | None = None) -> Actor:
@@ -318,7 +325,7 @@ def create_token(db: Database, clock: Clock, email: str | None, by: Actor, *, na
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with db.writing() as session:
         user = _token_holder(session, by, email, Action.ISSUE_TOKEN)
-        record = ApiToken(user_id=user.id, name=name[:100], prefix=token[:12], token_hash=digest(token),
+        record = ApiToken(user_id=stored_id(user), name=name[:100], prefix=token[:12], token_hash=digest(token),
                           created_at=now, expires_at=now + lifetime)
         session.add(record)
         session.flush()

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, func, insert, update
 from sqlmodel import Session, col, select
 
+from workflow.columns import table_of
 from workflow.db import Database
 from workflow.models import AuditEntry, AuditHead
 from workflow.policy import Action, Actor, authorize
@@ -60,12 +61,12 @@ def entry_hash(entry: AuditEntry | Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-_ENTRIES = AuditEntry.__table__
-_HEAD = AuditHead.__table__
+_ENTRIES = table_of(AuditEntry)
+_HEAD = table_of(AuditHead)
 #: Built once: a statement object keeps its compiled form and cache key between executions.
 _APPEND = insert(_ENTRIES)
 _LOCK_HEAD = select(_HEAD.c.last_seq, _HEAD.c.last_hash, _HEAD.c.length).where(_HEAD.c.id == 1).with_for_update()
-_UNSEALED = (select(_ENTRIES).where(_ENTRIES.c.seq.is_(None)).order_by(_ENTRIES.c.id)
+_UNSEALED = (_ENTRIES.select().where(_ENTRIES.c.seq.is_(None)).order_by(_ENTRIES.c.id)
              .limit(bindparam("batch", type_=Integer, literal_execute=True)))
 _SEAL = update(_ENTRIES).where(_ENTRIES.c.id == bindparam("entry_id")).values(
     seq=bindparam("new_seq"), prev_hash=bindparam("new_prev_hash"), hash=bindparam("new_hash"))
@@ -142,7 +143,10 @@ def _sealed(session: Session) -> Iterator[AuditEntry]:
         if not batch:
             return
         yield from batch
-        last = batch[-1].seq
+        seq = batch[-1].seq
+        if seq is None:  # never: the query asks for entries sealed after `last`
+            return
+        last = seq
 
 
 def verify(db: Database, actor: Actor) -> Verdict:

@@ -14,6 +14,7 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, bindparam, delete, insert, or_
 from sqlmodel import Session, col, select
 
+from workflow.columns import table_of
 from workflow.models import Assessment, RecordChange
 
 
@@ -26,7 +27,7 @@ class Subject(StrEnum):
     FINDING = "finding"  #: 質問・意見
 
 
-_CHANGES = RecordChange.__table__
+_CHANGES = table_of(RecordChange)
 _RECORD = insert(_CHANGES)
 
 

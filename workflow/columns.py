@@ -1,11 +1,13 @@
-"""Column types shared by every table."""
+"""Column types shared by every table, and typed access to what SQLModel's table classes leave untyped."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy import DateTime, Table, TypeDecorator
+from sqlalchemy.orm import class_mapper
+from sqlmodel import SQLModel
 
 
 class UTCDateTime(TypeDecorator):
@@ -26,3 +28,24 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a SQLModel table class (its `__table__`, which SQLModel does not declare)."""
+    table = class_mapper(model, configure=False).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
+
+
+class _Stored(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def stored_id(row: _Stored) -> int:
+    """The primary key of a row that has been written (flushed) or read: SQLModel types every `id`
+    `int | None`, the None being only that of a new row before its INSERT."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: it has not been flushed")
+    return row.id

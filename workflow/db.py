@@ -15,10 +15,9 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, Executable, Row, Select, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
-from sqlmodel.sql.expression import SelectOfScalar
 
-#: A SELECT of rows or of scalars (what `claiming` gives back is what it was given).
-SelectT = TypeVar("SelectT", bound="Select[Any] | SelectOfScalar[Any]")
+#: A SELECT of rows or of scalars (sqlmodel's SelectOfScalar is one): `claiming` gives back what it was given.
+SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
 
 
 

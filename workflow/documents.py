@@ -200,4 +200,5 @@ def purge_review_material(session: Session, case: Assessment, actor: audit.Audit
 
 def live_keys(db: Database) -> set[str]:
     with db.reading() as session:
-        return set(session.exec(select(Document.storage_key).where(col(Document.storage_key).is_not(None))).all())
+        keys = session.exec(select(Document.storage_key).where(col(Document.storage_key).is_not(None))).all()
+        return {key for key in keys if key is not None}  # (the query asks for keys that are there)

@@ -52,15 +52,23 @@ class CaseWorkflow:
         self.context.case.is_public = self.procedure.states[value].has("public")
 
 
+def _context(event_data: EventData) -> TransitionContext:
+    """The transition's context: every case is fired wrapped in a CaseWorkflow."""
+    model = event_data.model
+    if not isinstance(model, CaseWorkflow):
+        raise TypeError(f"a case's machine fired for {model!r}")
+    return model.context
+
+
 def _run_guards(event: EventSpec, event_data: EventData) -> bool:
-    context: TransitionContext = event_data.model.context
+    context = _context(event_data)
     for name in event.guards:
         GUARDS[name](context)  # raises when the guard does not hold
     return True
 
 
 def _apply_event(event: EventSpec, event_data: EventData) -> None:
-    context: TransitionContext = event_data.model.context
+    context = _context(event_data)
     for spec in event.inputs:
         if spec.field is not None:
             setattr(context.case, spec.field, context.inputs.get(spec.name))

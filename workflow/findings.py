@@ -25,6 +25,7 @@ from states import Text
 from workflow import audit, cases, changes, lifecycle
 from workflow.accounts import audit_actor
 from workflow.clock import TOKYO, Clock, local_today
+from workflow.columns import stored_id
 from workflow.dates import english_date, wareki
 from workflow.db import Database
 from workflow.errors import InvalidInput, Message, NotFound
@@ -32,7 +33,7 @@ from workflow.lifecycle import FINDING
 from workflow.models import Assessment, Body
 from workflow.policy import Action, Actor, Role, authorize
 from workflow.records import Finding, Meeting, ReportVersion
-from workflow.validation import RecordDate, text_type
+from workflow.validation import RecordDate, Text200, Text2000, Text10000
 
 MAX_ID = 2**31 - 1
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -52,7 +53,7 @@ class FindingStatus(StrEnum):
     CARRIED = "carried"    #: 次回へ持ち越し
 
     @property
-    def title(self) -> Text:
+    def title(self) -> Text:  # type: ignore[override]  # the status's name replaces str.title on purpose
         return FINDING.status_title(self.value)
 
 
@@ -81,14 +82,14 @@ class NewFinding(BaseModel):
                 "セキュリティレベルが異なるため、記載に違和感がある。",
     }]})
 
-    raised_by: text_type(200) | None = Field(
+    raised_by: Text200 | None = Field(
         default=None, description="発言した委員（例: 櫻井委員）。事務局が会議での発言を登録するときに指定する。"
                                   "委員が書面で登録するときは省略（本人の氏名になる）")
     raised_on: RecordDate | None = Field(default=None, description="提出日・発言日（省略時は会議の日、書面なら今日）")
     meeting_id: RowId | None = Field(default=None, description="発言した会議（書面による場合は省略）")
     kind: FindingKind = Field(default=FindingKind.QUESTION, description="question | opinion | request")
-    section: text_type(200) | None = Field(default=None, description="該当箇所（例: Ⅲ リスク対策 / 評価書 p.36）")
-    text: text_type(10_000) = Field(description="質問・意見の内容")
+    section: Text200 | None = Field(default=None, description="該当箇所（例: Ⅲ リスク対策 / 評価書 p.36）")
+    text: Text10000 = Field(description="質問・意見の内容")
 
 
 class FindingAnswer(BaseModel):
@@ -96,7 +97,7 @@ class FindingAnswer(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    answer: text_type(10_000) = Field(description="回答")
+    answer: Text10000 = Field(description="回答")
     answered_on: RecordDate | None = Field(default=None, description="回答日（省略時は回答した会議の日、書面なら今日）")
     answered_at_meeting_id: RowId | None = Field(default=None, description="回答した会議（書面回答なら省略）")
     resolved_in_version_id: RowId | None = Field(default=None, description="修正を反映した評価書の版")
@@ -106,20 +107,20 @@ class FindingClose(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     resolved_in_version_id: RowId | None = Field(default=None, description="修正を反映した評価書の版")
-    note: text_type(2000) | None = Field(default=None, description="終了の理由・メモ（監査記録に残る）")
+    note: Text2000 | None = Field(default=None, description="終了の理由・メモ（監査記録に残る）")
 
 
 class FindingCarry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     carried_to_meeting_id: RowId = Field(description="持ち越し先の会議")
-    note: text_type(2000) | None = None
+    note: Text2000 | None = None
 
 
 class FindingReopen(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: text_type(2000) = Field(description="再開の理由")
+    reason: Text2000 = Field(description="再開の理由")
 
 
 # --- shared helpers (also used by report_versions and public_comments) ---------------------------
@@ -145,10 +146,11 @@ def _related_bodies(session: Session, case: Assessment) -> set[int]:
     body = session.get(Body, case.body_id) if case.body_id else None
     if body is None:
         return set()
-    related = {body.id}
+    related = {stored_id(body)}
     if body.parent_id:
         related.add(body.parent_id)
-    related.update(session.exec(select(Body.id).where(Body.parent_id == body.id)).all())
+    subcommittees = session.exec(select(Body.id).where(Body.parent_id == body.id)).all()
+    related.update(body_id for body_id in subcommittees if body_id is not None)  # a key: never NULL
     return related
 
 
@@ -203,7 +205,7 @@ def raise_finding(db: Database, clock: Clock, case_id: int, data: NewFinding, ac
         raised_on = data.raised_on or (meeting_day(meeting) if meeting else today)
         not_future("raised_on", raised_on, today)
         finding = Finding(
-            assessment_id=case.id, cycle=case.cycle, meeting_id=data.meeting_id, raised_by=raised_by,
+            assessment_id=stored_id(case), cycle=case.cycle, meeting_id=data.meeting_id, raised_by=raised_by,
             raised_by_user_id=raised_by_user_id, raised_on=raised_on, kind=data.kind.value, section=data.section,
             text=data.text, status=FINDING.initial, created_at=now, updated_at=now,
         )
@@ -220,7 +222,7 @@ def raise_finding(db: Database, clock: Clock, case_id: int, data: NewFinding, ac
 def _changed(session: Session, finding: Finding, now: datetime) -> None:
     """Raised, answered, carried or closed: recorded as a change, which the office's reminder of an
     unanswered question follows after the commit."""
-    changes.record(session, changes.Subject.FINDING, finding.id, now)
+    changes.record(session, changes.Subject.FINDING, stored_id(finding), now)
 
 
 def _load_finding(session: Session, finding_id: int) -> Finding:

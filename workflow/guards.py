@@ -214,12 +214,12 @@ def reassessment_grounds(ctx: TransitionContext) -> None:
 
 
 def _rejudged_level(case: Assessment, given: dict[str, Any]) -> Level:
-    return judge(
-        given.get("target_count", case.target_count),
-        given.get("handler_count", case.handler_count),
-        given.get("serious_incident", case.serious_incident),
-        case.voluntary_level,
-    )
+    target_count = given.get("target_count", case.target_count)
+    handler_count = given.get("handler_count", case.handler_count)
+    if target_count is None or handler_count is None:  # an assessment's counts are recorded when it starts
+        raise TypeError(f"case {case.id} has no threshold counts to judge again")
+    return judge(target_count, handler_count, given.get("serious_incident", case.serious_incident),
+                 case.voluntary_level)
 
 
 # --- effects ------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from states.definition import EARLIEST_DATE, LATEST_DATE
 from workflow import audit, changes, documents, lifecycle
 from workflow.accounts import audit_actor, body_by_name
 from workflow.clock import TOKYO, Clock
+from workflow.columns import stored_id
 from workflow.dates import meeting_title, wareki_datetime
 from workflow.db import Database
 from workflow.documents import Upload
@@ -43,7 +44,7 @@ from workflow.lifecycle import MEETING
 from workflow.models import Assessment, Body, Document, Membership, UserAccount
 from workflow.policy import Action, Actor, authorize, can_know_document, visible_meetings
 from workflow.records import AgendaItem, Attendance, Meeting
-from workflow.validation import problems_from_validation_error, text_type
+from workflow.validation import Text20OrEmpty, Text200, Text300, Text500, problems_from_validation_error
 
 MAX_ID = 2**31 - 1
 MAX_NUMBER = 999  # 第N回: numbering restarts with each term
@@ -124,7 +125,7 @@ class AgendaItemInput(BaseModel):
     assessment_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="the case it is about")
     purpose: Purpose = Field(default=Purpose.OTHER, description="pre_check | third_party_review | reply_draft | "
                                                                 "report | other")
-    title: text_type(300) = Field(description="議題 (e.g. 全項目評価書の第三者点検について)")
+    title: Text300 = Field(description="議題 (e.g. 全項目評価書の第三者点検について)")
 
 
 class MaterialInput(BaseModel):
@@ -139,7 +140,7 @@ class MaterialInput(BaseModel):
 class AttendeeInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: text_type(200) = Field(description="氏名 as the minutes write it (e.g. 小林 登)")
+    name: Text200 = Field(description="氏名 as the minutes write it (e.g. 小林 登)")
     role: AttendanceRole
     present: bool = True
 
@@ -156,14 +157,14 @@ class NewMeeting(BaseModel):
     }]})
 
     body_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="the body, by id …")
-    body: text_type(200) | None = Field(default=None, description="… or by name (審議会・部会)")
-    term: text_type(20, min_length=0) = Field(default="", description="期 (e.g. 第16期); numbering restarts")
+    body: Text200 | None = Field(default=None, description="… or by name (審議会・部会)")
+    term: Text20OrEmpty = Field(default="", description="期 (e.g. 第16期); numbering restarts")
     number: int | None = Field(default=None, ge=1, le=MAX_NUMBER, description="第N回 (default: the next one)")
     starts_at: MeetingTime
     ends_at: MeetingTime | None = None
-    venue: text_type(200) = Field(description="開催場所")
+    venue: Text200 = Field(description="開催場所")
     is_public: bool = Field(default=True, description="公開 (false: 非公開, with closed_reason)")
-    closed_reason: text_type(500) | None = Field(default=None, description="非公開の理由")
+    closed_reason: Text500 | None = Field(default=None, description="非公開の理由")
     agenda: list[AgendaItemInput] = Field(default_factory=list, max_length=50)
     materials: list[MaterialInput] = Field(default_factory=list, max_length=100)
 
@@ -177,15 +178,15 @@ class MeetingMove(BaseModel):
     starts_at: MeetingTime | None = Field(default=None, description="new start (the end moves with it "
                                                                      "unless ends_at is given)")
     ends_at: MeetingTime | None = None
-    venue: text_type(200) | None = None
-    note: text_type(500) | None = Field(default=None, description="why it moved (kept in the audit trail)")
+    venue: Text200 | None = None
+    note: Text500 | None = Field(default=None, description="why it moved (kept in the audit trail)")
 
 
 class Cancellation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     expected_version: VersionSeen
-    reason: text_type(500) = Field(description="中止の理由")
+    reason: Text500 = Field(description="中止の理由")
 
 
 class AttendanceUpdate(BaseModel):
@@ -213,9 +214,9 @@ class NextMeeting(BaseModel):
 
     starts_at: MeetingTime
     ends_at: MeetingTime | None = None
-    venue: text_type(200) | None = Field(default=None, description="default: this meeting's venue")
+    venue: Text200 | None = Field(default=None, description="default: this meeting's venue")
     is_public: bool | None = Field(default=None, description="default: as this meeting")
-    closed_reason: text_type(500) | None = None
+    closed_reason: Text500 | None = None
     agenda: list[AgendaItemInput] = Field(default_factory=list, max_length=50)
 
 
@@ -281,8 +282,8 @@ def schedule(db: Database, clock: Clock, data: NewMeeting, actor: Actor) -> Meet
     _check_public(data.is_public, data.closed_reason)
     now = clock.now()
     with db.writing() as session:
-        body = _lock(session, _body(session, data))
-        number = data.number or _next_number(session, body.id, data.term)
+        body = _lock(session, stored_id(_body(session, data)))
+        number = data.number or _next_number(session, stored_id(body), data.term)
         meeting = _create(session, body, data.term, number, data.starts_at, data.ends_at, data.venue, data.is_public,
                           data.closed_reason, data.agenda, now)
         for index, material in enumerate(data.materials):
@@ -336,10 +337,11 @@ def move(db: Database, clock: Clock, meeting_id: int, change: MeetingMove, actor
         else:
             ends_at = None
         _check_times(starts_at, ends_at)
+        venue = change.venue or meeting.venue
         before = {"starts_at": _iso(meeting.starts_at), "ends_at": _iso(meeting.ends_at), "venue": meeting.venue}
-        after = {"starts_at": _iso(starts_at), "ends_at": _iso(ends_at), "venue": change.venue or meeting.venue}
+        after = {"starts_at": _iso(starts_at), "ends_at": _iso(ends_at), "venue": venue}
         if after != before:
-            meeting.starts_at, meeting.ends_at, meeting.venue = starts_at, ends_at, after["venue"]
+            meeting.starts_at, meeting.ends_at, meeting.venue = starts_at, ends_at, venue
             meeting.sequence += 1
             _touch(meeting, now)
             _flush(session)
@@ -433,9 +435,9 @@ def attach_material(db: Database, files: FileStore, clock: Clock, meeting_id: in
         raise InvalidInput(problems_from_validation_error(error, ("label",))) from None
     with db.reading() as session:
         meeting = _for_change(session, actor, meeting_id, None, "link_material", lock=False)
-        if case_id not in _agenda_cases(session, meeting.id):
+        if case_id not in _agenda_cases(session, stored_id(meeting)):
             raise _not_on_agenda("case_id")
-        _check_label_free(session, meeting.id, label, None, "label")
+        _check_label_free(session, stored_id(meeting), label, None, "label")
     document = documents.attach(db, files, clock, case_id, upload, actor, max_bytes)
     return link_material(db, clock, meeting_id, MaterialInput(document_id=document.id, label=label), actor)
 
@@ -452,7 +454,7 @@ def schedule_next(db: Database, clock: Clock, meeting_id: int, data: NextMeeting
         if not is_public and closed_reason is None and data.is_public is None:
             closed_reason = current.closed_reason  # closed for the same reason as this one
         _check_public(is_public, closed_reason)
-        body = _lock(session, session.get(Body, current.body_id))
+        body = _lock(session, current.body_id)
         meeting = _create(session, body, current.term, current.number + 1, data.starts_at, data.ends_at,
                           data.venue or current.venue, is_public, closed_reason, data.agenda, now)
         audit.record(session, audit_actor(actor), "meeting.scheduled", at=now, object_type="meeting",
@@ -471,7 +473,7 @@ def offices_on_agenda(session: Session, meeting_id: int) -> frozenset[str]:
 
 def authorize_read(session: Session, actor: Actor, meeting: Meeting) -> None:
     """404 unless the actor may know of the meeting (closed meetings are hidden from outsiders)."""
-    authorize(actor, Action.READ_MEETING, (meeting, offices_on_agenda(session, meeting.id)))
+    authorize(actor, Action.READ_MEETING, (meeting, offices_on_agenda(session, stored_id(meeting))))
 
 
 def load(session: Session, meeting_id: int, *, for_update: bool = False) -> Meeting:
@@ -549,9 +551,6 @@ def _check_public(is_public: bool, closed_reason: str | None) -> None:
 
 
 def _body(session: Session, data: NewMeeting) -> Body:
-    if data.body_id is None and data.body is None:
-        raise InvalidInput.single("body_id", "required", "会議体を body_id または body（名称）で指定してください。",
-                                  "Name the body, by body_id or by body (its name).")
     if data.body_id is not None:
         body = session.get(Body, data.body_id)
         if body is None:
@@ -561,13 +560,16 @@ def _body(session: Session, data: NewMeeting) -> Body:
             raise InvalidInput.single("body", "matches_body_id", "body と body_id が別の会議体を指しています。",
                                       "body and body_id name different bodies.")
         return body
+    if data.body is None:
+        raise InvalidInput.single("body_id", "required", "会議体を body_id または body（名称）で指定してください。",
+                                  "Name the body, by body_id or by body (its name).")
     return body_by_name(session, data.body)
 
 
-def _lock(session: Session, body: Body) -> Body:
+def _lock(session: Session, body_id: int) -> Body:
     """Lock the body's row: two meetings scheduled at once for one body get numbers one after the other
     (on PostgreSQL; SQLite's writers are serialised anyway)."""
-    return session.exec(select(Body).where(Body.id == body.id).with_for_update()).one()
+    return session.exec(select(Body).where(Body.id == body_id).with_for_update()).one()
 
 
 def _next_number(session: Session, body_id: int, term: str) -> int:
@@ -592,13 +594,13 @@ def _create(session: Session, body: Body, term: str, number: int, starts_at: dat
     problems = _agenda_problems(session, agenda)
     if problems:
         raise InvalidInput(problems)
-    meeting = Meeting(body_id=body.id, term=term, number=number, starts_at=starts_at, ends_at=ends_at, venue=venue,
-                      is_public=is_public, closed_reason=closed_reason if not is_public else None,
+    meeting = Meeting(body_id=stored_id(body), term=term, number=number, starts_at=starts_at, ends_at=ends_at,
+                      venue=venue, is_public=is_public, closed_reason=closed_reason if not is_public else None,
                       status=MeetingStatus.SCHEDULED.value, created_at=now, updated_at=now)
     session.add(meeting)
     _flush(session)
     for index, item in enumerate(agenda):
-        session.add(AgendaItem(meeting_id=meeting.id, position=item.position or index + 1,
+        session.add(AgendaItem(meeting_id=stored_id(meeting), position=item.position or index + 1,
                                assessment_id=item.assessment_id, purpose=item.purpose.value, title=item.title))
     _flush(session)
     _changed(session, meeting, now)
@@ -608,7 +610,7 @@ def _create(session: Session, body: Body, term: str, number: int, starts_at: dat
 def _changed(session: Session, meeting: Meeting, now: datetime) -> None:
     """Scheduled, moved or cancelled: recorded as a change, which the members' reminders follow after
     the commit (re-timed, or withdrawn with a notice to those already reminded)."""
-    changes.record(session, changes.Subject.MEETING, meeting.id, now)
+    changes.record(session, changes.Subject.MEETING, stored_id(meeting), now)
 
 
 def _agenda_problems(session: Session, agenda: Sequence[AgendaItemInput]) -> list[FieldProblem]:
@@ -655,7 +657,7 @@ def _link_material(session: Session, actor: Actor, meeting: Meeting, material: M
         raise InvalidInput.single(field("document_id"), "unknown_document",
                                   f"資料（ID {material.document_id}）は登録されていません。",
                                   f"No document with id {material.document_id}.")
-    if document.assessment_id not in _agenda_cases(session, meeting.id):
+    if document.assessment_id not in _agenda_cases(session, stored_id(meeting)):
         raise _not_on_agenda(field("document_id"))
     if document.purged_at is not None:
         raise InvalidInput.single(field("document_id"), "not_purged", "点検終了後に削除された資料は配付できません。",
@@ -664,7 +666,7 @@ def _link_material(session: Session, actor: Actor, meeting: Meeting, material: M
         raise Conflict(Message(f"この資料は別の会議（ID {document.meeting_id}）で{document.label}として配付済みです。",
                                f"This document was handed out at another meeting (id {document.meeting_id}) "
                                f"as {document.label}."))
-    _check_label_free(session, meeting.id, material.label, document.id, field("label"))
+    _check_label_free(session, stored_id(meeting), material.label, document.id, field("label"))
     document.meeting_id, document.label = meeting.id, material.label
     session.add(document)
     _flush(session)
@@ -710,7 +712,7 @@ def _replace_attendance(session: Session, meeting: Meeting, attendees: Sequence[
     session.flush()  # the unit of work inserts before it deletes: the old names must go first
     members = _members_by_name(session, meeting.body_id)
     for attendee in attendees:
-        session.add(Attendance(meeting_id=meeting.id, user_id=members.get(normalised_name(attendee.name)),
+        session.add(Attendance(meeting_id=stored_id(meeting), user_id=members.get(normalised_name(attendee.name)),
                                name=attendee.name, role=attendee.role.value, present=attendee.present))
 
 
@@ -724,7 +726,7 @@ def _records(session: Session, meetings: list[Meeting], actor: Actor) -> list[Me
     """The records of several meetings with a fixed number of queries."""
     if not meetings:
         return []
-    ids = [meeting.id for meeting in meetings]
+    ids = [stored_id(meeting) for meeting in meetings]
     agenda: dict[int, list[AgendaItem]] = defaultdict(list)
     for item in session.exec(select(AgendaItem).where(col(AgendaItem.meeting_id).in_(ids))
                              .order_by(col(AgendaItem.position), col(AgendaItem.id))).all():
@@ -738,17 +740,18 @@ def _records(session: Session, meetings: list[Meeting], actor: Actor) -> list[Me
     cases = {case.id: case for case in session.exec(select(Assessment).where(
         col(Assessment.id).in_({d.assessment_id for d in documents_}))).all()} if documents_ else {}
     for document in sorted(documents_, key=lambda d: _label_order(d.label or "")):
-        if can_know_document(actor, cases[document.assessment_id], document):
+        # (every one has a meeting: the query asks for those of these meetings)
+        if document.meeting_id is not None and can_know_document(actor, cases[document.assessment_id], document):
             materials[document.meeting_id].append(document)
     body_ids = {meeting.body_id for meeting in meetings}
-    bodies = {body.id: body for body in session.exec(select(Body).where(col(Body.id).in_(body_ids))).all()}
+    bodies = {stored_id(body): body for body in session.exec(select(Body).where(col(Body.id).in_(body_ids))).all()}
     seats = dict(session.exec(select(Membership.body_id, func.count()).where(col(Membership.body_id).in_(body_ids))
-                              .group_by(Membership.body_id)).all())
+                              .group_by(col(Membership.body_id))).all())
     return [
-        MeetingRecord(meeting=meeting, body=bodies[meeting.body_id], agenda=agenda[meeting.id],
-                      attendance=attendance[meeting.id], materials=materials[meeting.id],
-                      quorum=_quorum(bodies[meeting.body_id], seats.get(meeting.body_id, 0), attendance[meeting.id]))
-        for meeting in meetings
+        MeetingRecord(meeting=meeting, body=bodies[meeting.body_id], agenda=agenda[meeting_id],
+                      attendance=attendance[meeting_id], materials=materials[meeting_id],
+                      quorum=_quorum(bodies[meeting.body_id], seats.get(meeting.body_id, 0), attendance[meeting_id]))
+        for meeting, meeting_id in zip(meetings, ids, strict=True)
     ]
 
 

@@ -24,6 +24,7 @@ from workflow import audit, changes, lifecycle, meetings
 from workflow.accounts import audit_actor
 from workflow.calendar import BusinessCalendar
 from workflow.clock import TOKYO, Clock, local_today
+from workflow.columns import stored_id
 from workflow.dates import wareki
 from workflow.db import Database
 from workflow.errors import Conflict, InvalidInput, Message, NotFound
@@ -32,7 +33,7 @@ from workflow.meetings import MeetingRecord, MeetingStatus
 from workflow.models import Membership, UserAccount
 from workflow.policy import Action, Actor, Decision, Position, Role, authorize, decide
 from workflow.records import Meeting, Minutes, MinutesCorrection
-from workflow.validation import RecordDate, text_type
+from workflow.validation import RecordDate, Text200, Text20000
 
 MAX_PASSAGES = 2000
 MAX_TOTAL_CHARACTERS = 2_000_000  # a three-hour meeting's minutes run to about 60,000 characters
@@ -52,8 +53,8 @@ class Passage(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    speaker: text_type(200) = Field(description="発言者 (例: 部会長, 事務局, 実施機関, 佐々木委員)")
-    text: text_type(20_000)
+    speaker: Text200 = Field(description="発言者 (例: 部会長, 事務局, 実施機関, 佐々木委員)")
+    text: Text20000
     public: bool = Field(default=True, description="false: 非公開部分")
 
 
@@ -74,8 +75,8 @@ class CorrectionInput(BaseModel):
 
     passage_index: int | None = Field(default=None, ge=0, le=MAX_PASSAGES - 1,
                                       description="the passage (from 0); none for a general remark")
-    text: text_type(20_000) = Field(description="the correction (e.g. the passage as it should read)")
-    member: text_type(200) | None = Field(
+    text: Text20000 = Field(description="the correction (e.g. the passage as it should read)")
+    member: Text200 | None = Field(
         default=None, description="the member, when the secretariat records a correction received in writing")
 
 
@@ -85,9 +86,9 @@ class ApplyCorrection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     passage_index: int | None = Field(default=None, ge=0, le=MAX_PASSAGES - 1)
-    text: text_type(20_000) | None = Field(default=None, description="the passage's new text "
+    text: Text20000 | None = Field(default=None, description="the passage's new text "
                                                                      "(default: the correction's)")
-    speaker: text_type(200) | None = None
+    speaker: Text200 | None = None
     public: bool | None = Field(default=None, description="mark the passage public or not")
 
 
@@ -95,7 +96,7 @@ class Confirmation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     confirmed_on: RecordDate | None = Field(default=None, description="default: today")
-    confirmed_by: text_type(200) | None = Field(
+    confirmed_by: Text200 | None = Field(
         default=None, description="the chair who confirmed (the secretariat recording it; default: the body's chair)")
 
 
@@ -136,10 +137,10 @@ def draft(db: Database, clock: Clock, meeting_id: int, data: MinutesDraft, actor
                                    "Minutes are drafted for a meeting that was held."),
                            current_state=meeting.status,
                            allowed_events=lifecycle.allowed(MEETING, meeting.status))
-        minutes = _find(session, meeting.id, for_update=True)
+        minutes = _find(session, stored_id(meeting), for_update=True)
         created = minutes is None
         if minutes is None:
-            minutes = Minutes(meeting_id=meeting.id, status=MINUTES.initial, created_at=now)
+            minutes = Minutes(meeting_id=stored_id(meeting), status=MINUTES.initial, created_at=now)
         else:
             lifecycle.require(MINUTES, "revise", minutes.status)
         minutes.passages = [passage.model_dump() for passage in data.passages]
@@ -199,7 +200,7 @@ def record_correction(db: Database, clock: Clock, meeting_id: int, data: Correct
             member = data.member
         minutes = _fire(session, meeting, "correct")
         _check_index(minutes, data.passage_index, "passage_index")
-        correction = MinutesCorrection(minutes_id=minutes.id, member=member, received_on=local_today(clock),
+        correction = MinutesCorrection(minutes_id=stored_id(minutes), member=member, received_on=local_today(clock),
                                        passage_index=data.passage_index, text=data.text)
         session.add(correction)
         minutes.updated_at = now
@@ -251,7 +252,7 @@ def apply_correction(db: Database, clock: Clock, meeting_id: int, correction_id:
 def _changed(session: Session, minutes: Minutes, now: datetime) -> None:
     """Sent for corrections or confirmed: recorded as a change, which the members' reminder of the
     correction deadline follows after the commit."""
-    changes.record(session, changes.Subject.MINUTES, minutes.id, now)
+    changes.record(session, changes.Subject.MINUTES, stored_id(minutes), now)
 
 
 def confirm(db: Database, clock: Clock, meeting_id: int, data: Confirmation, actor: Actor) -> MinutesView:
@@ -287,6 +288,8 @@ def publish(db: Database, clock: Clock, meeting_id: int, data: Publication, acto
         meeting = _meeting_for_staff(session, actor, meeting_id)
         minutes = _fire(session, meeting, "publish")
         published_on = data.published_on or today
+        if minutes.confirmed_on is None:  # never: minutes are published only once confirmed
+            raise RuntimeError(f"minutes {minutes.id} are confirmed but have no confirmation date")
         if not minutes.confirmed_on <= published_on <= today:
             raise InvalidInput.single("published_on", "between_confirmation_and_today",
                                       "公表日は確定日から今日までの日付にしてください。",
@@ -308,7 +311,7 @@ def read(db: Database, meeting_id: int, actor: Actor, version: Literal["full", "
         may_read_full = decide(actor, Action.READ_FULL_MINUTES, meeting) is Decision.ALLOW
         if version == "full":
             authorize(actor, Action.READ_FULL_MINUTES, meeting)
-        minutes = _find(session, meeting.id)
+        minutes = _find(session, stored_id(meeting))
         if minutes is None or (not may_read_full and minutes.status != MinutesStatus.PUBLISHED.value):
             raise NotFound(Message("この会議の会議録はありません（未作成または未公表）。",
                                    "This meeting has no minutes (not drafted or not yet published)."))
@@ -348,7 +351,7 @@ def _find(session: Session, meeting_id: int, *, for_update: bool = False) -> Min
 def _fire(session: Session, meeting: Meeting, event: str) -> Minutes:
     """The meeting's minutes, locked and in the status `event` leads to, if it is possible in theirs (else 409)."""
     # FOR UPDATE: two events on the same minutes on PostgreSQL happen one after the other.
-    minutes = _find(session, meeting.id, for_update=True)
+    minutes = _find(session, stored_id(meeting), for_update=True)
     if minutes is None:
         raise NotFound(Message("この会議の会議録はまだ作成されていません。", "This meeting's minutes have not been drafted."))
     minutes.status = lifecycle.require(MINUTES, event, minutes.status)

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from workflow import audit, cases
 from workflow.accounts import audit_actor
 from workflow.clock import Clock, local_today
+from workflow.columns import stored_id
 from workflow.dates import days_inclusive, english_date, wareki
 from workflow.db import Database
 from workflow.errors import Conflict, FieldProblem, InvalidInput, Message, NotFound
@@ -31,7 +32,7 @@ from workflow.findings import MAX_ID, RowId, not_future
 from workflow.models import Assessment
 from workflow.policy import Action, Actor, authorize
 from workflow.records import PublicComment, ReportChange, ReportVersion
-from workflow.validation import RecordDate, text_type
+from workflow.validation import RecordDate, Text100, Text5000, Text10000
 
 
 class Channel(StrEnum):
@@ -51,8 +52,8 @@ class NewPublicComment(BaseModel):
 
     received_on: RecordDate = Field(description="受付日（意見聴取期間内）")
     channel: Channel = Field(description="web | email | fax | post | counter | other")
-    submitter: text_type(100) = Field(description="提出者（匿名化した表記。例: 市民A）")
-    summary: text_type(10_000) = Field(description="意見の概要")
+    submitter: Text100 = Field(description="提出者（匿名化した表記。例: 市民A）")
+    summary: Text10000 = Field(description="意見の概要")
 
 
 class CommentResponse(BaseModel):
@@ -60,9 +61,9 @@ class CommentResponse(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    response: text_type(10_000) = Field(description="実施機関の考え方")
+    response: Text10000 = Field(description="実施機関の考え方")
     change_id: RowId | None = Field(default=None, description="意見を受けて行った修正箇所のID")
-    no_change_reason: text_type(5_000) | None = Field(default=None, description="修正しない理由")
+    no_change_reason: Text5000 | None = Field(default=None, description="修正しない理由")
 
 
 # An e-mail address, or ten digits or more in one run (Japanese telephone numbers have 10 or 11
@@ -111,7 +112,7 @@ def record_comment(db: Database, clock: Clock, case_id: int, data: NewPublicComm
                 "telephone number.")))
         if problems:
             raise InvalidInput(problems)
-        comment = PublicComment(assessment_id=case.id, cycle=case.cycle, received_on=data.received_on,
+        comment = PublicComment(assessment_id=stored_id(case), cycle=case.cycle, received_on=data.received_on,
                                 channel=data.channel.value, submitter=data.submitter, summary=data.summary,
                                 created_at=now)
         session.add(comment)
@@ -254,7 +255,7 @@ def disposition_of(session: Session, case: Assessment) -> Disposition:
             for no, comment in enumerate(comments, start=1)]
     closed = case.comment_count is not None
     recorded = len(rows)
-    count = case.comment_count if closed else recorded
+    count = case.comment_count if case.comment_count is not None else recorded
     consistent = not closed or count == recorded
     if not consistent:
         warnings.append(Message(
@@ -274,7 +275,7 @@ def disposition_of(session: Session, case: Assessment) -> Disposition:
                      if count == 0 else
                      Message(f"意見聴取期間（{ja_period}）に{count}件の意見が提出されました。",
                              f"{count} comment(s) were received during the public comment ({en_period})."))
-    return Disposition(case_id=case.id, cycle=case.cycle, period=period,
+    return Disposition(case_id=stored_id(case), cycle=case.cycle, period=period,
                        shortened_reason=case.comment_shortened_reason, closed=closed, count=count,
                        recorded=recorded, consistent=consistent, pending=pending, rows=rows,
                        warnings=warnings, statement=statement)

@@ -21,13 +21,14 @@ from sqlmodel import Session, col, select
 from workflow import audit, cases
 from workflow.accounts import audit_actor
 from workflow.clock import Clock, local_today
+from workflow.columns import stored_id
 from workflow.db import Database
 from workflow.errors import FieldProblem, InvalidInput, Message
 from workflow.findings import RowId, not_future
 from workflow.models import Assessment, Document
 from workflow.policy import Action, Actor, Classification, authorize, can_know_document
 from workflow.records import Finding, ReportChange, ReportVersion, WithheldPart
-from workflow.validation import RecordDate, text_type
+from workflow.validation import RecordDate, Text100OrEmpty, Text200, Text2000, Text5000, Text10000, Text20000OrEmpty
 
 
 class NewChange(BaseModel):
@@ -35,10 +36,10 @@ class NewChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    section: text_type(200) = Field(description="修正箇所（例: Ⅱ 特定個人情報ファイルの概要 6. ①保管場所）")
-    before: text_type(20_000, min_length=0) = Field(default="", description="修正前（追記なら空）")
-    after: text_type(20_000, min_length=0) = Field(default="", description="修正後（削除なら空）")
-    reason: text_type(5_000) = Field(description="修正の理由（例: 委員の指摘を踏まえて）")
+    section: Text200 = Field(description="修正箇所（例: Ⅱ 特定個人情報ファイルの概要 6. ①保管場所）")
+    before: Text20000OrEmpty = Field(default="", description="修正前（追記なら空）")
+    after: Text20000OrEmpty = Field(default="", description="修正後（削除なら空）")
+    reason: Text5000 = Field(description="修正の理由（例: 委員の指摘を踏まえて）")
     finding_ids: Annotated[list[RowId], Field(max_length=100)] = Field(
         default=[], description="この修正が対応する質問・意見のID")
 
@@ -48,8 +49,8 @@ class NewWithheldPart(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    section: text_type(200) = Field(description="非公開とした箇所")
-    reason: text_type(2_000) = Field(description="非公開の理由（例: セキュリティ上の支障）")
+    section: Text200 = Field(description="非公開とした箇所")
+    reason: Text2000 = Field(description="非公開の理由（例: セキュリティ上の支障）")
 
 
 class NewReportVersion(BaseModel):
@@ -64,9 +65,9 @@ class NewReportVersion(BaseModel):
         }],
     }]})
 
-    label: text_type(100, min_length=0) = Field(default="", description="版の名称（例: 第三者点検後修正版）")
+    label: Text100OrEmpty = Field(default="", description="版の名称（例: 第三者点検後修正版）")
     submitted_on: RecordDate = Field(description="提出日")
-    note: text_type(10_000) | None = None
+    note: Text10000 | None = None
     document_id: RowId | None = Field(default=None, description="評価書（全体版）の資料ID（委員限りでもよい）")
     public_document_id: RowId | None = Field(default=None, description="公表版の資料ID（公開の資料）")
     changes: Annotated[list[NewChange], Field(max_length=500)] = []
@@ -149,7 +150,7 @@ def add_version(db: Database, clock: Clock, case_id: int, data: NewReportVersion
         number = (session.exec(select(func.max(ReportVersion.number))
                                .where(ReportVersion.assessment_id == case.id)).one() or 0) + 1
         version = ReportVersion(
-            assessment_id=case.id, cycle=case.cycle, number=number, label=data.label,
+            assessment_id=stored_id(case), cycle=case.cycle, number=number, label=data.label,
             document_id=data.document_id, public_document_id=data.public_document_id,
             submitted_on=data.submitted_on, note=data.note, created_at=now,
         )
@@ -158,11 +159,11 @@ def add_version(db: Database, clock: Clock, case_id: int, data: NewReportVersion
         changes = []
         for position, item in enumerate(data.changes, start=1):
             finding_ids = list(dict.fromkeys(item.finding_ids))  # each once, in the order given
-            change = ReportChange(version_id=version.id, position=position, section=item.section,
+            change = ReportChange(version_id=stored_id(version), position=position, section=item.section,
                                   before=item.before, after=item.after, reason=item.reason, finding_ids=finding_ids)
             session.add(change)
             changes.append(change)
-        withheld = [WithheldPart(version_id=version.id, section=item.section, reason=item.reason)
+        withheld = [WithheldPart(version_id=stored_id(version), section=item.section, reason=item.reason)
                     for item in data.withheld]
         session.add_all(withheld)
         resolved = sorted({finding_id for change in changes for finding_id in change.finding_ids})

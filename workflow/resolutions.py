@@ -13,18 +13,19 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from workflow import audit, cases, lifecycle
 from workflow.accounts import audit_actor
 from workflow.clock import Clock
+from workflow.columns import stored_id
 from workflow.db import Database
 from workflow.errors import Conflict, InvalidInput, Message, NotFound
 from workflow.lifecycle import RESOLUTION
 from workflow.models import Assessment, Body
 from workflow.policy import Action, Actor, authorize
 from workflow.records import Opinion, Resolution
-from workflow.validation import RecordDate, text_type
+from workflow.validation import RecordDate, Text2000
 
 
 class Verdict(StrEnum):
@@ -62,8 +63,8 @@ class OpinionInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     verdict: Verdict
-    conditions: Annotated[list[text_type(2000)], Field(max_length=50)] = []
-    supplementary: Annotated[list[text_type(2000)], Field(max_length=50)] = []
+    conditions: Annotated[list[Text2000], Field(max_length=50)] = []
+    supplementary: Annotated[list[Text2000], Field(max_length=50)] = []
     decided_on: RecordDate
     meeting_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
@@ -80,7 +81,12 @@ def _reviewing_body(session: Session, case: Assessment) -> Body:
 
 def council_of(session: Session, body: Body) -> Body:
     """The plenary council a subcommittee belongs to (a council is its own)."""
-    return session.get(Body, body.parent_id) if body.parent_id else body
+    if not body.parent_id:
+        return body
+    council = session.get(Body, body.parent_id)
+    if council is None:  # the foreign key keeps it
+        raise LookupError(f"body {body.id}: its council {body.parent_id} is missing")
+    return council
 
 
 def record_opinion(db: Database, clock: Clock, case_id: int, data: OpinionInput, actor: Actor) -> Opinion:
@@ -97,8 +103,8 @@ def record_opinion(db: Database, clock: Clock, case_id: int, data: OpinionInput,
                                    "The subcommittee report is adopted; its opinion can no longer change."))
         opinion = session.exec(select(Opinion).where(
             Opinion.assessment_id == case.id, Opinion.cycle == case.cycle, Opinion.body_id == body.id)).first()
-        opinion = opinion or Opinion(assessment_id=case.id, cycle=case.cycle, body_id=body.id, verdict="",
-                                     decided_on=data.decided_on, created_at=clock.now())
+        opinion = opinion or Opinion(assessment_id=stored_id(case), cycle=case.cycle, body_id=stored_id(body),
+                                     verdict="", decided_on=data.decided_on, created_at=clock.now())
         opinion.verdict = data.verdict.value
         opinion.conditions, opinion.supplementary = list(data.conditions), list(data.supplementary)
         opinion.decided_on, opinion.decided_at_meeting_id = data.decided_on, data.meeting_id
@@ -111,7 +117,7 @@ def record_opinion(db: Database, clock: Clock, case_id: int, data: OpinionInput,
 
 def opinion_of(session: Session, case: Assessment) -> Opinion | None:
     return session.exec(select(Opinion).where(Opinion.assessment_id == case.id, Opinion.cycle == case.cycle)
-                        .order_by(Opinion.id.desc())).first()
+                        .order_by(col(Opinion.id).desc())).first()
 
 
 def _adopted(session: Session, case: Assessment, kind: ResolutionKind) -> Resolution | None:
@@ -139,8 +145,9 @@ def draft(db: Database, clock: Clock, case_id: int, kind: ResolutionKind, actor:
         status = (RESOLUTION.initial if resolution is None
                   else lifecycle.require(RESOLUTION, "redraft", resolution.status))
         now = clock.now()
-        resolution = resolution or Resolution(assessment_id=case.id, cycle=case.cycle, kind=kind.value,
-                                              body_id=body.id, title="", text="", created_at=now, updated_at=now)
+        resolution = resolution or Resolution(assessment_id=stored_id(case), cycle=case.cycle, kind=kind.value,
+                                              body_id=stored_id(body), title="", text="", created_at=now,
+                                              updated_at=now)
         resolution.title = title or f"{case.title}について（{KIND_TITLE[kind]}）"
         resolution.text, resolution.status, resolution.updated_at = text, status, now
         session.add(resolution)
@@ -181,4 +188,4 @@ def resolutions_of(db: Database, case_id: int, actor: Actor) -> list[Resolution]
         case = cases.load(session, case_id)
         authorize(actor, Action.READ_RECORDS, case)
         return list(session.exec(select(Resolution).where(Resolution.assessment_id == case.id)
-                                 .order_by(Resolution.cycle, Resolution.kind)).all())
+                                 .order_by(col(Resolution.cycle), col(Resolution.kind))).all())

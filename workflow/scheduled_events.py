@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from workflow import audit, cases, service
 from workflow.accounts import audit_actor
 from workflow.clock import TOKYO, Clock
+from workflow.columns import stored_id
 from workflow.db import Database
 from workflow.engine import Workflows
 from workflow.errors import DomainError, InvalidInput
@@ -47,7 +48,7 @@ def schedule(db: Database, workflows: Workflows, clock: Clock, case_id: int, eve
             raise InvalidInput.single("event", "one_of", f"手続「{event}」はこの案件にはありません。",
                                       f"This case's procedure has no event '{event}'.")
         authorize(actor, Action.FIRE_EVENT, (case, spec))
-        row = ScheduledEvent(assessment_id=case.id, event=spec.name, inputs=dict(inputs), run_at=run_at,
+        row = ScheduledEvent(assessment_id=stored_id(case), event=spec.name, inputs=dict(inputs), run_at=run_at,
                              created_at=now)
         session.add(row)
         session.flush()

@@ -21,6 +21,7 @@ from states.definition import EventSpec, Procedure
 from workflow import audit, cases
 from workflow.accounts import audit_actor, body_by_name
 from workflow.clock import Clock, local_today
+from workflow.columns import table_of
 from workflow.db import Database
 from workflow.engine import Workflows
 from workflow.errors import EventNotAllowed, InvalidInput, Message, StaleVersion
@@ -29,7 +30,7 @@ from workflow.guards import TransitionContext
 from workflow.models import Assessment, HistoryEntry
 from workflow.policy import Action, Actor, authorize, visible_cases
 from workflow.threshold import Level, judge
-from workflow.validation import RecordDate, text_type, validate
+from workflow.validation import RecordDate, Text100, Text200, Text2000, validate
 
 log = logging.getLogger("shingi.service")
 
@@ -42,15 +43,15 @@ class NewAssessment(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: text_type(200) = Field(description="評価の対象となる事務の名称 (name of the work assessed)")
-    office: text_type(100) = Field(description="実施機関・担当課 (the office that does the work)")
+    title: Text200 = Field(description="評価の対象となる事務の名称 (name of the work assessed)")
+    office: Text100 = Field(description="実施機関・担当課 (the office that does the work)")
     target_count: Annotated[int, Field(ge=0, le=MAX_TARGET_COUNT, description="対象人数")]
     handler_count: Annotated[int, Field(ge=0, le=MAX_HANDLER_COUNT, description="取扱者数")]
     serious_incident: bool = Field(description="過去1年以内の重大事故の有無")
     voluntary_level: Literal["basic", "focused", "full"] | None = Field(
         default=None, description="任意で実施するより詳細な評価 (a fuller level chosen voluntarily)")
     planned_holding_date: RecordDate | None = Field(default=None, description="保有予定日")
-    body: text_type(200) | None = Field(
+    body: Text200 | None = Field(
         default=None, description="第三者点検を行う会議体（審議会・部会）の名称 (the reviewing body)")
 
 
@@ -59,11 +60,11 @@ class NewConsultation(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: text_type(200) = Field(description="諮問事項 (what the council is consulted on)")
-    office: text_type(100) = Field(description="諮問実施機関・担当課")
+    title: Text200 = Field(description="諮問事項 (what the council is consulted on)")
+    office: Text100 = Field(description="諮問実施機関・担当課")
     consultation_type: Literal["online_coupling", "re_outsourcing", "ordinance_amendment", "other"] = Field(
         description="online_coupling (オンライン結合) | re_outsourcing (再委託) | ordinance_amendment (条例改正) | other")
-    body: text_type(200) | None = Field(default=None, description="審議する会議体（審議会・部会）の名称")
+    body: Text200 | None = Field(default=None, description="審議する会議体（審議会・部会）の名称")
 
 
 
@@ -150,7 +151,7 @@ def reconcile_public(db: Database, workflows: Workflows) -> int:
             for flag, condition in ((True, col(Assessment.state).in_(public)),
                                     (False, col(Assessment.state).not_in(public))):
                 result = session.connection().execute(
-                    update(Assessment.__table__).where(in_procedure, condition, Assessment.is_public != flag)
+                    update(table_of(Assessment)).where(in_procedure, condition, col(Assessment.is_public) != flag)
                     .values(is_public=flag))
                 changed += result.rowcount
     return changed
@@ -267,7 +268,7 @@ def advance(db: Database, workflows: Workflows, clock: Clock, case_id: int, *, e
 
 
 #: Built once: a statement object keeps its compiled form and cache key between executions.
-_INSERT_HISTORY = insert(HistoryEntry.__table__)
+_INSERT_HISTORY = insert(table_of(HistoryEntry))
 
 
 def _append_history(session: Session, case: Assessment, actor: Actor, now: datetime, *, event: str,
@@ -281,7 +282,7 @@ def _append_history(session: Session, case: Assessment, actor: Actor, now: datet
 
 
 class _Note(BaseModel):
-    note: text_type(2000) | None = None
+    note: Text2000 | None = None
 
 
 def _jsonable(value: Any) -> Any:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, create_model
 
@@ -19,12 +19,33 @@ def _no_control_characters(value: str) -> str:
     return value
 
 
+def _length(max_length: int, *, min_length: int = 1) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+
+
+_NO_CONTROL_CHARACTERS = AfterValidator(_no_control_characters)
+
+
 def text_type(max_length: int, *, min_length: int = 1) -> Any:
-    return Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(_no_control_characters),
-    ]
+    """Text of a length known only at run time (a procedure's declared input); models use the aliases below."""
+    return Annotated[str, _length(max_length, min_length=min_length), _NO_CONTROL_CHARACTERS]
+
+
+# Text fields: whitespace stripped, control characters refused, not empty unless `…OrEmpty`, at most N characters.
+Text64 = Annotated[str, _length(64), _NO_CONTROL_CHARACTERS]
+Text100 = Annotated[str, _length(100), _NO_CONTROL_CHARACTERS]
+Text200 = Annotated[str, _length(200), _NO_CONTROL_CHARACTERS]
+Text300 = Annotated[str, _length(300), _NO_CONTROL_CHARACTERS]
+Text500 = Annotated[str, _length(500), _NO_CONTROL_CHARACTERS]
+Text2000 = Annotated[str, _length(2000), _NO_CONTROL_CHARACTERS]
+Text5000 = Annotated[str, _length(5000), _NO_CONTROL_CHARACTERS]
+Text10000 = Annotated[str, _length(10_000), _NO_CONTROL_CHARACTERS]
+Text20000 = Annotated[str, _length(20_000), _NO_CONTROL_CHARACTERS]
+Text100000 = Annotated[str, _length(100_000), _NO_CONTROL_CHARACTERS]
+Text20OrEmpty = Annotated[str, _length(20, min_length=0), _NO_CONTROL_CHARACTERS]
+Text100OrEmpty = Annotated[str, _length(100, min_length=0), _NO_CONTROL_CHARACTERS]
+Text2000OrEmpty = Annotated[str, _length(2000, min_length=0), _NO_CONTROL_CHARACTERS]
+Text20000OrEmpty = Annotated[str, _length(20_000, min_length=0), _NO_CONTROL_CHARACTERS]
 
 
 RecordDate = Annotated[dt.date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
@@ -96,7 +117,7 @@ def field_name(location: Sequence[int | str]) -> str:
     return ".".join(parts) or "body"
 
 
-def problem_from_pydantic(error: dict[str, Any], location: Sequence[int | str] | None = None) -> FieldProblem:
+def problem_from_pydantic(error: Mapping[str, Any], location: Sequence[int | str] | None = None) -> FieldProblem:
     kind = error.get("type", "value_error")
     raw_context = error.get("ctx") or {}
     context = {key: _readable(value) for key, value in raw_context.items()}
@@ -129,7 +150,10 @@ def problems_from_validation_error(error: ValidationError, prefix: Sequence[str]
     return [problem_from_pydantic(item, (*prefix, *item["loc"])) for item in error.errors(include_url=False)]
 
 
-def validate(model: type[BaseModel], data: Any, prefix: Sequence[str] = ()) -> BaseModel:
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def validate(model: type[ModelT], data: Any, prefix: Sequence[str] = ()) -> ModelT:
     """Validate `data`, raising InvalidInput that names every bad field and its rule."""
     try:
         return model.model_validate(data)
@@ -147,7 +171,7 @@ def _annotation(spec: InputSpec) -> Any:
                                     le=spec.maximum if spec.maximum is not None else 2**53)]
     if spec.type == "bool":
         return bool
-    return Literal[tuple(spec.choices)]  # type: ignore[valid-type]
+    return Literal[tuple(spec.choices)]
 
 
 def input_model(event: EventSpec) -> type[BaseModel]:

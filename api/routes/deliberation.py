@@ -17,7 +17,7 @@ from notifications import papers
 from workflow import resolutions
 from workflow.cases import MAX_ID
 from workflow.resolutions import OpinionInput, ResolutionKind
-from workflow.validation import RecordDate, text_type
+from workflow.validation import RecordDate, Text200, Text300, Text100000
 
 router = Router(tags=["deliberation"], responses=ERROR_RESPONSES)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -30,19 +30,19 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 class NewResolution(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: ResolutionKind
-    title: text_type(300) | None = None
-    text: text_type(100_000) | None = Field(default=None, description="omit to draft from the record")
+    title: Text300 | None = None
+    text: Text100000 | None = Field(default=None, description="omit to draft from the record")
 
 
 class Delegation(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    chair: text_type(200) = Field(description="会長一任: the chair who finalises the wording")
+    chair: Text200 = Field(description="会長一任: the chair who finalises the wording")
 
 
 class Adoption(BaseModel):
     model_config = ConfigDict(extra="forbid")
     adopted_on: RecordDate
-    adopted_by: text_type(200)
+    adopted_by: Text200
 
 
 @router.put("/api/assessments/{case_id}/opinion", summary="部会の意見を記録する")

@@ -16,7 +16,7 @@ from notifications import inbox, reminders
 from notifications.models import Notice
 from workflow import scheduled_events
 from workflow.cases import MAX_ID
-from workflow.validation import text_type
+from workflow.validation import Text64, Text2000OrEmpty
 
 router = Router(tags=["notices"], responses=ERROR_RESPONSES)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -47,7 +47,7 @@ class RuleChange(BaseModel):
     offset_unit: Literal["calendar", "open"] | None = None
     recipients: list[Literal["members", "chair", "secretariat", "office"]] | None = Field(default=None, max_length=4)
     channels: list[Literal["inbox", "email"]] | None = Field(default=None, max_length=2)
-    custom_message: text_type(2000, min_length=0) | None = None
+    custom_message: Text2000OrEmpty | None = None
 
 
 @router.get("/api/reminder-rules", summary="リマインダーの規則")
@@ -64,7 +64,7 @@ def change_rule(key: Annotated[str, Path(max_length=64)], change: RuleChange, se
 
 class NewScheduledEvent(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    event: text_type(64)
+    event: Text64
     run_at: datetime = Field(description="ISO 8601; without an offset it is taken as Asia/Tokyo")
     inputs: dict[str, Any] = Field(default_factory=dict, max_length=20)
 

@@ -35,7 +35,10 @@ if context.is_offline_mode():
 elif connection is not None:
     run_migrations(connection)
 else:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic: no connection handed in and no sqlalchemy.url set")
+    engine = create_engine(url)
     with engine.connect() as fresh:
         run_migrations(fresh)
         fresh.commit()
