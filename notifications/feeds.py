@@ -35,7 +35,7 @@ from notifications.models import CalendarToken
 from workflow import audit, dates
 from workflow.accounts import audit_actor, digest
 from workflow.clock import TOKYO, Clock
-from workflow.columns import stored_id
+from workflow.columns import MAX_ID, stored_id
 from workflow.db import Database
 from workflow.engine import Workflows
 from workflow.errors import Message, NotFound
@@ -43,7 +43,6 @@ from workflow.models import Assessment, Body, Membership, UserAccount
 from workflow.policy import Action, Actor, authorize, feed_meetings
 from workflow.records import AgendaItem, Meeting, Minutes
 
-MAX_ID = 2**31 - 1
 TOKEN_PREFIX = "cal_"
 #: A token is TOKEN_PREFIX + 43 URL-safe characters; anything much longer is not one of ours.
 MAX_TOKEN_LENGTH = 100

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from notifications.models import Notice
 from workflow.db import Database
 from workflow.errors import Message, NotFound
-from workflow.policy import Action, Actor, authorize
+from workflow.policy import Action, Actor, authorize, is_own
 
 CHANNEL = "inbox"
 
@@ -30,7 +30,7 @@ def mark_read(db: Database, actor: Actor, notice_id: int, now: datetime) -> Noti
     with db.writing() as session:
         notice = session.get(Notice, notice_id)
         # someone else's notice does not exist for this actor
-        if notice is None or notice.user_id != actor.user_id or notice.channel != CHANNEL:
+        if notice is None or not is_own(actor, notice.user_id) or notice.channel != CHANNEL:
             raise NotFound(Message("お知らせが見つかりません。", "No such notice."))
         notice.read_at = notice.read_at or now
         session.add(notice)

@@ -28,12 +28,11 @@ from openpyxl.styles import Font
 from sqlmodel import Session
 
 from notifications import templating
-from workflow import cases, lifecycle, public_comments, reading
+from workflow import cases, lifecycle, meetings, public_comments, reading
 from workflow.clock import TOKYO, Clock, local_today
 from workflow.dates import meeting_title, wareki, wareki_time
 from workflow.db import Database
 from workflow.engine import Workflows
-from workflow.errors import Message, NotFound
 from workflow.models import Assessment, Body
 from workflow.policy import Action, Actor, Decision, authorize, decide, system_actor
 from workflow.records import (
@@ -79,13 +78,6 @@ def _wareki_filter(value: date | datetime | None, weekday: bool = True) -> str:
 
 
 # --- the record, gathered -----------------------------------------------------------------------
-
-def _meeting(session: Session, meeting_id: int) -> Meeting:
-    meeting = session.get(Meeting, meeting_id) if 0 < meeting_id <= cases.MAX_ID else None
-    if meeting is None:
-        raise NotFound(Message(f"会議（ID {meeting_id}）は見つかりません。", f"No meeting with id {meeting_id}."))
-    return meeting
-
 
 def _time_range(meeting: Meeting) -> str:
     start = wareki_time(meeting.starts_at.astimezone(TOKYO).time())
@@ -185,7 +177,7 @@ def _meeting_paper(kind: str, db: Database, meeting_id: int, actor: Actor, lette
                    env: Environment, title: str) -> Paper:
     """A document about one meeting, for those who may read the meeting; `title` is formatted with its facts."""
     with db.reading() as session:
-        meeting = _meeting(session, meeting_id)
+        meeting = meetings.load(session, meeting_id)
         authorize(actor, Action.READ_MEETING, (meeting, reading.offices_on_agenda(session, meeting)))
         facts = _meeting_facts(session, meeting)
         html = _render(kind, env, letterhead=letterhead, **facts)

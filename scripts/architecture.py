@@ -3,7 +3,7 @@
     .venv/bin/python scripts/architecture.py            # print the diagram
     .venv/bin/python scripts/architecture.py --write    # put it into ARCHITECTURE.md
 
-tests/test_architecture.py checks that ARCHITECTURE.md carries the diagram as the code stands.
+tests/unit/test_architecture.py checks that ARCHITECTURE.md carries the diagram as the code stands.
 """
 
 from __future__ import annotations

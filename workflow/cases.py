@@ -5,11 +5,9 @@ from __future__ import annotations
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
+from workflow.columns import MAX_ID
 from workflow.errors import Message, NotFound
 from workflow.models import Assessment
-
-#: Ids are 32-bit integers in every table; anything outside is no case at all.
-MAX_ID = 2**31 - 1
 
 #: Built once (Session.get builds its SELECT anew on every call).
 _CASE_FOR_UPDATE = select(Assessment).where(Assessment.id == bindparam("case_id")).with_for_update()

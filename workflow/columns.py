@@ -9,6 +9,9 @@ from sqlalchemy import DateTime, Table, TypeDecorator
 from sqlalchemy.orm import class_mapper
 from sqlmodel import SQLModel
 
+#: Ids are 32-bit integers in every table (INTEGER on PostgreSQL); anything outside is no row at all.
+MAX_ID = 2**31 - 1
+
 
 class UTCDateTime(TypeDecorator):
     """An instant stored in UTC and always read back timezone-aware (SQLite keeps no zone)."""

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from workflow import audit, cases
 from workflow.accounts import audit_actor
 from workflow.clock import Clock
+from workflow.columns import MAX_ID
 from workflow.db import Database
 from workflow.errors import DomainError, InvalidInput, Message, NotFound
 from workflow.files import FileStore
@@ -151,7 +152,7 @@ def _no_such_document() -> NotFound:
 
 
 def _document(session: Session, document_id: int, actor: Actor) -> tuple[Assessment, Document]:
-    document = session.get(Document, document_id) if 0 < document_id < 2**31 else None
+    document = session.get(Document, document_id) if 0 < document_id <= MAX_ID else None
     case = session.get(Assessment, document.assessment_id) if document else None
     if document is None or case is None:
         raise _no_such_document()

@@ -25,17 +25,16 @@ from states import Text
 from workflow import audit, cases, changes, lifecycle
 from workflow.accounts import audit_actor
 from workflow.clock import TOKYO, Clock, local_today
-from workflow.columns import stored_id
+from workflow.columns import MAX_ID, stored_id
 from workflow.dates import english_date, wareki
 from workflow.db import Database
 from workflow.errors import InvalidInput, Message, NotFound
 from workflow.lifecycle import FINDING
 from workflow.models import Assessment, Body
-from workflow.policy import Action, Actor, Role, authorize
+from workflow.policy import Action, Actor, authorize, records_for_members
 from workflow.records import Finding, Meeting, ReportVersion
 from workflow.validation import RecordDate, Text200, Text2000, Text10000
 
-MAX_ID = 2**31 - 1
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 MAX_CYCLE = 10_000
 
@@ -155,7 +154,7 @@ def _related_bodies(session: Session, case: Assessment) -> set[int]:
 
 
 def meeting_of_case(session: Session, case: Assessment, meeting_id: int, field: str) -> Meeting:
-    meeting = session.get(Meeting, meeting_id)
+    meeting = session.get(Meeting, meeting_id) if 0 < meeting_id <= MAX_ID else None
     if meeting is None:
         raise InvalidInput.single(field, "exists", f"会議（ID {meeting_id}）は見つかりません。",
                                   f"No meeting with id {meeting_id}.")
@@ -174,10 +173,6 @@ def meeting_day(meeting: Meeting) -> date:
     return meeting.starts_at.astimezone(TOKYO).date()
 
 
-def _is_staff(actor: Actor) -> bool:
-    return actor.has(Role.SECRETARIAT) or actor.has(Role.SYSTEM)
-
-
 # --- services -----------------------------------------------------------------------------------
 
 def raise_finding(db: Database, clock: Clock, case_id: int, data: NewFinding, actor: Actor) -> Finding:
@@ -186,7 +181,7 @@ def raise_finding(db: Database, clock: Clock, case_id: int, data: NewFinding, ac
     with db.writing() as session:
         case = cases.load(session, case_id)
         authorize(actor, Action.RECORD_FINDING, case)
-        if _is_staff(actor):
+        if records_for_members(actor):
             if not data.raised_by:
                 raise InvalidInput.single("raised_by", "required", "発言した委員の氏名を入力してください（例: 櫻井委員）。",
                                           "Name the member who raised it.")
@@ -310,10 +305,12 @@ def carry_finding(db: Database, clock: Clock, finding_id: int, data: FindingCarr
 
 
 def reopen_finding(db: Database, clock: Clock, finding_id: int, data: FindingReopen, actor: Actor) -> Finding:
-    """Reopen an answered or closed finding (the earlier answer stays until a new one replaces it) → open."""
+    """Reopen an answered or closed finding → open. The earlier answer stays until a new one replaces it;
+    the report version it was resolved in does not (the 質問事項 would still say 第N版で修正)."""
 
-    def apply(_session: Session, _case: Assessment, _finding: Finding, _today: date) -> dict[str, Any]:
-        return {"reason": data.reason}
+    def apply(_session: Session, _case: Assessment, finding: Finding, _today: date) -> dict[str, Any]:
+        was_resolved_in, finding.resolved_in_version_id = finding.resolved_in_version_id, None
+        return {"reason": data.reason, "was_resolved_in_version_id": was_resolved_in}
 
     return _fire(db, clock, finding_id, "reopen", actor, apply)
 

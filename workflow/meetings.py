@@ -34,7 +34,7 @@ from states.definition import EARLIEST_DATE, LATEST_DATE
 from workflow import audit, changes, documents, lifecycle
 from workflow.accounts import audit_actor, body_by_name
 from workflow.clock import TOKYO, Clock
-from workflow.columns import stored_id
+from workflow.columns import MAX_ID, stored_id
 from workflow.dates import meeting_title, wareki_datetime
 from workflow.db import Database
 from workflow.documents import Upload
@@ -46,7 +46,6 @@ from workflow.policy import Action, Actor, authorize, can_know_document, visible
 from workflow.records import AgendaItem, Attendance, Meeting
 from workflow.validation import Text20OrEmpty, Text200, Text300, Text500, problems_from_validation_error
 
-MAX_ID = 2**31 - 1
 MAX_NUMBER = 999  # 第N回: numbering restarts with each term
 
 
@@ -297,7 +296,7 @@ def schedule(db: Database, clock: Clock, data: NewMeeting, actor: Actor) -> Meet
 
 def get_meeting(db: Database, meeting_id: int, actor: Actor) -> MeetingRecord:
     with db.reading() as session:
-        meeting = _load(session, meeting_id)
+        meeting = load(session, meeting_id)
         authorize_read(session, actor, meeting)
         return _record(session, meeting, actor)
 
@@ -476,17 +475,14 @@ def authorize_read(session: Session, actor: Actor, meeting: Meeting) -> None:
     authorize(actor, Action.READ_MEETING, (meeting, offices_on_agenda(session, stored_id(meeting))))
 
 
-def load(session: Session, meeting_id: int, *, for_update: bool = False) -> Meeting:
-    return _load(session, meeting_id, for_update=for_update)
-
-
 def record_of(session: Session, meeting: Meeting, actor: Actor) -> MeetingRecord:
     return _record(session, meeting, actor)
 
 
 # --- internals ----------------------------------------------------------------------------------
 
-def _load(session: Session, meeting_id: int, *, for_update: bool = False) -> Meeting:
+def load(session: Session, meeting_id: int, *, for_update: bool = False) -> Meeting:
+    """The one meeting loader: a meeting by id, or 404 (ids beyond the column's range included)."""
     meeting = session.get(Meeting, meeting_id, with_for_update=for_update) if 0 < meeting_id <= MAX_ID else None
     if meeting is None:
         raise NotFound(Message(f"会議（ID {meeting_id}）は見つかりません。", f"No meeting with id {meeting_id}."))
@@ -497,7 +493,7 @@ def _for_change(session: Session, actor: Actor, meeting_id: int, expected_versio
                 event: str, *, lock: bool = True) -> Meeting:
     """Load for `event`: hidden (404) before forbidden (403), then the version, then the status."""
     # FOR UPDATE: on PostgreSQL a concurrent change waits here and then sees the new version.
-    meeting = _load(session, meeting_id, for_update=lock)
+    meeting = load(session, meeting_id, for_update=lock)
     authorize_read(session, actor, meeting)
     authorize(actor, Action.MANAGE_MEETINGS, meeting)
     if expected_version is not None and meeting.version != expected_version:

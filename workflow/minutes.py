@@ -31,7 +31,7 @@ from workflow.errors import Conflict, InvalidInput, Message, NotFound
 from workflow.lifecycle import MEETING, MINUTES
 from workflow.meetings import MeetingRecord, MeetingStatus
 from workflow.models import Membership, UserAccount
-from workflow.policy import Action, Actor, Decision, Position, Role, authorize, decide
+from workflow.policy import Action, Actor, Decision, Position, authorize, decide, records_for_members
 from workflow.records import Meeting, Minutes, MinutesCorrection
 from workflow.validation import RecordDate, Text200, Text20000
 
@@ -192,7 +192,7 @@ def record_correction(db: Database, clock: Clock, meeting_id: int, data: Correct
         authorize(actor, Action.CORRECT_MINUTES, meeting)
         member = actor.label
         if data.member is not None:
-            if not _is_staff(actor):
+            if not records_for_members(actor):
                 raise InvalidInput.single("member", "secretariat_only",
                                           "委員の修正は本人の名前で記録されます（member は事務局のみ指定できます）。",
                                           "A member's correction is recorded in their own name; only the "
@@ -325,10 +325,6 @@ def read(db: Database, meeting_id: int, actor: Actor, version: Literal["full", "
 def held_on(meeting: Meeting) -> date:
     """The meeting's date in Tokyo."""
     return meeting.starts_at.astimezone(TOKYO).date()
-
-
-def _is_staff(actor: Actor) -> bool:
-    return actor.has(Role.SECRETARIAT) or actor.has(Role.SYSTEM)
 
 
 def _visible_meeting(session: Session, actor: Actor, meeting_id: int) -> Meeting:

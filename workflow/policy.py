@@ -11,8 +11,9 @@ The rules, as `decide` answers them (yes, 401, 403, 404). Each row names a repre
 a *closed* case is one under review (not public), reviewed by the chair's and the member's body and
 belonging to the office; a *public* case is the same published; *other member* sits on another
 body, *other office* is another office; meetings are the chair's and member's body's; "own" is the
-actor's own; *system* is the service itself (the scheduler, the operators' CLI). tests/test_policy_table.py reads this table and checks every cell against RULES (and
-holds the full table); tests/test_policy*.py walk every endpoint against every role over HTTP.
+actor's own; *system* is the service itself (the scheduler, the operators' CLI).
+tests/unit/test_policy_table.py reads this table and checks every cell against RULES (and holds the
+full table); tests/api/test_policy*.py walk every endpoint against every role over HTTP.
 
 | action                | target                                  | secretariat | chair | member | other member | office | other office | admin | public | system |
 |-----------------------|-----------------------------------------|-------------|-------|--------|--------------|--------|--------------|-------|--------|--------|
@@ -222,6 +223,17 @@ def _secretariat(actor: Actor) -> bool:
     return actor.has(Role.SECRETARIAT) or actor.has(Role.SYSTEM)
 
 
+def records_for_members(actor: Actor) -> bool:
+    """The secretariat records what a member said on the member's behalf (a question raised at a meeting,
+    a correction received in writing) and names the member; anyone else records in their own name."""
+    return _secretariat(actor)
+
+
+def is_own(actor: Actor, user_id: int | None) -> bool:
+    """Whether something addressed to `user_id` (a notice, an account, a token) is the actor's own."""
+    return actor.user_id is not None and user_id == actor.user_id
+
+
 def _involved(actor: Actor, case: Assessment) -> bool:
     """A member of the reviewing body, or the office whose case it is."""
     return (case.body_id is not None and case.body_id in actor.bodies) or (
@@ -349,7 +361,7 @@ def _rule_tokens_of(actor: Actor, user: UserAccount | None) -> Decision:
         return _rule_own_account(actor)
     if not actor.signed_in:
         return Decision.SIGN_IN
-    own = actor.user_id is not None and actor.user_id == user.id
+    own = is_own(actor, user.id)
     return Decision.ALLOW if own or _administers(actor) else Decision.FORBID
 
 
@@ -360,7 +372,7 @@ def _rule_revoke_token(actor: Actor, token: ApiToken | None) -> Decision:
         return Decision.SIGN_IN
     if token is None:
         return Decision.HIDE
-    own = actor.user_id is not None and token.user_id == actor.user_id
+    own = is_own(actor, token.user_id)
     return Decision.ALLOW if own or _administers(actor) else Decision.HIDE
 
 

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from workflow import audit, cases, lifecycle
 from workflow.accounts import audit_actor
 from workflow.clock import Clock
-from workflow.columns import stored_id
+from workflow.columns import MAX_ID, stored_id
 from workflow.db import Database
 from workflow.errors import Conflict, InvalidInput, Message, NotFound
 from workflow.lifecycle import RESOLUTION
@@ -66,7 +66,7 @@ class OpinionInput(BaseModel):
     conditions: Annotated[list[Text2000], Field(max_length=50)] = []
     supplementary: Annotated[list[Text2000], Field(max_length=50)] = []
     decided_on: RecordDate
-    meeting_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    meeting_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 
@@ -150,6 +150,7 @@ def draft(db: Database, clock: Clock, case_id: int, kind: ResolutionKind, actor:
                                               updated_at=now)
         resolution.title = title or f"{case.title}について（{KIND_TITLE[kind]}）"
         resolution.text, resolution.status, resolution.updated_at = text, status, now
+        resolution.delegated_to = None  # a new text is the body's to leave to the chair again, or not
         session.add(resolution)
         session.flush()
         audit.record(session, audit_actor(actor), f"{kind.value}.drafted", at=now, object_type="resolution",
@@ -159,7 +160,7 @@ def draft(db: Database, clock: Clock, case_id: int, kind: ResolutionKind, actor:
 
 def _fire(db: Database, clock: Clock, resolution_id: int, actor: Actor, event: str, **changes: object) -> Resolution:
     with db.writing() as session:
-        resolution = session.get(Resolution, resolution_id) if 0 < resolution_id < 2**31 else None
+        resolution = session.get(Resolution, resolution_id) if 0 < resolution_id <= MAX_ID else None
         if resolution is None:
             raise NotFound(Message("文書が見つかりません。", "No such report or reply."))
         authorize(actor, Action.RECORD_DELIBERATION, cases.load(session, resolution.assessment_id))

@@ -1,0 +1,1 @@
+"""API tests: HTTP through FastAPI's TestClient (the JSON API and the server-rendered pages)."""

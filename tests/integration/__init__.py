@@ -1,0 +1,1 @@
+"""Integration tests: the services on a real database (SQLite, or PostgreSQL), no HTTP."""
