@@ -24,6 +24,7 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 from jinja2 import Environment, select_autoescape
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 from sqlmodel import Session
 
@@ -86,8 +87,8 @@ def _time_range(meeting: Meeting) -> str:
     return f"{start}から{wareki_time(meeting.ends_at.astimezone(TOKYO).time())}まで"
 
 
-def _meeting_facts(session: Session, meeting: Meeting) -> dict[str, Any]:
-    record = reading.meeting_record(session, meeting)
+def _meeting_facts(session: Session, meeting: Meeting, reader: Actor) -> dict[str, Any]:
+    record = reading.meeting_record(session, meeting, reader)
     return {
         "meeting": meeting, "body": record.body, "council": record.council,
         "title": meeting_title(meeting.term, meeting.number, record.body.name, separator=""),
@@ -179,7 +180,7 @@ def _meeting_paper(kind: str, db: Database, meeting_id: int, actor: Actor, lette
     with db.reading() as session:
         meeting = meetings.load(session, meeting_id)
         authorize(actor, Action.READ_MEETING, (meeting, reading.offices_on_agenda(session, meeting)))
-        facts = _meeting_facts(session, meeting)
+        facts = _meeting_facts(session, meeting, actor)
         html = _render(kind, env, letterhead=letterhead, **facts)
     return Paper(kind, title.format(**facts), html)
 
@@ -466,6 +467,8 @@ def sheets_to_xlsx(sheets: dict[str, list[list[Any]]]) -> bytes:
         sheet = book.create_sheet(name[:31])
         for row in rows:
             sheet.append([_cell(value) for value in row])
+            for cell in sheet[sheet.max_row]:
+                _keep_as_text(cell)
         for cell in sheet[1] if rows else ():
             cell.font = Font(bold=True)
         sheet.freeze_panes = "A2"
@@ -476,3 +479,15 @@ def sheets_to_xlsx(sheets: dict[str, list[list[Any]]]) -> bytes:
 
 def _cell(value: Any) -> Any:
     return value if value is not None else ""
+
+
+#: What a spreadsheet would take for the start of a formula (=, +, -, @) or of a DDE payload (tab, CR).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _keep_as_text(cell: Cell) -> None:
+    """Text that looks like a formula (a case titled `=HYPERLINK(…)`) stays text: typed as a string and
+    quote-prefixed, so that neither opening nor editing the cell runs it."""
+    if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_START):
+        cell.data_type = "s"
+        cell.quotePrefix = True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -203,3 +204,9 @@ def live_keys(db: Database) -> set[str]:
     with db.reading() as session:
         keys = session.exec(select(Document.storage_key).where(col(Document.storage_key).is_not(None))).all()
         return {key for key in keys if key is not None}  # (the query asks for keys that are there)
+
+
+def material_order(label: str | None) -> tuple[bool, tuple[int, ...], str]:
+    """The order of a meeting's materials: 資料1 < 資料2 < 資料3-1 < 資料10 < 参考資料1."""
+    label = label or ""
+    return label.startswith("参考"), tuple(int(n) for n in re.findall(r"\d+", label)), label

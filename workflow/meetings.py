@@ -735,7 +735,7 @@ def _records(session: Session, meetings: list[Meeting], actor: Actor) -> list[Me
     documents_ = session.exec(select(Document).where(col(Document.meeting_id).in_(ids))).all()
     cases = {case.id: case for case in session.exec(select(Assessment).where(
         col(Assessment.id).in_({d.assessment_id for d in documents_}))).all()} if documents_ else {}
-    for document in sorted(documents_, key=lambda d: _label_order(d.label or "")):
+    for document in sorted(documents_, key=lambda d: documents.material_order(d.label)):
         # (every one has a meeting: the query asks for those of these meetings)
         if document.meeting_id is not None and can_know_document(actor, cases[document.assessment_id], document):
             materials[document.meeting_id].append(document)
@@ -761,11 +761,6 @@ def _quorum(body: Body, seats: int, attendance: Iterable[Attendance]) -> Quorum:
     if body.quorum is not None:
         return Quorum(required=body.quorum, present=present, seats=seats, basis="body")
     return Quorum(required=seats // 2 + 1, present=present, seats=seats, basis="majority")
-
-
-def _label_order(label: str) -> tuple[bool, tuple[int, ...], str]:
-    """資料1 < 資料2 < 資料3-1 < 資料10 < 参考資料1."""
-    return label.startswith("参考"), tuple(int(n) for n in re.findall(r"\d+", label)), label
 
 
 def _tokyo_midnight(day: date) -> datetime:

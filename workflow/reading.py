@@ -2,7 +2,9 @@
 (開催通知, 部会報告, 答申書, 質問事項, 意見募集の結果, 会議結果報告, 計画管理書) is written from.
 
 The functions authorize nothing: the caller has already been allowed to read the meeting or the
-case. Everything a document says comes through here (and `public_comments.disposition_of`), so the
+case. What lies inside is filtered by the same rules as everywhere: a meeting's materials are those
+the reader may know of (`policy.can_know_document`), so a paper never names members-only material
+to someone the pages hide it from. Everything a document says comes through here (and `public_comments.disposition_of`), so the
 documents and the domain never derive the same fact two ways.
 """
 
@@ -13,7 +15,9 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from workflow.documents import material_order
 from workflow.models import Assessment, Body, Document
+from workflow.policy import Actor, can_know_document
 from workflow.records import AgendaItem, Attendance, Finding, Meeting, Opinion, ReportChange, ReportVersion, Resolution
 from workflow.resolutions import council_of
 
@@ -30,14 +34,16 @@ class MeetingRecord:
     attendance: Sequence[Attendance]
 
 
-def meeting_record(session: Session, meeting: Meeting) -> MeetingRecord:
+def meeting_record(session: Session, meeting: Meeting, reader: Actor) -> MeetingRecord:
     body = session.get(Body, meeting.body_id)
     if body is None:  # a meeting's body is a foreign key: it exists while the meeting does
         raise LookupError(f"meeting {meeting.id} has no body {meeting.body_id}")
     agenda = session.exec(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)
                           .order_by(col(AgendaItem.position))).all()
-    materials = session.exec(select(Document).where(Document.meeting_id == meeting.id)
-                             .order_by(col(Document.label), col(Document.id))).all()
+    rows = session.exec(select(Document, Assessment).join(Assessment, col(Assessment.id) == Document.assessment_id)
+                        .where(Document.meeting_id == meeting.id).order_by(col(Document.id))).all()
+    materials = sorted((document for document, case in rows if can_know_document(reader, case, document)),
+                       key=lambda document: material_order(document.label))
     attendance = session.exec(select(Attendance).where(Attendance.meeting_id == meeting.id)
                               .order_by(col(Attendance.id))).all()
     return MeetingRecord(meeting, body, council_of(session, body), agenda, materials, attendance)

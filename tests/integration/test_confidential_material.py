@@ -1,0 +1,115 @@
+"""Members-only material (委員限り) in every generated document: a paper names a material only to those
+the policy lets know of it (`policy.can_know_document`), whoever asks and whichever paper it is."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import pytest
+
+from notifications.papers import Paper, Papers
+from tests.helpers.meetings import attach
+from tests.helpers.papers import docx_text
+from tests.helpers.people import OTHER_BODY, REVIEWING_BODY, SYSTEM
+from workflow import meetings
+from workflow.clock import TOKYO
+from workflow.errors import NotFound
+from workflow.policy import ANONYMOUS, Actor, Classification, DomainError, can_know_document
+
+TITLES = {
+    Classification.PUBLIC: "公開資料・評価書の概要",
+    Classification.MEMBERS_ONLY: "委員限り・システム構成図",
+    Classification.MEMBERS_ONLY_DELETE_AFTER_REVIEW: "点検後削除・リスク対策の詳細",
+}
+
+#: Every paper, by what it is about.
+MEETING_PAPERS: dict[str, Callable[[Papers, int, Actor], Paper]] = {
+    "convocation": Papers.convocation, "meeting_result": Papers.meeting_result}
+CASE_PAPERS: dict[str, Callable[[Papers, int, Actor], Paper]] = {
+    "subcommittee_report": Papers.subcommittee_report, "reply": Papers.reply, "findings": Papers.findings,
+    "public_comment_result": Papers.public_comment_result}
+
+#: The actors of the policy table (workflow/policy.py), as accounts.
+ACCOUNTS = {
+    "secretariat": {"roles": {"secretariat"}},
+    "chair": {"roles": {"member"}, "bodies": {REVIEWING_BODY: "chair"}},
+    "member": {"roles": {"member"}, "bodies": {REVIEWING_BODY: "member"}},
+    "other_member": {"roles": {"member"}, "bodies": {OTHER_BODY: "member"}},
+    "office": {"roles": {"office"}, "office": "市民課"},
+    "other_office": {"roles": {"office"}, "office": "市民税課"},
+    "admin": {"roles": {"admin"}},
+}
+
+
+@pytest.fixture
+def world(db, clock, files, make_case, user_actor):
+    """A case under review with one material of each classification, handed out at a public meeting."""
+    case = make_case("subcommittee_review", body=REVIEWING_BODY)
+    meeting = meetings.schedule(db, clock, meetings.NewMeeting(
+        body=REVIEWING_BODY, term="第16期", starts_at=datetime(2025, 6, 20, 10, tzinfo=TOKYO), venue="特9会議室",
+        agenda=[meetings.AgendaItemInput(assessment_id=case.id, purpose="third_party_review", title="第三者点検")]),
+        SYSTEM).meeting
+    documents = {}
+    for number, (classification, title) in enumerate(TITLES.items(), start=1):
+        document = attach(db, files, clock, case, title, classification)
+        meetings.link_material(db, clock, meeting.id, meetings.MaterialInput(document_id=document.id,
+                                                                             label=f"資料{number}"), SYSTEM)
+        documents[classification] = document
+    actors = {role: user_actor(f"{role} テスト", **account) for role, account in ACCOUNTS.items()}
+    return case, meeting, documents, {"public": ANONYMOUS, "system": SYSTEM, **actors}
+
+
+def _texts(paper: Paper) -> tuple[str, str]:
+    return paper.html, docx_text(paper.docx())
+
+
+@pytest.mark.parametrize("role", ["public", "secretariat", "chair", "member", "other_member", "office",
+                                  "other_office", "admin", "system"])
+def test_no_paper_names_material_its_reader_may_not_know_of(world, core, role):
+    case, meeting, documents, actors = world
+    actor = actors[role]
+    written = 0
+    for subject, kinds in ((meeting.id, MEETING_PAPERS), (case.id, CASE_PAPERS)):
+        for kind, write in kinds.items():
+            try:
+                paper = write(core.papers, subject, actor)
+            except (NotFound, DomainError):
+                continue  # the reader may not read this paper at all: nothing is named
+            written += 1
+            for text in _texts(paper):
+                for classification, document in documents.items():
+                    named = TITLES[classification] in text
+                    if not can_know_document(actor, case, document):
+                        assert not named, (kind, classification.value)
+    if role in ("secretariat", "chair", "member", "system"):
+        convocation = core.papers.convocation(meeting.id, actor)
+        assert all(title in convocation.html for title in TITLES.values())  # those who may, see all three
+    assert written or role in ("public", "other_member", "other_office")
+
+
+def test_the_convocation_shows_the_office_the_public_material_only_and_the_public_none(world, core):
+    """The office reads its case's public documents, not members-only ones; the public does not know of
+    a case under review, so none of its materials."""
+    _case, meeting, _documents, actors = world
+    for text in _texts(core.papers.convocation(meeting.id, actors["office"])):
+        assert TITLES[Classification.PUBLIC] in text
+        assert TITLES[Classification.MEMBERS_ONLY] not in text
+        assert TITLES[Classification.MEMBERS_ONLY_DELETE_AFTER_REVIEW] not in text
+    for text in _texts(core.papers.convocation(meeting.id, ANONYMOUS)):
+        assert not any(title in text for title in TITLES.values())
+
+
+def test_materials_are_listed_in_label_order(db, clock, files, make_case, core):
+    case = make_case("subcommittee_review", body=REVIEWING_BODY)
+    meeting = meetings.schedule(db, clock, meetings.NewMeeting(
+        body=REVIEWING_BODY, term="第16期", starts_at=datetime(2025, 6, 20, 10, tzinfo=TOKYO), venue="特9会議室",
+        agenda=[meetings.AgendaItemInput(assessment_id=case.id, purpose="third_party_review", title="第三者点検")]),
+        SYSTEM).meeting
+    for label in ("資料10", "参考資料1", "資料2", "資料3-1"):
+        document = attach(db, files, clock, case, f"{label}の内容")
+        meetings.link_material(db, clock, meeting.id, meetings.MaterialInput(document_id=document.id, label=label),
+                               SYSTEM)
+    html = core.papers.convocation(meeting.id, SYSTEM).html
+    positions = [html.index(f"{label}の内容") for label in ("資料2", "資料3-1", "資料10", "参考資料1")]
+    assert positions == sorted(positions)
