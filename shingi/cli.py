@@ -1,4 +1,4 @@
-"""The `shingi` command: serve, db upgrade, procedures check."""
+"""The `shingi` command: serve, db upgrade, procedures check, audit verify and checkpoint."""
 
 from __future__ import annotations
 
@@ -235,14 +235,54 @@ def papers(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the audit chain; exit 1 naming the first broken entry."""
+def audit_verify(
+    checkpoint: Annotated[Path | None, typer.Option(
+        exists=True, dir_okay=False, readable=True,
+        help="A file written by `shingi audit checkpoint`: also detect entries deleted or rewritten up to it.")] = None,
+) -> None:
+    """Check the audit chain; exit 1 naming what is wrong and the first broken entry."""
     from workflow import audit
 
     core, operator = _operator_context()
-    verdict = audit.verify(core.db, operator)
-    typer.echo(str(verdict), err=not verdict.ok)
+    try:
+        text = checkpoint.read_bytes() if checkpoint else None
+    except OSError as error:
+        _fail(error)
+    verdict = audit.verify(core.db, operator, checkpoint=text)
+    typer.echo(f"{verdict.message.en}\n{verdict.message.ja}", err=not verdict.ok)
     raise typer.Exit(0 if verdict.ok else 1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    output: Annotated[Path | None, typer.Option(dir_okay=False, help="File to write (default: print it).")] = None,
+) -> None:
+    """Record where the audit chain ends now (entry, hash, time) as a small JSON file.
+
+    Keep the file outside the database: on another machine, on paper, in the secretariat's files.
+
+    Whoever can change the database can rewrite the chain and its head so that the chain looks whole.
+
+    They cannot change your copy: `shingi audit verify --checkpoint FILE` shows what was since deleted or changed.
+
+    このファイルはデータベースの外に保管してください。
+    """
+    from workflow import audit
+    from workflow.errors import DomainError
+
+    core, operator = _operator_context()
+    try:
+        taken = audit.checkpoint(core.db, operator, core.clock.now())
+    except DomainError as error:
+        _fail(error)
+    if output is None:
+        typer.echo(taken.to_json(), nl=False)
+        return
+    try:
+        output.write_text(taken.to_json(), encoding="utf-8")
+    except OSError as error:
+        _fail(error)
+    typer.echo(f"wrote {output}: the chain up to entry {taken.seq}, {taken.as_dict()['at']}")
 
 
 if __name__ == "__main__":

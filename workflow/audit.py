@@ -9,13 +9,20 @@ Nothing in the application updates or deletes a sealed entry. Altering one break
 deleting one breaks the sequence and the next entry's link; deleting entries at the tail leaves the
 head row (last seq, last hash, length) pointing past the end. `verify` names the first entry where
 any of this shows.
+
+A writer who can change the database can also rewrite the head row, or every hash after an altered
+entry, so that the chain alone looks whole. A `checkpoint` (the head at one moment, a small JSON
+file) kept by the secretariat outside the database anchors the chain: `verify` against it sees
+entries deleted or rewritten up to it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,8 +30,10 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, func, insert, update
 from sqlmodel import Session, col, select
 
+from workflow.clock import TOKYO
 from workflow.columns import table_of
 from workflow.db import Database
+from workflow.errors import Conflict, DomainError, Message
 from workflow.models import AuditEntry, AuditHead
 from workflow.policy import Action, Actor, authorize
 
@@ -97,7 +106,7 @@ def seal(db: Database, *, batch: int = SEAL_BATCH) -> int:
             connection = session.connection()
             head = connection.execute(_LOCK_HEAD).one_or_none()
             if head is None:
-                raise RuntimeError("the audit head row is missing: run the migrations")
+                raise HeadMissing("the audit head row is missing")
             last_seq, last_hash, length = head
             entries = connection.execute(_UNSEALED, {"batch": batch}).mappings().all()
             if not entries:
@@ -116,22 +125,124 @@ def seal(db: Database, *, batch: int = SEAL_BATCH) -> int:
             return sealed
 
 
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+class HeadMissing(RuntimeError):
+    """The head row is gone: nothing can be sealed (the migrations create it; only tampering removes it)."""
+
+
+class InvalidCheckpoint(DomainError):
+    """A checkpoint file that cannot be read as one; the message names what is wrong with it."""
+
+    code = "invalid_checkpoint"
+
+    def __init__(self, ja: str, en: str):
+        super().__init__(Message(f"チェックポイントのファイルを使えません（{ja}）",
+                                 f"the checkpoint file cannot be used: {en}"))
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The head as it stood at one moment, kept by the secretariat outside the database.
+
+    A writer who can change the database can delete entries at the tail, or rewrite entries and
+    recompute every later hash and the head row, and the chain alone still looks whole. A copy of
+    the head kept elsewhere cannot be rewritten with it: the chain must still reach `seq`, and the
+    entry there must still have `hash`.
+    """
+
+    seq: int
+    length: int
+    hash: str
+    at: datetime
+
+    def as_dict(self) -> dict[str, int | str]:
+        return {"seq": self.seq, "length": self.length, "hash": self.hash,
+                "at": self.at.astimezone(TOKYO).isoformat(timespec="seconds")}
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Checkpoint:
+        """Read a checkpoint file's text; InvalidCheckpoint names what is wrong with it."""
+        try:
+            data: object = json.loads(text)
+        except ValueError:  # not JSON, or not UTF-8
+            raise InvalidCheckpoint("JSON ではありません", "it is not JSON") from None
+        if not isinstance(data, dict):
+            raise InvalidCheckpoint("JSON のオブジェクトではありません", "it is not a JSON object")
+        for name in ("seq", "length", "hash", "at"):
+            if name not in data:
+                raise InvalidCheckpoint(f"項目 {name} がありません", f"it lacks the field '{name}'")
+        seq, length, hash_, at = data["seq"], data["length"], data["hash"], data["at"]
+        for name, number in (("seq", seq), ("length", length)):
+            if not isinstance(number, int) or isinstance(number, bool) or number < 0:
+                raise InvalidCheckpoint(f"項目 {name} が0以上の整数ではありません",
+                                        f"its field '{name}' is not a whole number of 0 or more")
+        if length != seq:  # a whole chain numbers its entries 1…length
+            raise InvalidCheckpoint("項目 length と seq が一致しません", "its fields 'length' and 'seq' disagree")
+        if not isinstance(hash_, str) or not _HEX64.fullmatch(hash_):
+            raise InvalidCheckpoint("項目 hash が64桁の16進数ではありません",
+                                    "its field 'hash' is not 64 hexadecimal digits")
+        try:
+            instant = datetime.fromisoformat(at) if isinstance(at, str) else None
+        except ValueError:
+            instant = None
+        if instant is None or instant.tzinfo is None:
+            raise InvalidCheckpoint("項目 at が時差付きの ISO 8601 日時ではありません",
+                                    "its field 'at' is not an ISO 8601 time with its offset")
+        return cls(seq, length, hash_, instant.astimezone(TOKYO))
+
+
+
 @dataclass(frozen=True)
 class Verdict:
     ok: bool
     checked: int
-    #: the chain position (seq) of the first entry that does not hold
+    #: the chain position (seq) of the first entry that does not hold, where one does not
     broken_seq: int | None = None
-    reason: str | None = None
+    #: what is wrong, in plain words
+    problem: Message | None = None
     #: entries written but not sealed yet (the sweeper seals them within its interval)
     pending: int = 0
+    #: the checkpoint the chain was checked against
+    checkpoint: Checkpoint | None = None
+    #: False when the chain was not walked at all (the checkpoint given could not be read)
+    walked: bool = True
+
+    @property
+    def reason(self) -> str | None:
+        return self.problem.en if self.problem else None
+
+    @property
+    def message(self) -> Message:
+        """The whole verdict in one sentence, as `shingi audit verify` prints it."""
+        ja_waiting = f"、連鎖への登録待ち {self.pending} 件" if self.pending else ""
+        en_waiting = f"; {_entries(self.pending)} not sealed yet" if self.pending else ""
+        if self.ok:
+            ja = f"監査記録の連鎖に異常はありません：{self.checked} 件"
+            en = f"audit chain intact: {_entries(self.checked)}"
+            if self.checkpoint:
+                at, seq = self.checkpoint.as_dict()["at"], self.checkpoint.seq
+                ja += f"、{at} のチェックポイント（連番 {seq}）と一致"
+                en += f"; agrees with the checkpoint of {at} (entry {seq})"
+            return Message(ja + ja_waiting, en + en_waiting)
+        problem = self.problem or Message("理由不明", "no reason given")
+        if not self.walked:
+            return Message(f"監査記録の連鎖を検査していません：{problem.ja}", f"audit chain not checked: {problem.en}")
+        ja_where = f"連番 {self.broken_seq} で" if self.broken_seq is not None else ""
+        en_where = f" at entry {self.broken_seq}" if self.broken_seq is not None else ""
+        return Message(f"監査記録の連鎖が{ja_where}壊れています：{problem.ja}（{self.checked} 件を検査{ja_waiting}）",
+                       f"audit chain broken{en_where}: {problem.en} ({_entries(self.checked)} checked{en_waiting})")
 
     def __str__(self) -> str:
-        waiting = f"; {self.pending} entries not sealed yet" if self.pending else ""
-        if self.ok:
-            return f"audit chain intact: {self.checked} entries{waiting}"
-        return (f"audit chain broken at entry {self.broken_seq}: {self.reason} "
-                f"({self.checked} entries checked{waiting})")
+        return self.message.en
+
+
+def _entries(count: int) -> str:
+    return f"{count} entry" if count == 1 else f"{count} entries"
 
 
 def _sealed(session: Session) -> Iterator[AuditEntry]:
@@ -149,31 +260,138 @@ def _sealed(session: Session) -> Iterator[AuditEntry]:
         last = seq
 
 
-def verify(db: Database, actor: Actor) -> Verdict:
-    """Seal what is pending, then walk the chain from the first entry; name the first that does not hold."""
+#: Where the chain does not hold: the first entry concerned (if any) and what is wrong.
+_Break = tuple[int | None, Message]
+
+
+def verify(db: Database, actor: Actor, *, checkpoint: Checkpoint | str | bytes | None = None) -> Verdict:
+    """Seal what is pending, then walk the chain from the first entry; name the first that does not hold.
+
+    With a checkpoint (or a checkpoint file's text), the chain must also still reach the checkpoint's
+    entry with the checkpoint's hash: this catches what the database alone cannot, a tail deleted
+    together with the head row rewound, or history rewritten with every hash recomputed. Never
+    raises over what it finds: every fault, a missing head row or an unreadable checkpoint too, is
+    a verdict.
+    """
     authorize(actor, Action.READ_AUDIT)
-    seal(db)
+    if checkpoint is not None and not isinstance(checkpoint, Checkpoint):
+        try:
+            checkpoint = Checkpoint.from_json(checkpoint)
+        except InvalidCheckpoint as error:
+            return Verdict(False, 0, problem=error.message, walked=False)
+    with suppress(HeadMissing):  # the walk below still checks every entry; the verdict names the missing head
+        seal(db)
     with db.reading() as session:
+        if not db.is_sqlite:
+            # One snapshot for the walk and the head: the sweeper keeps sealing meanwhile, and a head read
+            # after it moved on would look like entries deleted at the tail. (SQLite's read transaction is one.)
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         pending = session.exec(select(func.count()).select_from(AuditEntry).where(col(AuditEntry.seq).is_(None))).one()
-        previous_hash, expected, checked = GENESIS, 1, 0
-        for entry in _sealed(session):
-            if entry.seq != expected:
-                return Verdict(False, checked, expected, f"entry {expected} is missing (next is {entry.seq})",
-                               pending)
-            if entry.prev_hash != previous_hash:
-                return Verdict(False, checked, entry.seq, "its link to the previous entry does not match", pending)
-            if entry_hash(entry) != entry.hash:
-                return Verdict(False, checked, entry.seq, "its content does not match its hash (altered)", pending)
-            previous_hash, expected, checked = entry.hash, expected + 1, checked + 1
-        head = session.get(AuditHead, 1)
-        if head is None:
-            return Verdict(False, checked, None, "the head row is missing", pending)
-        if (head.last_seq, head.last_hash, head.length) != (expected - 1, previous_hash, checked):
-            # Entries deleted at the tail: the first missing one; a head rewound: the first it leaves out.
-            return Verdict(False, checked, min(expected, head.last_seq + 1),
-                           f"the chain ends at entry {expected - 1} but the head records {head.last_seq}"
-                           " (entries deleted at the tail, or the head altered)", pending)
-        return Verdict(True, checked, pending=pending)
+        anchor = checkpoint.seq if checkpoint else None
+        checked, last_hash, anchored, broken = _walk(session, anchor)
+        if broken is None:
+            broken = _head_break(session.get(AuditHead, 1), checked, last_hash)
+        if broken is None and checkpoint is not None:
+            broken = _checkpoint_break(checkpoint, checked, anchored)
+    if broken is not None:
+        return Verdict(False, checked, broken[0], broken[1], pending, checkpoint)
+    return Verdict(True, checked, pending=pending, checkpoint=checkpoint)
+
+
+def _walk(session: Session, anchor: int | None) -> tuple[int, str, str | None, _Break | None]:
+    """The entries in seq order: how many hold, the last one's hash, the hash at seq `anchor`, the first break."""
+    previous_hash, checked = GENESIS, 0
+    anchored = GENESIS if anchor == 0 else None
+    for entry in _sealed(session):
+        expected = checked + 1
+        if entry.seq != expected:
+            return checked, previous_hash, anchored, (expected, Message(
+                f"連番 {expected} の記録がありません（次は連番 {entry.seq}）",
+                f"entry {expected} is missing (the next is {entry.seq})"))
+        if entry.prev_hash != previous_hash:
+            return checked, previous_hash, anchored, (expected, Message(
+                "直前の記録とのつながり（ハッシュ）が一致しません",
+                "its link to the previous entry does not match"))
+        if entry.hash is None or entry_hash(entry) != entry.hash:
+            return checked, previous_hash, anchored, (expected, Message(
+                "内容がハッシュと一致しません（改変されています）",
+                "its content does not match its hash (altered)"))
+        previous_hash, checked = entry.hash, expected
+        if expected == anchor:
+            anchored = entry.hash
+    return checked, previous_hash, anchored, None
+
+
+def _head_break(head: AuditHead | None, end: int, last_hash: str) -> _Break | None:
+    """The head row against a chain whose entries all hold, ending at seq `end` with `last_hash`."""
+    if head is None:
+        return None, Message("連鎖の末尾を記録する行（audit_head）がありません（削除されています）",
+                             "the head row (audit_head), which records the end of the chain, is missing (deleted)")
+    if head.last_seq > end:  # the first entry missing
+        return end + 1, Message(
+            f"連鎖は連番 {end} で終わっていますが、audit_head は連番 {head.last_seq} までを記録しています"
+            "（末尾の記録の削除、または audit_head の改変）",
+            f"the chain ends at entry {end} but the head row records entries up to {head.last_seq}"
+            " (entries deleted at the tail, or the head row altered)")
+    if head.last_seq < end:  # the first entry the head leaves out
+        return max(head.last_seq + 1, 1), Message(
+            f"audit_head は連番 {head.last_seq} を末尾としていますが、連鎖は連番 {end} まで続いています"
+            "（audit_head の巻き戻し、または手作業による記録の追加）",
+            f"the head row records entry {head.last_seq} as the last but the chain goes on to entry {end}"
+            " (the head row rewound, or entries added by hand)")
+    if head.last_hash != last_hash:
+        return end or None, Message(
+            f"audit_head のハッシュが末尾の記録（連番 {end}）のハッシュと一致しません（audit_head またはその記録の改変）",
+            f"the head row's hash is not that of the last entry, {end} (the head row or that entry altered)")
+    if head.length != end:
+        return None, Message(
+            f"audit_head は長さを {head.length} 件と記録していますが、連鎖は {end} 件です（audit_head の改変）",
+            f"the head row records a length of {head.length} but the chain holds {end} entries"
+            " (the head row altered)")
+    return None
+
+
+def _checkpoint_break(checkpoint: Checkpoint, end: int, anchored: str | None) -> _Break | None:
+    at = checkpoint.as_dict()["at"]
+    if end < checkpoint.seq:
+        return end + 1, Message(
+            f"連鎖は連番 {end} で終わっていますが、{at} のチェックポイントは連番 {checkpoint.seq} までを記録しています"
+            "（末尾の記録の削除）",
+            f"the chain ends at entry {end} but the checkpoint of {at} records entries up to {checkpoint.seq}"
+            " (entries deleted at the tail)")
+    if anchored != checkpoint.hash:
+        return checkpoint.seq, Message(
+            f"連番 {checkpoint.seq} の記録のハッシュが {at} のチェックポイントと異なります（そこまでの記録の書き換え）",
+            f"entry {checkpoint.seq} no longer has the hash the checkpoint of {at} records"
+            " (the history up to it rewritten)")
+    return None
+
+
+#: The head and the entry it names, read in one statement (one snapshot).
+_HEAD_AND_LAST = (select(_HEAD.c.last_seq, _HEAD.c.length, _HEAD.c.last_hash, _ENTRIES.c.hash)
+                  .select_from(_HEAD.outerjoin(_ENTRIES, _ENTRIES.c.seq == _HEAD.c.last_seq))
+                  .where(_HEAD.c.id == 1))
+
+
+def checkpoint(db: Database, actor: Actor, now: datetime) -> Checkpoint:
+    """The head as it stands after sealing, for the secretariat to keep outside the database.
+
+    Refused (Conflict) when the head row is missing or disagrees with the entry it names: a
+    checkpoint of a broken head would vouch for it. It does not walk the chain; `verify` does.
+    """
+    authorize(actor, Action.READ_AUDIT)
+    with suppress(HeadMissing):  # refused below
+        seal(db)
+    rows = db.read(_HEAD_AND_LAST)
+    if not rows:
+        raise Conflict(Message("連鎖の末尾を記録する行（audit_head）がないため、チェックポイントを作れません。",
+                               "The head row (audit_head) is missing: no checkpoint can be taken."))
+    last_seq, length, last_hash, hash_at_head = rows[0]
+    if length != last_seq or last_hash != (GENESIS if last_seq == 0 else hash_at_head):
+        raise Conflict(Message(
+            "audit_head が記録と一致しないため、チェックポイントを作れません。監査記録の検査で確かめてください。",
+            "The head row disagrees with the entries: no checkpoint can be taken. Verify the audit trail."))
+    return Checkpoint(last_seq, length, last_hash, now.astimezone(TOKYO))
 
 
 def entries(db: Database, actor: Actor, *, after_id: int = 0, limit: int = 100) -> list[AuditEntry]:
