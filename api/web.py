@@ -38,7 +38,7 @@ from sqlalchemy.exc import OperationalError
 from api.auth import SESSION_COOKIE, ActorDep, CsrfFailed, client_source, session_cookie_options
 from api.deps import Services, ServicesDep
 from api.errors import status_of
-from api.schemas import assessment_out
+from api.schemas.cases import AssessmentOut, assessment_out
 from notifications import templating
 from states.definition import EARLIEST_DATE, LATEST_DATE, EventSpec, InputSpec, Procedure
 from workflow import accounts, service
@@ -460,9 +460,9 @@ def _row(case: Assessment, services: Services, words: Words, today: date) -> dic
     view = assessment_out(case, services.workflows)
     entered = words.local_date(case.state_entered_at)
     days = (today - entered).days
-    target = view["state_target_days"]
+    target = view.state_target_days
     return {
-        **view,
+        **view.model_dump(),
         "kind_title": _kind_title(case, words),
         "entered": entered,
         "days": days,
@@ -557,11 +557,11 @@ def _event_form(event: EventSpec, procedure: Procedure, words: Words, today: dat
     }
 
 
-def _facts(case: Assessment, view: Mapping[str, Any], words: Words) -> list[tuple[str, str]]:
+def _facts(case: Assessment, view: AssessmentOut, words: Words) -> list[tuple[str, str]]:
     facts = [
         (words("col_office"), case.office),
         (words("col_level"), _kind_title(case, words)),
-        (words("procedure"), words.pick(view["procedure_title"])),
+        (words("procedure"), words.pick(view.procedure_title)),
     ]
     if case.target_count is not None:  # the threshold judgment's inputs (assessments only)
         facts.append((words("target_count"), words("persons", count=words.number(case.target_count))))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,9 +12,22 @@ from api.auth import SESSION_COOKIE, ActorDep, client_source, session_cookie_opt
 from api.deps import ServicesDep
 from api.errors import ERROR_RESPONSES
 from api.routing import Router
+from api.schemas.accounts import (
+    AuditEntryOut,
+    AuditVerdictOut,
+    IssuedTokenOut,
+    MeOut,
+    TokenOut,
+    UserOut,
+    audit_entry_out,
+    audit_verdict_out,
+    issued_token_out,
+    me_out,
+    token_out,
+    user_out,
+)
 from workflow import accounts, audit
 from workflow.accounts import NewUser
-from workflow.policy import Actor
 
 router = Router(tags=["accounts"], responses=ERROR_RESPONSES)
 
@@ -31,17 +44,8 @@ class NewToken(BaseModel):
     days: int = Field(default=90, ge=1, le=366, description="有効期間（日）")
 
 
-def me_out(actor: Actor) -> dict[str, Any]:
-    return {
-        "user_id": actor.user_id, "display_name": actor.label, "email": actor.email,
-        "roles": sorted(actor.roles), "office": actor.office,
-        "bodies": {str(body): position for body, position in actor.bodies.items()},
-        "via": actor.via, "csrf_token": actor.csrf_token,
-    }
-
-
 @router.post("/api/session", summary="ログイン（パスワード）")
-def sign_in(data: SignIn, request: Request, response: Response, services: ServicesDep) -> dict:
+def sign_in(data: SignIn, request: Request, response: Response, services: ServicesDep) -> MeOut:
     grant = accounts.sign_in(services.db, services.clock, data.email, data.password, client_source(request))
     response.set_cookie(SESSION_COOKIE, grant.token, max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
                         **session_cookie_options(services))
@@ -57,63 +61,50 @@ def sign_out(request: Request, response: Response, services: ServicesDep, actor:
 
 
 @router.get("/api/me", summary="ログイン中の利用者")
-def me(actor: ActorDep) -> dict:
+def me(actor: ActorDep) -> MeOut:
     return me_out(accounts.me(actor))
 
 
 @router.post("/api/tokens", status_code=status.HTTP_201_CREATED, summary="APIトークンを発行する（一度だけ表示）")
-def create_token(data: NewToken, services: ServicesDep, actor: ActorDep) -> dict:
+def create_token(data: NewToken, services: ServicesDep, actor: ActorDep) -> IssuedTokenOut:
     issued = accounts.create_token(services.db, services.clock, None, actor, name=data.name,
                                    lifetime=timedelta(days=data.days))
-    return {"token": issued.token, **_token_out(issued.record)}
+    return issued_token_out(issued.token, issued.record)
 
 
 @router.get("/api/tokens", summary="自分のAPIトークン")
-def list_tokens(services: ServicesDep, actor: ActorDep) -> list[dict]:
-    return [_token_out(record) for record in accounts.tokens_of(services.db, actor)]
+def list_tokens(services: ServicesDep, actor: ActorDep) -> list[TokenOut]:
+    return [token_out(record) for record in accounts.tokens_of(services.db, actor)]
 
 
 @router.delete("/api/tokens/{token_id}", summary="APIトークンを失効させる")
-def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], services: ServicesDep, actor: ActorDep) -> dict:
-    return _token_out(accounts.revoke_token(services.db, services.clock, token_id, actor))
-
-
-def _token_out(record) -> dict[str, Any]:
-    return {"id": record.id, "name": record.name, "prefix": record.prefix, "created_at": record.created_at,
-            "expires_at": record.expires_at, "revoked_at": record.revoked_at}
+def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], services: ServicesDep,
+                 actor: ActorDep) -> TokenOut:
+    return token_out(accounts.revoke_token(services.db, services.clock, token_id, actor))
 
 
 @router.post("/api/users", status_code=status.HTTP_201_CREATED, summary="利用者を登録する（管理者）")
-def add_user(data: NewUser, services: ServicesDep, actor: ActorDep) -> dict:
-    user = accounts.add_user(services.db, services.clock, data, actor)
-    return _user_out(user)
+def add_user(data: NewUser, services: ServicesDep, actor: ActorDep) -> UserOut:
+    return user_out(accounts.add_user(services.db, services.clock, data, actor))
 
 
 @router.get("/api/users", summary="利用者の一覧（管理者）")
-def list_users(services: ServicesDep, actor: ActorDep) -> list[dict]:
-    return [_user_out(user) for user in accounts.users(services.db, actor)]
+def list_users(services: ServicesDep, actor: ActorDep) -> list[UserOut]:
+    return [user_out(user) for user in accounts.users(services.db, actor)]
 
 
 @router.post("/api/users/{email}/disable", summary="利用者を無効にする（管理者）")
-def disable_user(email: Annotated[str, Path(max_length=254)], services: ServicesDep, actor: ActorDep) -> dict:
-    return _user_out(accounts.disable_user(services.db, services.clock, email, actor))
-
-
-def _user_out(user) -> dict[str, Any]:
-    return {"id": user.id, "email": user.email, "display_name": user.display_name,
-            "is_secretariat": user.is_secretariat, "is_admin": user.is_admin, "office_id": user.office_id,
-            "disabled_at": user.disabled_at}
+def disable_user(email: Annotated[str, Path(max_length=254)], services: ServicesDep, actor: ActorDep) -> UserOut:
+    return user_out(accounts.disable_user(services.db, services.clock, email, actor))
 
 
 @router.get("/api/audit", summary="監査記録（事務局・管理者）")
 def audit_trail(services: ServicesDep, actor: ActorDep,
                 after_id: Annotated[int, Query(ge=0, le=2**62)] = 0,
-                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict]:
-    return [entry.model_dump() for entry in audit.entries(services.db, actor, after_id=after_id, limit=limit)]
+                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[AuditEntryOut]:
+    return [audit_entry_out(entry) for entry in audit.entries(services.db, actor, after_id=after_id, limit=limit)]
 
 
 @router.get("/api/audit/verify", summary="監査記録の改ざん検査")
-def audit_verify(services: ServicesDep, actor: ActorDep) -> dict:
-    verdict = audit.verify(services.db, actor)
-    return {"ok": verdict.ok, "checked": verdict.checked, "broken_seq": verdict.broken_seq, "reason": verdict.reason,
-            "pending": verdict.pending}
+def audit_verify(services: ServicesDep, actor: ActorDep) -> AuditVerdictOut:
+    return audit_verdict_out(audit.verify(services.db, actor))

@@ -13,6 +13,7 @@ from api.auth import ActorDep
 from api.deps import ServicesDep
 from api.errors import ERROR_RESPONSES
 from api.routing import Router
+from api.schemas.deliberation import OpinionOut, ResolutionOut, opinion_out, resolution_out
 from notifications import papers
 from workflow import resolutions
 from workflow.cases import MAX_ID
@@ -46,36 +47,36 @@ class Adoption(BaseModel):
 
 
 @router.put("/api/assessments/{case_id}/opinion", summary="部会の意見を記録する")
-def record_opinion(case_id: Id, data: OpinionInput, services: ServicesDep, actor: ActorDep) -> dict:
-    return resolutions.record_opinion(services.db, services.clock, case_id, data, actor).model_dump()
+def record_opinion(case_id: Id, data: OpinionInput, services: ServicesDep, actor: ActorDep) -> OpinionOut:
+    return opinion_out(resolutions.record_opinion(services.db, services.clock, case_id, data, actor))
 
 
 @router.get("/api/assessments/{case_id}/resolutions", summary="部会報告・答申（全周期）")
-def list_resolutions(case_id: Id, services: ServicesDep, actor: ActorDep) -> list[dict]:
-    return [r.model_dump() for r in resolutions.resolutions_of(services.db, case_id, actor)]
+def list_resolutions(case_id: Id, services: ServicesDep, actor: ActorDep) -> list[ResolutionOut]:
+    return [resolution_out(r) for r in resolutions.resolutions_of(services.db, case_id, actor)]
 
 
 @router.post("/api/assessments/{case_id}/resolutions", status_code=status.HTTP_201_CREATED,
              summary="部会報告・答申の案を作成する（本文を省略すると記録から作成）")
-def draft_resolution(case_id: Id, data: NewResolution, services: ServicesDep, actor: ActorDep) -> dict:
+def draft_resolution(case_id: Id, data: NewResolution, services: ServicesDep, actor: ActorDep) -> ResolutionOut:
     text = data.text
     if text is None:
         maker = (services.papers.subcommittee_report if data.kind is ResolutionKind.SUBCOMMITTEE_REPORT
                  else services.papers.reply)
         text = maker(case_id, actor).text()
-    return resolutions.draft(services.db, services.clock, case_id, data.kind, actor, text=text,
-                             title=data.title).model_dump()
+    return resolution_out(resolutions.draft(services.db, services.clock, case_id, data.kind, actor, text=text,
+                                            title=data.title))
 
 
 @router.post("/api/resolutions/{resolution_id}/delegate", summary="会長一任とする")
-def delegate(resolution_id: Id, data: Delegation, services: ServicesDep, actor: ActorDep) -> dict:
-    return resolutions.delegate_to_chair(services.db, services.clock, resolution_id, data.chair, actor).model_dump()
+def delegate(resolution_id: Id, data: Delegation, services: ServicesDep, actor: ActorDep) -> ResolutionOut:
+    return resolution_out(resolutions.delegate_to_chair(services.db, services.clock, resolution_id, data.chair, actor))
 
 
 @router.post("/api/resolutions/{resolution_id}/adopt", summary="確定する（部会報告・答申）")
-def adopt(resolution_id: Id, data: Adoption, services: ServicesDep, actor: ActorDep) -> dict:
-    return resolutions.adopt(services.db, services.clock, resolution_id, data.adopted_on, data.adopted_by,
-                             actor).model_dump()
+def adopt(resolution_id: Id, data: Adoption, services: ServicesDep, actor: ActorDep) -> ResolutionOut:
+    return resolution_out(resolutions.adopt(services.db, services.clock, resolution_id, data.adopted_on,
+                                            data.adopted_by, actor))
 
 
 def _deliver(paper: papers.Paper, output: str) -> Response:

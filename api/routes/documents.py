@@ -10,26 +10,21 @@ from fastapi.responses import JSONResponse, Response
 
 from api.auth import ActorDep
 from api.deps import ServicesDep
-from api.errors import ERROR_RESPONSES, error_response
+from api.errors import ERROR_RESPONSES, ErrorBody, error_response
 from api.routing import Router
+from api.schemas.documents import DocumentOut, document_out
 from workflow import documents
 from workflow.cases import MAX_ID
 from workflow.documents import DocumentGone, Upload
-from workflow.models import Document
 from workflow.policy import Classification
 
 router = Router(tags=["documents"], responses=ERROR_RESPONSES)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-
-def document_out(document: Document) -> dict[str, Any]:
-    return {
-        "id": document.id, "assessment_id": document.assessment_id, "title": document.title,
-        "filename": document.filename, "content_type": document.content_type, "size": document.size,
-        "sha256": document.sha256, "classification": document.classification,
-        "uploaded_at": document.uploaded_at, "purged_at": document.purged_at, "purge_reason": document.purge_reason,
-        "content_url": None if document.purged_at else f"/api/documents/{document.id}/content",
-    }
+#: The content answers with the document's own type (PDF, Word …), not JSON.
+CONTENT: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/octet-stream": {}}, "description": "資料の内容 / the document, as uploaded"},
+    410: {"model": ErrorBody, "description": "点検終了後に削除済み / purged after the review"},
+}
 
 
 @router.post("/api/assessments/{case_id}/documents", status_code=status.HTTP_201_CREATED,
@@ -40,7 +35,7 @@ async def upload(
     title: Annotated[str, Form(min_length=1, max_length=200, description="資料名 (e.g. 資料2 ログのイメージ)")],
     classification: Annotated[Classification, Form(description="public | members_only | members_only_delete_after_review")]
     = Classification.PUBLIC,
-) -> dict:
+) -> DocumentOut:
     limit = services.options.max_upload_bytes
     content = await file.read(limit + 1)  # one byte more than allowed tells "too large" without reading it all
     document = documents.attach(
@@ -53,17 +48,17 @@ async def upload(
 
 
 @router.get("/api/assessments/{case_id}/documents", summary="案件の資料一覧（閲覧できるものだけ）")
-def list_documents(case_id: Id, services: ServicesDep, actor: ActorDep) -> list[dict]:
+def list_documents(case_id: Id, services: ServicesDep, actor: ActorDep) -> list[DocumentOut]:
     return [document_out(document) for document in documents.documents_of(services.db, case_id, actor)]
 
 
 @router.get("/api/documents/{document_id}", summary="資料の情報")
-def describe(document_id: Id, services: ServicesDep, actor: ActorDep) -> dict:
+def describe(document_id: Id, services: ServicesDep, actor: ActorDep) -> DocumentOut:
     return document_out(documents.describe(services.db, document_id, actor))
 
 
 @router.get("/api/documents/{document_id}/content", summary="資料の内容（委員限りの閲覧は監査記録に残る）",
-            responses={410: {"description": "点検終了後に削除済み / purged after the review"}})
+            response_class=Response, responses=CONTENT)
 def content(document_id: Id, services: ServicesDep, actor: ActorDep) -> Response:
     try:
         document, body = documents.read(services.db, services.files, services.clock, document_id, actor)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Path, Request, status
 from fastapi.responses import Response
@@ -13,8 +12,8 @@ from api.auth import ActorDep
 from api.deps import ServicesDep
 from api.errors import ERROR_RESPONSES
 from api.routing import Router
+from api.schemas.feeds import CalendarTokenOut, calendar_token_out
 from notifications import feeds
-from notifications.feeds import IssuedCalendarToken
 
 router = Router(tags=["calendar feeds"], responses=ERROR_RESPONSES)
 Id = Annotated[int, Path(ge=1, le=feeds.MAX_ID)]
@@ -24,6 +23,7 @@ MEDIA_TYPE = "text/calendar; charset=utf-8"
 PRIVATE_HEADERS = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer",
                    "X-Robots-Tag": "noindex", "X-Content-Type-Options": "nosniff"}
 PUBLIC_HEADERS = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}
+#: The feeds answer iCalendar, not JSON (`response_class=Response` keeps JSON out of their schema).
 ICS: dict[int | str, dict[str, Any]] = {200: {"content": {"text/calendar": {}}, "description": "iCalendar (RFC 5545)"}}
 
 
@@ -34,30 +34,19 @@ class NewCalendarToken(BaseModel):
                                 description="会議体のカレンダー（事務局のみ）; omit for your own calendar")
 
 
-class CalendarTokenOut(BaseModel):
-    id: int
-    kind: Literal["member", "body"]
-    body_id: int | None
-    url: str = Field(description="購読用URL（この応答でのみ表示） / the feed URL, shown only this once")
-    created_at: datetime
-
-
-def token_out(issued: IssuedCalendarToken, request: Request) -> CalendarTokenOut:
-    return CalendarTokenOut(id=issued.record.id, kind=issued.kind, body_id=issued.record.body_id,
-                            url=str(request.base_url).rstrip("/") + issued.path, created_at=issued.record.created_at)
-
-
-@router.post("/api/calendar-tokens", status_code=status.HTTP_201_CREATED, response_model=CalendarTokenOut,
+@router.post("/api/calendar-tokens", status_code=status.HTTP_201_CREATED,
              summary="カレンダー購読用URLを発行する（自分の会議・期限、または会議体の会議）")
-def issue(request: Request, services: ServicesDep, actor: ActorDep, data: NewCalendarToken | None = None) -> CalendarTokenOut:
+def issue(request: Request, services: ServicesDep, actor: ActorDep,
+          data: NewCalendarToken | None = None) -> CalendarTokenOut:
     body_id = data.body_id if data is not None else None
-    return token_out(feeds.issue_token(services.db, services.clock, actor, body_id=body_id), request)
+    return calendar_token_out(feeds.issue_token(services.db, services.clock, actor, body_id=body_id),
+                              str(request.base_url))
 
 
-@router.post("/api/calendar-tokens/{token_id}/rotate", response_model=CalendarTokenOut,
-             summary="カレンダー購読用URLを再発行する（旧URLは無効になる）")
+@router.post("/api/calendar-tokens/{token_id}/rotate", summary="カレンダー購読用URLを再発行する（旧URLは無効になる）")
 def rotate(token_id: Id, request: Request, services: ServicesDep, actor: ActorDep) -> CalendarTokenOut:
-    return token_out(feeds.rotate_token(services.db, services.clock, token_id, actor), request)
+    return calendar_token_out(feeds.rotate_token(services.db, services.clock, token_id, actor),
+                              str(request.base_url))
 
 
 def _ics(content: bytes, headers: dict[str, str]) -> Response:
@@ -65,18 +54,20 @@ def _ics(content: bytes, headers: dict[str, str]) -> Response:
 
 
 @router.head("/feeds/members/{token}.ics", include_in_schema=False)
-@router.get("/feeds/members/{token}.ics", responses=ICS, summary="委員のカレンダー（所属する会議体の会議と期限）")
+@router.get("/feeds/members/{token}.ics", response_class=Response, responses=ICS,
+            summary="委員のカレンダー（所属する会議体の会議と期限）")
 def member_feed(token: str, services: ServicesDep) -> Response:
     return _ics(feeds.member_feed(services.db, services.clock, services.workflows, token), PRIVATE_HEADERS)
 
 
 @router.head("/feeds/bodies/{token}.ics", include_in_schema=False)
-@router.get("/feeds/bodies/{token}.ics", responses=ICS, summary="会議体のカレンダー（会議）")
+@router.get("/feeds/bodies/{token}.ics", response_class=Response, responses=ICS,
+            summary="会議体のカレンダー（会議）")
 def body_feed(token: str, services: ServicesDep) -> Response:
     return _ics(feeds.body_feed(services.db, services.clock, token), PRIVATE_HEADERS)
 
 
 @router.head("/feeds/public.ics", include_in_schema=False)
-@router.get("/feeds/public.ics", responses=ICS, summary="公開会議のカレンダー")
+@router.get("/feeds/public.ics", response_class=Response, responses=ICS, summary="公開会議のカレンダー")
 def public_feed(services: ServicesDep) -> Response:
     return _ics(feeds.public_feed(services.db, services.clock), PUBLIC_HEADERS)

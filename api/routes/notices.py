@@ -12,8 +12,15 @@ from api.auth import ActorDep
 from api.deps import ServicesDep
 from api.errors import ERROR_RESPONSES
 from api.routing import Router
+from api.schemas.notices import (
+    NoticeOut,
+    ReminderRuleOut,
+    ScheduledEventOut,
+    notice_out,
+    rule_out,
+    scheduled_event_out,
+)
 from notifications import inbox, reminders
-from notifications.models import Notice
 from workflow import scheduled_events
 from workflow.cases import MAX_ID
 from workflow.validation import Text64, Text2000OrEmpty
@@ -22,19 +29,14 @@ router = Router(tags=["notices"], responses=ERROR_RESPONSES)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-def notice_out(notice: Notice) -> dict[str, Any]:
-    return {"id": notice.id, "kind": notice.kind, "subject": notice.subject, "text": notice.body_text,
-            "due_at": notice.due_at, "sent_at": notice.sent_at, "read_at": notice.read_at}
-
-
 @router.get("/api/inbox", summary="お知らせ（受信箱）")
 def read_inbox(services: ServicesDep, actor: ActorDep, unread: bool = False,
-          limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
+               limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[NoticeOut]:
     return [notice_out(n) for n in inbox.notices(services.db, actor, unread_only=unread, limit=limit)]
 
 
 @router.post("/api/inbox/{notice_id}/read", summary="お知らせを既読にする")
-def mark_read(notice_id: Id, services: ServicesDep, actor: ActorDep) -> dict:
+def mark_read(notice_id: Id, services: ServicesDep, actor: ActorDep) -> NoticeOut:
     return notice_out(inbox.mark_read(services.db, actor, notice_id, services.clock.now()))
 
 
@@ -51,15 +53,15 @@ class RuleChange(BaseModel):
 
 
 @router.get("/api/reminder-rules", summary="リマインダーの規則")
-def list_rules(services: ServicesDep, actor: ActorDep) -> list[dict]:
-    return [rule.model_dump() for rule in reminders.rules(services.db, actor)]
+def list_rules(services: ServicesDep, actor: ActorDep) -> list[ReminderRuleOut]:
+    return [rule_out(rule) for rule in reminders.rules(services.db, actor)]
 
 
 @router.patch("/api/reminder-rules/{key}", summary="リマインダーの規則を変更する（事務局）")
 def change_rule(key: Annotated[str, Path(max_length=64)], change: RuleChange, services: ServicesDep,
-                actor: ActorDep) -> dict:
-    values = change.model_dump(exclude_unset=True)
-    return reminders.change_rule(services.db, key, values, actor, services.clock.now()).model_dump()
+                actor: ActorDep) -> ReminderRuleOut:
+    values = change.model_dump(exclude_unset=True)  # the fields the request names, and only those
+    return rule_out(reminders.change_rule(services.db, key, values, actor, services.clock.now()))
 
 
 class NewScheduledEvent(BaseModel):
@@ -71,11 +73,12 @@ class NewScheduledEvent(BaseModel):
 
 @router.post("/api/assessments/{case_id}/scheduled-events", status_code=status.HTTP_201_CREATED,
              summary="日時を指定して手続を自動実行する（例: 意見聴取の開始・終了）")
-def schedule_event(case_id: Id, data: NewScheduledEvent, services: ServicesDep, actor: ActorDep) -> dict:
-    return scheduled_events.schedule(services.db, services.workflows, services.clock, case_id, data.event,
-                                     data.run_at, data.inputs, actor).model_dump()
+def schedule_event(case_id: Id, data: NewScheduledEvent, services: ServicesDep,
+                   actor: ActorDep) -> ScheduledEventOut:
+    return scheduled_event_out(scheduled_events.schedule(services.db, services.workflows, services.clock, case_id,
+                                                         data.event, data.run_at, data.inputs, actor))
 
 
 @router.get("/api/assessments/{case_id}/scheduled-events", summary="自動実行の予定")
-def list_scheduled_events(case_id: Id, services: ServicesDep, actor: ActorDep) -> list[dict]:
-    return [row.model_dump() for row in scheduled_events.of_case(services.db, case_id, actor)]
+def list_scheduled_events(case_id: Id, services: ServicesDep, actor: ActorDep) -> list[ScheduledEventOut]:
+    return [scheduled_event_out(row) for row in scheduled_events.of_case(services.db, case_id, actor)]

@@ -1,32 +1,18 @@
-"""Response shapes of the API (requests reuse the domain's own models)."""
+"""Cases (assessments and consultations): the case with the events it allows now, and its history."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from api.errors import LocalisedText
-from workflow.cases import MAX_ID
+from api.schemas.common import from_row
 from workflow.engine import Workflows
 from workflow.models import Assessment, HistoryEntry
 from workflow.service import allowed_events
 from workflow.threshold import LEVEL_TITLES, Level
-from workflow.validation import Text64, Text2000
-
-
-class EventRequest(BaseModel):
-    """Fire an event. Any further keys are the event's inputs (see `allowed_events[].inputs`)."""
-
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
-        "event": "open_public_comment", "expected_version": 1,
-        "comment_start": "2015-06-22", "comment_end": "2015-07-21", "note": "市のホームページ等で実施",
-    }]})
-
-    event: Text64
-    expected_version: Annotated[int, Field(ge=1, le=MAX_ID, description="the version you last read")]
-    note: Text2000 | None = None
 
 
 class AllowedEventInput(BaseModel):
@@ -106,20 +92,14 @@ class HistoryOut(BaseModel):
     procedure: str
     version: int
     note: str | None
-    inputs: dict[str, Any]
+    inputs: dict[str, Any]  # the event's inputs as recorded: JSON values
 
 
-class ThresholdOut(BaseModel):
-    required_level: str
-    title: LocalisedText
-    procedure: str | None
-
-
-def assessment_out(case: Assessment, workflows: Workflows) -> dict[str, Any]:
+def assessment_out(case: Assessment, workflows: Workflows) -> AssessmentOut:
     procedure = workflows.procedure(case.procedure)
     state = procedure.states[case.state]
-    view = case.model_dump()
-    view.update(
+    return from_row(
+        AssessmentOut, case,
         level_title=_level_title(case.level),
         procedure_title=procedure.title.as_dict(),
         state_title=state.title.as_dict(),
@@ -127,7 +107,6 @@ def assessment_out(case: Assessment, workflows: Workflows) -> dict[str, Any]:
         state_target_days=state.target_days,
         allowed_events=allowed_events(procedure, case.state),
     )
-    return view
 
 
 def _level_title(level: str | None) -> dict[str, str] | None:
@@ -137,5 +116,5 @@ def _level_title(level: str | None) -> dict[str, str] | None:
     return {"ja": ja, "en": en}
 
 
-def history_out(entry: HistoryEntry) -> dict[str, Any]:
-    return entry.model_dump()
+def history_out(entry: HistoryEntry) -> HistoryOut:
+    return from_row(HistoryOut, entry)

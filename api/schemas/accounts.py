@@ -1,0 +1,99 @@
+"""The signed-in user, API tokens, users (admin) and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import from_row
+from workflow.audit import Verdict
+from workflow.models import ApiToken, AuditEntry, UserAccount
+from workflow.policy import Actor, Position, Role
+
+
+class MeOut(BaseModel):
+    user_id: int | None
+    display_name: str
+    email: str | None
+    roles: list[Role]
+    office: str | None
+    bodies: dict[str, Position] = Field(description="body id → the position held there")
+    via: str | None = Field(description="session | token")
+    csrf_token: str | None = Field(description="send it back as X-CSRF-Token with a session's writes")
+
+
+def me_out(actor: Actor) -> MeOut:
+    return MeOut(user_id=actor.user_id, display_name=actor.label, email=actor.email, roles=sorted(actor.roles),
+                 office=actor.office, bodies={str(body): position for body, position in actor.bodies.items()},
+                 via=actor.via, csrf_token=actor.csrf_token)
+
+
+class TokenOut(BaseModel):
+    """An API token as listed: its prefix identifies it; the token itself is never shown again."""
+
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+class IssuedTokenOut(TokenOut):
+    token: str = Field(description="shown in this answer only")
+
+
+def token_out(record: ApiToken) -> TokenOut:
+    return from_row(TokenOut, record)
+
+
+def issued_token_out(token: str, record: ApiToken) -> IssuedTokenOut:
+    return from_row(IssuedTokenOut, record, token=token)
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    display_name: str
+    is_secretariat: bool
+    is_admin: bool
+    office_id: int | None
+    disabled_at: datetime | None
+
+
+def user_out(user: UserAccount) -> UserOut:
+    return from_row(UserOut, user)
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    at: datetime
+    actor_user_id: int | None
+    actor: str
+    action: str
+    object_type: str | None
+    object_id: str | None
+    source: str | None
+    detail: dict[str, Any]  # what the act recorded: JSON values
+    seq: int | None = Field(description="the entry's place in the chain; null until sealed (within seconds)")
+    prev_hash: str | None
+    hash: str | None
+
+
+def audit_entry_out(entry: AuditEntry) -> AuditEntryOut:
+    return from_row(AuditEntryOut, entry)
+
+
+class AuditVerdictOut(BaseModel):
+    ok: bool
+    checked: int
+    broken_seq: int | None = Field(description="the first entry of the chain that does not hold")
+    reason: str | None
+    pending: int = Field(description="entries written but not sealed yet")
+
+
+def audit_verdict_out(verdict: Verdict) -> AuditVerdictOut:
+    return AuditVerdictOut(ok=verdict.ok, checked=verdict.checked, broken_seq=verdict.broken_seq,
+                           reason=verdict.reason, pending=verdict.pending)
