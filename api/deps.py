@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 
@@ -38,7 +37,6 @@ class Services:
     files: FileStore
     #: The organisation's business days (national holidays and its own closure days).
     calendar: BusinessCalendar
-    zone: ZoneInfo
     #: The generated documents, with the organisation's letterhead and the secretariat's templates.
     papers: Papers
     options: WebOptions

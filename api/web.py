@@ -23,7 +23,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
@@ -44,7 +43,7 @@ from states.definition import EARLIEST_DATE, LATEST_DATE, EventSpec, InputSpec, 
 from workflow import accounts, service
 from workflow.accounts import SignInFailed, SignInLocked
 from workflow.cases import MAX_ID
-from workflow.clock import local_today
+from workflow.clock import TOKYO, local_today
 from workflow.dates import english_date, wareki
 from workflow.errors import Conflict, DomainError, FieldProblem, InvalidInput, Message, NotFound
 from workflow.models import Assessment, HistoryEntry
@@ -225,9 +224,8 @@ def language(request: Request) -> str:
 class Words:
     """What a template needs to speak the visitor's language."""
 
-    def __init__(self, lang: str, zone: ZoneInfo):
+    def __init__(self, lang: str):
         self.lang = lang
-        self.zone = zone
 
     def __call__(self, key: str, **values: Any) -> str:
         ja, en = _TEXT[key]
@@ -244,7 +242,7 @@ class Words:
 
     # Before `date`: in the class body below it, that name is the method, not the type.
     def local_date(self, instant: datetime) -> date:
-        return instant.astimezone(self.zone).date()
+        return instant.astimezone(TOKYO).date()
 
     def date(self, day: date | str | None, *, weekday: bool = True) -> str:
         if day is None:
@@ -254,7 +252,7 @@ class Words:
         return english_date(day, weekday=weekday) if self.lang == "en" else wareki(day, weekday=weekday)
 
     def instant(self, instant: datetime) -> str:
-        local = instant.astimezone(self.zone)
+        local = instant.astimezone(TOKYO)
         return f"{self.date(local.date())} {local:%H:%M}"
 
     def number(self, value: int) -> str:
@@ -325,7 +323,7 @@ def render(request: Request, services: Services, actor: Actor, template: str, *,
            here: str | None = None, headers: Mapping[str, str] | None = None, **context: Any) -> HTMLResponse:
     """The page in the visitor's language; `here` is the GET address of the page (after a POST)."""
     lang = language(request)
-    words = Words(lang, services.zone)
+    words = Words(lang)
     flash = _flash(request, services, words)
     page = here or request.url.path
     sign_in_url = "/sign-in" if page in ("/", "/sign-in") else f"/sign-in?{urlencode({'next': page})}"
@@ -483,8 +481,8 @@ def dashboard(
         for name in titles
     }
     page = service.list_assessments(services.db, AssessmentFilter(state=state), PAGE_SIZE, offset, actor)
-    words = Words(language(request), services.zone)
-    today = local_today(services.clock, words.zone)
+    words = Words(language(request))
+    today = local_today(services.clock)
     rows = [_row(case, services, words, today) for case in page.items]
     groups = [
         {"name": name, "title": title, "count": counts[name], "rows": [row for row in rows if row["state"] == name]}
@@ -657,8 +655,8 @@ def _case_page(request: Request, services: Services, actor: Actor, case_id: int,
     case = service.get_assessment(services.db, case_id, actor)
     view = assessment_out(case, services.workflows)
     procedure = services.workflows.procedure(case.procedure)
-    words = Words(language(request), services.zone)
-    today = local_today(services.clock, words.zone)
+    words = Words(language(request))
+    today = local_today(services.clock)
     forms = [
         _event_form(event, procedure, words, today, failed)
         for event in procedure.events_from(case.state)
@@ -779,7 +777,7 @@ def sign_in_page(request: Request, services: ServicesDep, actor: ActorDep,
 
 @router.post("/sign-in")
 def sign_in(request: Request, services: ServicesDep, form: FormDep) -> Response:
-    words = Words(language(request), services.zone)
+    words = Words(language(request))
     next_page = _safe_next(form.get("next"))
     email = form.get("email", "").strip()[:254]
     password = form.get("password", "")

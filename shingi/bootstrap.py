@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import FastAPI
@@ -41,7 +40,6 @@ class Core:
     clock: Clock
     files: FileStore
     calendar: BusinessCalendar
-    zone: ZoneInfo
     letterhead: papers.Letterhead
     paper_templates: Environment
     mailer: Mailer | None
@@ -61,7 +59,7 @@ class Core:
     def web_services(self) -> Services:
         settings = self.settings
         return Services(db=self.db, workflows=self.workflows, clock=self.clock, files=self.files,
-                        calendar=self.calendar, zone=self.zone, papers=self.papers,
+                        calendar=self.calendar, papers=self.papers,
                         options=WebOptions(version=shingi.__version__, cookie_secure=settings.cookie_secure,
                                            max_upload_bytes=settings.max_upload_bytes,
                                            sweep_interval_seconds=settings.sweep_interval_seconds,
@@ -104,7 +102,6 @@ def build(settings: Settings, *, database: Database | None = None, workflows: Wo
         clock=clock or SystemClock(),
         files=files or FileStore(settings.files_dir),
         calendar=BusinessCalendar.from_settings(settings.closure_days),
-        zone=ZoneInfo(settings.timezone),
         letterhead=papers.Letterhead(settings.organisation, settings.organisation_head),
         paper_templates=papers.environment(settings.templates_dir),
         mailer=mailer(settings),

@@ -13,8 +13,6 @@ class Settings(BaseSettings):
 
     #: SQLite file by default; `postgresql://user@host/db` when several instances share the work.
     database_url: str = Field(default="sqlite:///./var/shingi.db")
-    #: The councils' time zone: deadlines and "today" are dates there.
-    timezone: str = "Asia/Tokyo"
     #: Extra procedure files (*.yaml) of the secretariat; a file replaces a shipped one of the same name.
     procedures_dir: Path | None = None
     #: Apply the Alembic migrations when the service starts.

@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+#: Japan Standard Time (日本標準時), where every council sits: "today", deadlines, office hours, 和暦 dates
+#: and national holidays are all Japan's. It is the domain's constant, not a setting.
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 
