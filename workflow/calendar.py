@@ -1,9 +1,17 @@
 """The business-day calendar (営業日カレンダー) behind every deadline and reminder.
 
-Offices are closed on Saturdays, Sundays, national holidays (国民の祝日, 振替休日, 国民の休日 — taken
-from `jpholiday`, never typed in by hand) and the organisation's closure days: by default the
-year-end closure 12/29–1/3 (年末年始), configurable per organisation (地方自治法第4条の2, 休日条例).
-Days are dates in Asia/Tokyo; a `datetime` passed in is first converted to its Tokyo date.
+Offices are closed on Saturdays, Sundays, national holidays (国民の祝日, 振替休日, 国民の休日) and
+the organisation's closure days: by default the year-end closure 12/29–1/3 (年末年始), configurable
+per organisation (地方自治法第4条の2, 休日条例). Days are dates in Asia/Tokyo; a `datetime` passed in is
+first converted to its Tokyo date.
+
+National holidays are computed by `jpholiday` (the rules of 国民の祝日に関する法律, 春分の日 and 秋分の日
+by astronomical calculation) through a small correction layer below, because jpholiday applies
+today's rules to every year: no holiday before the Act came into force (1948-07-20), no 振替休日
+before 1973-04-12, no 国民の休日 before 1985-12-27, and the one-off days off under the names of their
+own Acts. Checked day by day against the Cabinet Office's syukujitsu.csv (1955–2027), holiday_jp's
+holidays.yml (1970–2050) and an independent implementation of the rules for every date the service
+accepts (2000–2100): tests/unit/fixtures/holidays/README.md.
 
 A deadline on a closed day moves to the next open day; a reminder that would go out on a closed day
 goes out on the open day before (GLOSSARY.md: 開庁日・閉庁日).
@@ -45,11 +53,40 @@ _YEAR: list[MonthDay] = [  # every month-day of a leap year, in order
     for day in (date(_LEAP_YEAR, 1, 1) + timedelta(days=i) for i in range(366))
 ]
 
+# -- national holidays: jpholiday, corrected to the law of the time ----------------------------
+FURIKAE_KYUJITSU = "振替休日"  # named after the holiday it replaces: "憲法記念日 振替休日"
+KOKUMIN_NO_KYUJITSU = "国民の休日"  # a weekday between two holidays
+#: 国民の祝日に関する法律 (昭和23年法律第178号) came into force on 1948-07-20; jpholiday also names days
+#: before it (1948-01-01 元日, even 1900-05-03 憲法記念日).
+SHUKUJITSU_HOU_FROM = date(1948, 7, 20)
+#: Days off that later amendments created, and when each came into force; jpholiday applies them to
+#: every year (it has 振替休日 from 1973-01-01, so 1973-02-12, and 国民の休日 on every May 4 between
+#: two holidays, 1949–1985).
+IN_FORCE_FROM: dict[str, date] = {
+    FURIKAE_KYUJITSU: date(1973, 4, 12),  # 第3条第2項, 昭和48年法律第10号 (施行 1973-04-12)
+    KOKUMIN_NO_KYUJITSU: date(1985, 12, 27),  # 第3条第3項, 昭和60年法律第103号 (施行 1985-12-27)
+}
+#: One-off days off, each by its own Act, under that Act's name where jpholiday's differs.
+LEGAL_NAMES: dict[date, str] = {
+    date(1959, 4, 10): "皇太子明仁親王の結婚の儀",  # 昭和34年法律第16号 (jpholiday: 皇太子・明仁親王の…)
+    date(1990, 11, 12): "即位礼正殿の儀",  # 平成2年法律第24号 (jpholiday: 即位の礼正殿の儀)
+    date(1993, 6, 9): "皇太子徳仁親王の結婚の儀",  # 平成5年法律第32号 (jpholiday: 皇太子・皇太子徳仁親王の…)
+}
+
 
 @lru_cache(maxsize=8192)
 def _holiday_name(day: date) -> str | None:
-    """jpholiday's name for a national holiday, else None (cached: jpholiday checks every rule)."""
-    return jpholiday.is_holiday_name(day)
+    """The national holiday's name, else None: jpholiday's, corrected to the law of the time.
+
+    Cached: jpholiday checks every rule for every day.
+    """
+    name = jpholiday.is_holiday_name(day)
+    if name is None:
+        return None
+    kind = FURIKAE_KYUJITSU if name.endswith(FURIKAE_KYUJITSU) else name
+    if day < IN_FORCE_FROM.get(kind, SHUKUJITSU_HOU_FROM):
+        return None
+    return LEGAL_NAMES.get(day, name)
 
 
 def as_tokyo_date(day: date | datetime) -> date:
