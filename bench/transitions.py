@@ -403,20 +403,11 @@ def engine_micro(budget: float = 1.0) -> dict[str, float]:
     ]
     states = list(procedure.states)
 
-    class Model:
-        def __init__(self, context: TransitionContext):
-            self.context = context
-
-        @property
-        def state(self) -> str:
-            return self.context.case.state
-
-        @state.setter
-        def state(self, value: str) -> None:
-            self.context.case.state = value
+    class Model(engine.CaseWorkflow):
+        """The engine's model with a __dict__: a Machine of its own binds its triggers to the model."""
 
     def fresh_one(context: TransitionContext) -> None:
-        model = Model(context)
+        model = Model(context, procedure)
         Machine(model=model, states=states, transitions=transitions, initial=context.case.state,
                 auto_transitions=False, send_event=True, model_attribute="state")
         getattr(model, context.event.name)()
