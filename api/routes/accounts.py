@@ -6,19 +6,21 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Path, Query, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from api.auth import SESSION_COOKIE, ActorDep, client_source, session_cookie_options
 from api.deps import ServicesDep
 from api.errors import ERROR_RESPONSES
 from api.routing import Router
 from api.schemas.accounts import (
+    AuditCheckpointOut,
     AuditEntryOut,
     AuditVerdictOut,
     IssuedTokenOut,
     MeOut,
     TokenOut,
     UserOut,
+    audit_checkpoint_out,
     audit_entry_out,
     audit_verdict_out,
     issued_token_out,
@@ -28,6 +30,7 @@ from api.schemas.accounts import (
 )
 from workflow import accounts, audit
 from workflow.accounts import NewUser
+from workflow.columns import MAX_ID
 
 router = Router(tags=["accounts"], responses=ERROR_RESPONSES)
 
@@ -108,3 +111,33 @@ def audit_trail(services: ServicesDep, actor: ActorDep,
 @router.get("/api/audit/verify", summary="監査記録の改ざん検査")
 def audit_verify(services: ServicesDep, actor: ActorDep) -> AuditVerdictOut:
     return audit_verdict_out(audit.verify(services.db, actor))
+
+
+class CheckpointIn(BaseModel):
+    """A checkpoint taken earlier (POST /api/audit/checkpoint), as it was kept."""
+
+    model_config = ConfigDict(extra="forbid")
+    seq: Annotated[StrictInt, Field(ge=0, le=MAX_ID)]
+    length: Annotated[StrictInt, Field(ge=0, le=MAX_ID)]
+    hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    at: AwareDatetime = Field(description="ISO 8601 with its offset, as the checkpoint gave it")
+
+    @model_validator(mode="after")
+    def _whole_chain(self) -> CheckpointIn:
+        if self.length != self.seq:  # a whole chain numbers its entries 1…length
+            raise ValueError("length and seq of a checkpoint are the same number")
+        return self
+
+
+@router.post("/api/audit/verify", summary="監査記録の改ざん検査（チェックポイントと照合）")
+def audit_verify_against(checkpoint: CheckpointIn, services: ServicesDep, actor: ActorDep) -> AuditVerdictOut:
+    """Also detects, since the checkpoint, entries deleted at the tail or history rewritten with the head row."""
+    kept = audit.Checkpoint(seq=checkpoint.seq, length=checkpoint.length, hash=checkpoint.hash, at=checkpoint.at)
+    return audit_verdict_out(audit.verify(services.db, actor, checkpoint=kept))
+
+
+@router.post("/api/audit/checkpoint", summary="監査記録のチェックポイントを取得する（データベースの外に保管）")
+def audit_checkpoint(services: ServicesDep, actor: ActorDep) -> AuditCheckpointOut:
+    """Where the chain ends now (pending entries sealed first). Keep it outside the database: verifying
+    against it later shows entries deleted or rewritten up to it, which the database alone cannot."""
+    return audit_checkpoint_out(audit.checkpoint(services.db, actor, services.clock.now()))

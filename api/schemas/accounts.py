@@ -7,8 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from api.errors import LocalisedText
 from api.schemas.common import from_row
-from workflow.audit import Verdict
+from workflow.audit import Checkpoint, Verdict
 from workflow.models import ApiToken, AuditEntry, UserAccount
 from workflow.policy import Actor, Position, Role
 
@@ -86,14 +87,33 @@ def audit_entry_out(entry: AuditEntry) -> AuditEntryOut:
     return from_row(AuditEntryOut, entry)
 
 
+class AuditCheckpointOut(BaseModel):
+    """Where the chain ends now: keep it outside the database, and verify against it later."""
+
+    seq: int = Field(description="the last entry of the chain")
+    length: int = Field(description="entries in the chain")
+    hash: str = Field(description="the last entry's hash (64 hexadecimal digits)")
+    at: datetime = Field(description="when the checkpoint was taken (Asia/Tokyo)")
+
+
+def audit_checkpoint_out(checkpoint: Checkpoint) -> AuditCheckpointOut:
+    return AuditCheckpointOut(seq=checkpoint.seq, length=checkpoint.length, hash=checkpoint.hash,
+                              at=checkpoint.at)
+
+
 class AuditVerdictOut(BaseModel):
     ok: bool
     checked: int
     broken_seq: int | None = Field(description="the first entry of the chain that does not hold")
-    reason: str | None
+    reason: str | None = Field(description="what is wrong, in English (`message` has both languages)")
+    message: LocalisedText = Field(description="the whole verdict in one sentence")
     pending: int = Field(description="entries written but not sealed yet")
+    checkpoint: AuditCheckpointOut | None = Field(description="the checkpoint the chain was checked against")
+    walked: bool = Field(description="false when the checkpoint given could not be read (nothing was checked)")
 
 
 def audit_verdict_out(verdict: Verdict) -> AuditVerdictOut:
     return AuditVerdictOut(ok=verdict.ok, checked=verdict.checked, broken_seq=verdict.broken_seq,
-                           reason=verdict.reason, pending=verdict.pending)
+                           reason=verdict.reason, message=LocalisedText(**verdict.message.as_dict()),
+                           pending=verdict.pending, walked=verdict.walked,
+                           checkpoint=audit_checkpoint_out(verdict.checkpoint) if verdict.checkpoint else None)

@@ -62,6 +62,9 @@ def request(w: World) -> dict[str, tuple[str, str, Any]]:
         "read public document": ("GET", f"/api/documents/{w.public_document.id}/content", None),
         "audit trail": ("GET", "/api/audit", None),
         "audit verify": ("GET", "/api/audit/verify", None),
+        "audit checkpoint": ("POST", "/api/audit/checkpoint", None),
+        "audit verify against a checkpoint": ("POST", "/api/audit/verify", {
+            "seq": 0, "length": 0, "hash": "0" * 64, "at": "2025-06-02T09:00:00+09:00"}),
         "add user": ("POST", "/api/users", {"email": "new@example.jp", "display_name": "新任委員",
                                             "roles": ["member"], "bodies": {REVIEWING_BODY: "member"}}),
         "list users": ("GET", "/api/users", None),
@@ -88,6 +91,8 @@ TABLE: dict[str, tuple[int, ...]] = {
     "read public document":           (200, 200, 200, 200, 200, 200, 200, 200),
     "audit trail":                    (401, 200, 403, 403, 403, 403, 403, 200),
     "audit verify":                   (401, 200, 403, 403, 403, 403, 403, 200),
+    "audit checkpoint":               (401, 200, 403, 403, 403, 403, 403, 200),
+    "audit verify against a checkpoint": (401, 200, 403, 403, 403, 403, 403, 200),
     "add user":                       (401, 403, 403, 403, 403, 403, 403, 201),
     "list users":                     (401, 403, 403, 403, 403, 403, 403, 200),
     "create own token":               (401, 201, 201, 201, 201, 201, 201, 201),
