@@ -11,7 +11,7 @@ import pytest
 from notifications.papers import Paper, Papers
 from tests.helpers.meetings import attach
 from tests.helpers.papers import docx_text
-from tests.helpers.people import OTHER_BODY, REVIEWING_BODY, SYSTEM
+from tests.helpers.people import REVIEWING_BODY, ROLES, SYSTEM
 from workflow import meetings
 from workflow.clock import TOKYO
 from workflow.errors import NotFound
@@ -30,16 +30,6 @@ CASE_PAPERS: dict[str, Callable[[Papers, int, Actor], Paper]] = {
     "subcommittee_report": Papers.subcommittee_report, "reply": Papers.reply, "findings": Papers.findings,
     "public_comment_result": Papers.public_comment_result}
 
-#: The actors of the policy table (workflow/policy.py), as accounts.
-ACCOUNTS = {
-    "secretariat": {"roles": {"secretariat"}},
-    "chair": {"roles": {"member"}, "bodies": {REVIEWING_BODY: "chair"}},
-    "member": {"roles": {"member"}, "bodies": {REVIEWING_BODY: "member"}},
-    "other_member": {"roles": {"member"}, "bodies": {OTHER_BODY: "member"}},
-    "office": {"roles": {"office"}, "office": "市民課"},
-    "other_office": {"roles": {"office"}, "office": "市民税課"},
-    "admin": {"roles": {"admin"}},
-}
 
 
 @pytest.fixture
@@ -56,7 +46,7 @@ def world(db, clock, files, make_case, user_actor):
         meetings.link_material(db, clock, meeting.id, meetings.MaterialInput(document_id=document.id,
                                                                              label=f"資料{number}"), SYSTEM)
         documents[classification] = document
-    actors = {role: user_actor(f"{role} テスト", **account) for role, account in ACCOUNTS.items()}
+    actors = {role: user_actor(f"{role} テスト", **account) for role, account in ROLES.items()}
     return case, meeting, documents, {"public": ANONYMOUS, "system": SYSTEM, **actors}
 
 
