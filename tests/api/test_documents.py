@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.helpers.core import with_web_options
+from tests.helpers.database import sqlite_file_bytes
 from tests.helpers.documents import PDF, SECRET
 from tests.helpers.people import REVIEWING_BODY, SYSTEM
 from workflow import audit
@@ -125,8 +126,7 @@ def test_delete_after_review_is_purged_from_database_and_disk(public, person, ma
         row = connection.execute(text("SELECT storage_key FROM document WHERE id = :id"), {"id": document["id"]}).one()
     assert row.storage_key is None
     if db.is_sqlite:  # the content never went into the database file
-        with open(db.engine.url.database, "rb") as handle:
-            assert SECRET[9:40] not in handle.read()
+        assert SECRET[9:40] not in sqlite_file_bytes(db)
     assert audit.verify(db, SYSTEM).ok
     actions = [entry.action for entry in audit.entries(db, SYSTEM, limit=1000)]
     assert "document.purged" in actions

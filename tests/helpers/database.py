@@ -9,6 +9,7 @@ tests/unit/conftest.py overrides these fixtures so that a unit test asking for t
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 
@@ -75,3 +76,17 @@ def db(migrated_database: Database) -> Iterator[Database]:
         else:
             session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
         session.execute(text(f"UPDATE audit_head SET last_seq = 0, length = 0, last_hash = '{GENESIS}'"))
+
+
+def sqlite_file_bytes(database: Database) -> bytes:
+    """The bytes of a SQLite database file and of its write-ahead log, read by another process.
+
+    Never open the file in the test process: closing any descriptor of a file drops every POSIX lock
+    the process holds on it, SQLite's shared lock included; the next process to close the database
+    then believes itself its last user, checkpoints and deletes the log under this process's open
+    connections, whose later writes no other process sees.
+    """
+    path = database.engine.url.database
+    assert database.is_sqlite and path
+    # cat reports a log that is not there (nothing written since the last checkpoint) and goes on.
+    return subprocess.run(["cat", path, f"{path}-wal"], capture_output=True, check=False, timeout=60).stdout
