@@ -36,8 +36,14 @@ class InvalidToken(DomainError):
         super().__init__(Message("APIトークンが無効です（失効・期限切れ・誤り）。", "The API token is not valid (revoked, expired or wrong)."))
 
 
+#: What the audit trail and the sign-in throttle keep of where a request came from (their columns' length).
+MAX_SOURCE = 64
+
+
 def client_source(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address. Behind a proxy it comes from X-Forwarded-For (the server's proxy headers),
+    which is text any client writes: bounded to what the columns hold."""
+    return request.client.host[:MAX_SOURCE] if request.client else "unknown"
 
 
 async def _form_csrf(request: Request) -> str | None:

@@ -17,6 +17,7 @@ and the hidden field `form_token`), so that no other site can sign a browser int
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, date, datetime
@@ -50,7 +51,7 @@ from workflow.models import Assessment, HistoryEntry
 from workflow.policy import ANONYMOUS, Action, Actor, Decision, Position, Role, decide
 from workflow.service import AssessmentFilter
 from workflow.threshold import LEVEL_TITLES, Level
-from workflow.validation import Text2000, validate
+from workflow.validation import Text2000, has_control_characters, validate
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -688,19 +689,25 @@ def assessment_page(case_id: CaseId, request: Request, services: ServicesDep, ac
     return _case_page(request, services, actor, case_id)
 
 
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+
+
 def _inputs_from_form(event: EventSpec | None, form: Mapping[str, str]) -> dict[str, Any]:
-    """The event's declared inputs from the form: blanks left out, a checkbox ticked or not."""
+    """The event's declared inputs from the form: blanks left out, a checkbox ticked or not, whole
+    numbers as numbers (the service takes JSON's types strictly; anything else in a number field
+    stays text, which it refuses as not a whole number)."""
     inputs: dict[str, Any] = {}
     for spec in event.inputs if event else ():
         raw = form.get(spec.name)
         if spec.type == "bool":
             # An unticked box says "no" to a required question and "not given" to an optional one.
             if raw is not None and raw != "":
-                inputs[spec.name] = raw
+                inputs[spec.name] = True
             elif spec.required:
                 inputs[spec.name] = False
         elif raw is not None and raw.strip() != "":
-            inputs[spec.name] = raw
+            number = spec.type == "int" and _WHOLE_NUMBER.fullmatch(raw.strip())
+            inputs[spec.name] = int(raw) if number else raw
     return inputs
 
 
@@ -745,6 +752,11 @@ def fire_event(case_id: CaseId, request: Request, services: ServicesDep, actor: 
 
 # --- sign-in and sign-out -----------------------------------------------------------------------
 
+def _printable(text: str) -> str:
+    """`text` without control characters (to show it back in a form)."""
+    return "".join(ch for ch in text if not has_control_characters(ch))
+
+
 def _safe_next(target: str | None) -> str:
     """Only a path of this site: never another host (`//evil`, `/\\evil`, `https://…`)."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")) or any(
@@ -785,9 +797,16 @@ def sign_in(request: Request, services: ServicesDep, form: FormDep) -> Response:
     if not sent or not kept or not hmac.compare_digest(sent.encode(), kept.encode()):
         return _sign_in_page(request, services, ANONYMOUS, status=403, message=words.pick(CsrfFailed().message),
                              email=email, next_page=next_page)
-    if not email or not password or len(password) > 256:
+    if not email or not password:
         return _sign_in_page(request, services, ANONYMOUS, status=422, message=words("sign_in_missing"),
                              email=email, next_page=next_page)
+    try:
+        validate(accounts.Credentials, {"email": email, "password": password})
+    except InvalidInput as invalid:  # too long, or control characters (never sent to the database)
+        problem = invalid.problems[0]
+        return _sign_in_page(request, services, ANONYMOUS, status=422,
+                             message=f"{words(problem.field)}: {words.pick(problem.message)}",
+                             email=_printable(email), next_page=next_page)
     try:
         grant = accounts.sign_in(services.db, services.clock, email, password, client_source(request))
     except SignInLocked as error:

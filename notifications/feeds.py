@@ -38,7 +38,7 @@ from workflow.clock import TOKYO, Clock
 from workflow.columns import MAX_ID, stored_id
 from workflow.db import Database
 from workflow.engine import Workflows
-from workflow.errors import Message, NotFound
+from workflow.errors import Message, NotFound, Record, RecordNotFound
 from workflow.models import Assessment, Body, Membership, UserAccount
 from workflow.policy import Action, Actor, authorize, feed_meetings
 from workflow.records import AgendaItem, Meeting, Minutes
@@ -64,11 +64,6 @@ class FeedNotFound(NotFound):
     def __init__(self) -> None:
         super().__init__(Message("カレンダーが見つかりません（URLが誤っているか、無効になっています）。",
                                  "No such calendar (the URL is wrong or no longer valid)."))
-
-
-class TokenNotFound(NotFound):
-    def __init__(self) -> None:
-        super().__init__(Message("カレンダーのURLが見つかりません。", "No such calendar URL."))
 
 
 # --- tokens -------------------------------------------------------------------------------------
@@ -107,7 +102,7 @@ def issue_token(db: Database, clock: Clock, actor: Actor, *, body_id: int | None
     token = _new_secret()
     with db.writing() as session:
         if body_id is not None and (not 0 < body_id <= MAX_ID or session.get(Body, body_id) is None):
-            raise NotFound(Message(f"会議体（ID {body_id}）は見つかりません。", f"No body with id {body_id}."))
+            raise RecordNotFound(Record.BODY, body_id)
         record = CalendarToken(token_hash=digest(token), user_id=None if body_id is not None else actor.user_id,
                                body_id=body_id, created_at=now)
         session.add(record)
@@ -125,9 +120,9 @@ def rotate_token(db: Database, clock: Clock, token_id: int, actor: Actor) -> Iss
         old = session.get(CalendarToken, token_id, with_for_update=True) if 0 < token_id <= MAX_ID else None
         live = old if old is not None and old.revoked_at is None else None
         # Someone else's token, or one already revoked, is not there for this actor (the public signs in first).
-        authorize(actor, Action.ROTATE_CALENDAR, live, hidden=TokenNotFound())
+        authorize(actor, Action.ROTATE_CALENDAR, live, hidden=RecordNotFound(Record.CALENDAR_TOKEN, token_id))
         if old is None:  # hidden by the rule already; this tells the type checker
-            raise TokenNotFound()
+            raise RecordNotFound(Record.CALENDAR_TOKEN, token_id)
         old.revoked_at = now
         session.add(old)
         record = CalendarToken(token_hash=digest(token), user_id=old.user_id, body_id=old.body_id, created_at=now)

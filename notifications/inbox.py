@@ -8,8 +8,9 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from notifications.models import Notice
+from workflow.columns import MAX_ID
 from workflow.db import Database
-from workflow.errors import Message, NotFound
+from workflow.errors import Record, RecordNotFound
 from workflow.policy import Action, Actor, authorize, is_own
 
 CHANNEL = "inbox"
@@ -28,10 +29,10 @@ def notices(db: Database, actor: Actor, *, unread_only: bool = False, limit: int
 def mark_read(db: Database, actor: Actor, notice_id: int, now: datetime) -> Notice:
     authorize(actor, Action.READ_INBOX)
     with db.writing() as session:
-        notice = session.get(Notice, notice_id)
-        # someone else's notice does not exist for this actor
+        notice = session.get(Notice, notice_id) if 0 < notice_id <= MAX_ID else None
+        # someone else's notice does not exist for this actor: the words of one that is not there
         if notice is None or not is_own(actor, notice.user_id) or notice.channel != CHANNEL:
-            raise NotFound(Message("お知らせが見つかりません。", "No such notice."))
+            raise RecordNotFound(Record.NOTICE, notice_id)
         notice.read_at = notice.read_at or now
         session.add(notice)
     return notice

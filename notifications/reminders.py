@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, insert, or_, update
 from sqlalchemy import select as core_select  # sqlmodel's select types at most four columns
 from sqlmodel import Session, col, select
@@ -34,9 +36,10 @@ from workflow.changes import Subject
 from workflow.clock import TOKYO
 from workflow.columns import table_of
 from workflow.db import Database
-from workflow.errors import InvalidInput, Message, NotFound
+from workflow.errors import Message, NotFound
 from workflow.models import Assessment, Membership, Office, RecordChange, UserAccount
 from workflow.policy import Action, Actor, authorize
+from workflow.validation import JSON_INTEGER, Text2000OrEmpty, has_control_characters
 
 DEFAULT_RULES = Path(__file__).parent / "rules.yaml"
 
@@ -57,8 +60,11 @@ WATCHES: Mapping[Subject, tuple[str, ...]] = {
     Subject.MINUTES: ("minutes_correction_deadline",),
     Subject.FINDING: ("finding_unanswered",),
 }
-ROLES = ("members", "chair", "secretariat", "office")
-CHANNELS = channels.NAMES
+Recipient = Literal["members", "chair", "secretariat", "office"]
+Channel = Literal["inbox", "email"]
+ROLES: tuple[str, ...] = get_args(Recipient)
+CHANNELS: tuple[str, ...] = get_args(Channel)
+assert set(CHANNELS) == set(channels.NAMES), "RuleChange's channels are the channels there are"
 #: Reminders of a day's deadline go out in the morning of their day.
 SEND_TIME = time(9, 0)
 CHAIR_POSITIONS = ("chair", "acting_chair")
@@ -107,12 +113,62 @@ def rules(db: Database, actor: Actor) -> list[ReminderRule]:
         return list(session.exec(select(ReminderRule).order_by(col(ReminderRule.id))).all())
 
 
-def change_rule(db: Database, key: str, values: Mapping[str, Any], actor: Actor, now: datetime) -> ReminderRule:
+def _given_only(schema: dict[str, Any]) -> None:
+    """The schema of a field that may be left out but is never null: no `null` among its types, no default."""
+    schema.pop("default", None)
+    kinds = [kind for kind in schema.get("anyOf", ()) if kind.get("type") != "null"]
+    if "anyOf" in schema and len(kinds) == 1:
+        del schema["anyOf"]
+        schema.update(kinds[0])
+
+
+#: Fields of RuleChange that may be left out but are never null (None: not sent).
+_GIVEN_ONLY = ("enabled", "counts", "offset_days", "offset_unit", "recipients", "channels")
+
+
+class RuleChange(BaseModel):
+    """What the secretariat changes in a reminder rule: only the fields it sends change.
+
+    Every field may be left out, and none may be null (rule `not_null`) — a rule is always on or off,
+    counts before or after, and has its recipients and channels — except `custom_message`, where null
+    (like "") clears the rule's own message. None in a field here means only that it was not sent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: StrictBool | None = Field(default=None, json_schema_extra=_given_only)
+    counts: Counts | None = Field(default=None, json_schema_extra=_given_only,
+                                  description="before: 事前に（会議・期限の前） / after: 事後に（未回答の質問、目標期間の超過）")
+    offset_days: Annotated[int, Field(ge=0, le=365), JSON_INTEGER] | None = Field(
+        default=None, json_schema_extra=_given_only, description="何日前（after のときは何日後）")
+    offset_unit: Literal["calendar", "open"] | None = Field(default=None, json_schema_extra=_given_only,
+                                                            description="calendar: 暦日 / open: 開庁日")
+    recipients: list[Recipient] | None = Field(default=None, max_length=4, json_schema_extra=_given_only)
+    channels: list[Channel] | None = Field(default=None, max_length=2, json_schema_extra=_given_only)
+    custom_message: Text2000OrEmpty | None = Field(
+        default=None, description="規則の独自メッセージ（null または空文字で消去） / the rule's own message; null or \"\" clears it")
+
+    @field_validator(*_GIVEN_ONLY, mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise PydanticCustomError("not_null", "Leave the field out to keep it as it is; it cannot be null.")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, as the rule stores them (a cleared message is None)."""
+        values = self.model_dump(mode="json", exclude_unset=True)
+        if "custom_message" in values:
+            values["custom_message"] = values["custom_message"] or None
+        return values
+
+
+def change_rule(db: Database, key: str, change: RuleChange, actor: Actor, now: datetime) -> ReminderRule:
     """The secretariat changes a rule (on/off, offset, before/after, recipients, channels, its own message)."""
     authorize(actor, Action.MANAGE_REMINDER_RULES)
-    _check_rule_values(values)
+    values = change.changes()
     with db.writing() as session:
-        rule = session.exec(select(ReminderRule).where(ReminderRule.key == key)).first()
+        rule = session.exec(select(ReminderRule).where(ReminderRule.key == key)).first() \
+            if not has_control_characters(key) else None
         if rule is None:
             raise NotFound(Message(f"規則 {key} はありません。", f"No rule {key}."))
         for name, value in values.items():
@@ -122,16 +178,6 @@ def change_rule(db: Database, key: str, values: Mapping[str, Any], actor: Actor,
         audit.record(session, audit_actor(actor), "reminder_rule.changed", at=now, object_type="reminder_rule",
                      object_id=rule.key, detail={name: str(value) for name, value in values.items()})
     return rule
-
-
-def _check_rule_values(values: Mapping[str, Any]) -> None:
-    for name, allowed in (("recipients", ROLES), ("channels", CHANNELS)):
-        if name in values and (values[name] is None or not set(values[name]) <= set(allowed)):
-            raise InvalidInput.single(name, "one_of", f"{name} は {', '.join(allowed)} から選んでください。",
-                                      f"{name} are among {', '.join(allowed)}.")
-    if "counts" in values and values["counts"] not in tuple(Counts):
-        raise InvalidInput.single("counts", "one_of", "counts は before または after です。",
-                                  "counts is before or after.")
 
 
 def due_time(rule: ReminderRule, fact_at: datetime, calendar: BusinessCalendar) -> datetime:

@@ -13,11 +13,12 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, TypeGuard
+from typing import Annotated, Any, Literal, TypeGuard, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field
+from pydantic_core import PydanticCustomError
 from sqlalchemy import Row, Select, bindparam
 from sqlalchemy import select as core_select  # sqlmodel's select types at most four columns
 from sqlalchemy.exc import IntegrityError
@@ -26,11 +27,12 @@ from sqlmodel import Session, col, select
 
 from workflow import audit
 from workflow.clock import Clock
-from workflow.columns import stored_id
+from workflow.columns import MAX_ID, stored_id
 from workflow.db import Database
-from workflow.errors import Conflict, DomainError, InvalidInput, Message, NotFound
+from workflow.errors import Conflict, DomainError, InvalidInput, Message, NotFound, Record, RecordNotFound
 from workflow.models import ApiToken, Body, Membership, Office, SignInThrottle, UserAccount, WebSession
 from workflow.policy import Action, Actor, Position, Role, authorize
+from workflow.validation import EmailText, PasswordText, Text100, Text200, has_control_characters, keys_as_names
 
 SESSION_LIFETIME = timedelta(hours=12)
 TOKEN_LIFETIME = timedelta(days=90)
@@ -72,16 +74,45 @@ class SignInLocked(DomainError):
 
 # --- users, bodies, offices ---------------------------------------------------------------------
 
+#: The roles a user may be given; `system` is the service's own (the scheduler, the operators' commands).
+AssignableRole = Literal["secretariat", "member", "office", "admin"]
+ASSIGNABLE_ROLES: tuple[str, ...] = get_args(AssignableRole)
+assert set(ASSIGNABLE_ROLES) == set(Role) - {Role.SYSTEM}, "every role but the system's can be given"
+
+
+def _assignable(value: Any) -> Any:
+    """Roles outside ASSIGNABLE_ROLES are refused as one problem of `roles` (rule one_of), listing those there are."""
+    if isinstance(value, (list, tuple, set, frozenset)) and any(
+            isinstance(role, str) and role not in ASSIGNABLE_ROLES for role in value):
+        raise PydanticCustomError("literal_error", "Input should be {expected}",
+                                  {"expected": ", ".join(ASSIGNABLE_ROLES)})
+    return value
+
+
 class NewUser(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: EmailStr
-    display_name: str = Field(min_length=1, max_length=200)
-    password: str | None = Field(default=None, min_length=10, max_length=256)
-    roles: set[Role] = Field(default_factory=set)
-    #: body name → position held there (members)
-    bodies: dict[str, Position] = Field(default_factory=dict)
-    office: str | None = Field(default=None, max_length=100)
+    display_name: Text200
+    password: PasswordText | None = Field(default=None, min_length=10)
+    roles: Annotated[set[AssignableRole], BeforeValidator(_assignable)] = Field(
+        default_factory=set, description="secretariat | member | office | admin")
+    #: body name → position held there (members); a body is made on its first mention (workflow.accounts.body_by_name)
+    bodies: dict[Text200, Position] = Field(default_factory=dict, max_length=50, json_schema_extra=keys_as_names)
+    office: Text100 | None = None
+
+    @property
+    def given_roles(self) -> frozenset[Role]:
+        return frozenset(Role(role) for role in self.roles)
+
+
+class Credentials(BaseModel):
+    """What signs a user in: the e-mail address (any case) and the password."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailText
+    password: PasswordText
 
 
 def office_by_name(session: Session, name: str) -> Office:
@@ -115,10 +146,11 @@ def _named(session: Session, model: type[Office] | type[Body], name: str, make: 
 
 def add_user(db: Database, clock: Clock, data: NewUser, by: Actor) -> UserAccount:
     email = normalise_email(str(data.email))
-    if Role.MEMBER in data.roles and not data.bodies:
+    roles = data.given_roles
+    if Role.MEMBER in roles and not data.bodies:
         raise InvalidInput.single("bodies", "member_needs_body", "委員にはいずれかの会議体を指定してください。",
                                   "A member needs at least one body.")
-    if Role.OFFICE in data.roles and not data.office:
+    if Role.OFFICE in roles and not data.office:
         raise InvalidInput.single("office", "office_needs_name", "実施機関の利用者には担当課を指定してください。",
                                   "An office user needs an office.")
     with db.writing() as session:
@@ -129,8 +161,8 @@ def add_user(db: Database, clock: Clock, data: NewUser, by: Actor) -> UserAccoun
         user = UserAccount(
             email=email, display_name=data.display_name,
             password_hash=_hasher.hash(data.password) if data.password else None,
-            is_secretariat=Role.SECRETARIAT in data.roles, is_admin=Role.ADMIN in data.roles,
-            office_id=office_id if Role.OFFICE in data.roles else None, created_at=clock.now(),
+            is_secretariat=Role.SECRETARIAT in roles, is_admin=Role.ADMIN in roles,
+            office_id=office_id if Role.OFFICE in roles else None, created_at=clock.now(),
         )
         session.add(user)
         session.flush()
@@ -159,7 +191,8 @@ def disable_user(db: Database, clock: Clock, email: str, by: Actor) -> UserAccou
 
 
 def _user_by_email(session: Session, email: str) -> UserAccount:
-    user = session.exec(select(UserAccount).where(UserAccount.email == normalise_email(email))).first()
+    user = session.exec(select(UserAccount).where(UserAccount.email == normalise_email(email))).first() \
+        if not has_control_characters(email) else None  # never sent to the database (PostgreSQL refuses NUL)
     if user is None:
         raise NotFound(Message(f"利用者 {email} は登録されていません。", f"No user {email}."))
     return user
@@ -206,6 +239,9 @@ class SessionGrant:
 
 
 def sign_in(db: Database, clock: Clock, email: str, password: str, source: str) -> SessionGrant:
+    if has_control_characters(email):  # never looked up (PostgreSQL refuses NUL in text): named, like any bad input
+        raise InvalidInput.single("email", "no_control_characters", "制御文字は使用できません。",
+                                  "Control characters are not allowed.")
     email = normalise_email(email)[:254]
     source = (source or "unknown")[:64]
     now = clock.now()
@@ -335,17 +371,13 @@ def create_token(db: Database, clock: Clock, email: str | None, by: Actor, *, na
     return IssuedToken(token=token, record=record)
 
 
-def _no_such_token() -> NotFound:
-    return NotFound(Message("トークンが見つかりません。", "No such token."))
-
-
 def revoke_token(db: Database, clock: Clock, token_id: int, by: Actor) -> ApiToken:
     with db.writing() as session:
-        record = session.get(ApiToken, token_id)
+        record = session.get(ApiToken, token_id) if 0 < token_id <= MAX_ID else None
         # The public is asked to sign in; someone else's token, like one that is not there, is not found.
-        authorize(by, Action.REVOKE_TOKEN, record, hidden=_no_such_token())
+        authorize(by, Action.REVOKE_TOKEN, record, hidden=RecordNotFound(Record.API_TOKEN, token_id))
         if record is None:  # hidden by the rule already; this tells the type checker
-            raise _no_such_token()
+            raise RecordNotFound(Record.API_TOKEN, token_id)
         record.revoked_at = record.revoked_at or clock.now()
         session.add(record)
         audit.record(session, audit_actor(by), "token.revoked", at=clock.now(), object_type="api_token",

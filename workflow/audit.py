@@ -90,7 +90,7 @@ def record(session: Session, actor: AuditActor, action: str, *, at: datetime,
     session.connection().execute(_APPEND, {
         "at": at.astimezone(UTC), "actor_user_id": actor.user_id, "actor": actor.label[:254], "action": action,
         "object_type": object_type, "object_id": None if object_id is None else str(object_id)[:64],
-        "source": actor.source, "detail": detail or {},
+        "source": actor.source[:64] if actor.source else actor.source, "detail": detail or {},
     })
 
 

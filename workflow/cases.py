@@ -6,20 +6,16 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from workflow.columns import MAX_ID
-from workflow.errors import Message, NotFound
+from workflow.errors import Record, RecordNotFound
 from workflow.models import Assessment
 
 #: Built once (Session.get builds its SELECT anew on every call).
 _CASE_FOR_UPDATE = select(Assessment).where(Assessment.id == bindparam("case_id")).with_for_update()
 
 
-class CaseNotFound(NotFound):
-    def __init__(self, case_id: int) -> None:
-        super().__init__(Message(f"案件（ID {case_id}）は見つかりません。", f"No case with id {case_id}."))
-
-
 def load(session: Session, case_id: int, *, for_update: bool = False) -> Assessment:
-    """The case, or CaseNotFound. `for_update`: on PostgreSQL a concurrent writer waits for this one."""
+    """The case, or RecordNotFound (ids beyond the column's range included). `for_update`: on PostgreSQL a
+    concurrent writer waits for this one."""
     if not 0 < case_id <= MAX_ID:
         case = None
     elif for_update:
@@ -27,5 +23,5 @@ def load(session: Session, case_id: int, *, for_update: bool = False) -> Assessm
     else:
         case = session.get(Assessment, case_id)
     if case is None:
-        raise CaseNotFound(case_id)
+        raise RecordNotFound(Record.CASE, case_id)
     return case

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import DateTime, Table, TypeDecorator
 from sqlalchemy.orm import class_mapper
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
+
+from workflow.errors import Record, RecordNotFound
 
 #: Ids are 32-bit integers in every table (INTEGER on PostgreSQL); anything outside is no row at all.
 MAX_ID = 2**31 - 1
@@ -52,3 +54,15 @@ def stored_id(row: _Stored) -> int:
     if row.id is None:
         raise ValueError(f"{type(row).__name__} has no id yet: it has not been flushed")
     return row.id
+
+
+_Row = TypeVar("_Row", bound=SQLModel)
+
+
+def load_row(session: Session, model: type[_Row], row_id: int, record: Record, *, for_update: bool = False) -> _Row:
+    """The row of `model` with the id a request named, or RecordNotFound. An id outside the column's
+    range is no row at all: it is not sent to the database (where PostgreSQL would refuse it)."""
+    row = session.get(model, row_id, with_for_update=for_update) if 0 < row_id <= MAX_ID else None
+    if row is None:
+        raise RecordNotFound(record, row_id)
+    return row

@@ -2,7 +2,9 @@
 
 Members-only material (委員限り) is readable by the reviewing body's members and the secretariat;
 material marked delete-after-review is purged when the case leaves the review (the
-`purge_review_material` effect), leaving a record that it existed and when it was purged.
+`purge_review_material` effect), leaving a record that it existed and when it was purged, not what
+it was called: its content, title and file name go. The audit trail, which can never be rewritten,
+names confidential material by id and classification only (`audit_reference`).
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from sqlmodel import Session, col, select
 from workflow import audit, cases
 from workflow.accounts import audit_actor
 from workflow.clock import Clock
-from workflow.columns import MAX_ID
+from workflow.columns import load_row
 from workflow.db import Database
-from workflow.errors import DomainError, InvalidInput, Message, NotFound
+from workflow.errors import DomainError, InvalidInput, Message, Record, RecordNotFound
 from workflow.files import FileStore
 from workflow.models import Assessment, Document
 from workflow.policy import Action, Actor, Classification, authorize, visible_documents
+from workflow.validation import has_control_characters
 
 #: Accepted kinds: what the offices have (PDF, Word, Excel) and images such as Fukuoka's log image.
 KINDS = {
@@ -41,6 +44,10 @@ KINDS = {
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
+#: What a purged document is called from then on (its title is gone with its content).
+PURGED_TITLE = "（点検終了後に削除された資料）"
+
+
 class DocumentGone(DomainError):
     """The document existed but its content was purged after the review."""
 
@@ -49,9 +56,21 @@ class DocumentGone(DomainError):
     def __init__(self, document: Document):
         self.document = document
         super().__init__(Message(
-            f"この資料（{document.title}）は点検終了後に削除されました（{document.purged_at:%Y-%m-%d}）。",
-            f"This document ({document.title}) was deleted after the review ({document.purged_at:%Y-%m-%d}).",
+            f"この資料（文書番号 {document.id}）は点検終了後に削除されました（{document.purged_at:%Y-%m-%d}）。",
+            f"Document {document.id} was deleted after the review ({document.purged_at:%Y-%m-%d}).",
         ))
+
+
+def audit_reference(document: Document) -> dict[str, object]:
+    """How the audit trail names a document: by id and classification, and by title only if public.
+
+    An entry can never be rewritten, and the trail is read by the administrator, whom the policy
+    does not let know confidential material; so a confidential title never enters it.
+    """
+    reference: dict[str, object] = {"document_id": document.id, "classification": document.classification}
+    if Classification(document.classification) is Classification.PUBLIC:
+        reference["title"] = document.title
+    return reference
 
 
 def _extension(filename: str) -> str:
@@ -94,6 +113,10 @@ class Upload:
 
 def check_upload(upload: Upload, max_bytes: int) -> str:
     """The content type of an acceptable upload; InvalidInput naming the rule otherwise."""
+    for field, text in (("title", upload.title), ("file", upload.filename)):
+        if has_control_characters(text):  # a filename too: it is stored (and PostgreSQL refuses NUL)
+            raise InvalidInput.single(field, "no_control_characters", "制御文字は使用できません。",
+                                      "Control characters are not allowed.")
     if not upload.content:
         raise InvalidInput.single("file", "not_empty", "ファイルが空です。", "The file is empty.")
     if len(upload.content) > max_bytes:
@@ -130,8 +153,7 @@ def attach(db: Database, files: FileStore, clock: Clock, case_id: int, upload: U
             session.add(document)
             session.flush()
             audit.record(session, audit_actor(actor), "document.uploaded", at=clock.now(), object_type="document",
-                         object_id=document.id, detail={"assessment_id": case_id, "title": upload.title,
-                                                        "classification": document.classification,
+                         object_id=document.id, detail={"assessment_id": case_id, **audit_reference(document),
                                                         "sha256": document.sha256})
     except BaseException:
         files.purge(key)  # the row never existed: neither may its content
@@ -148,16 +170,13 @@ def documents_of(db: Database, case_id: int, actor: Actor) -> list[Document]:
             Document.assessment_id == case_id, visible_documents(actor, case)).order_by(col(Document.id))).all())
 
 
-def _no_such_document() -> NotFound:
-    return NotFound(Message("資料が見つかりません。", "No such document."))
-
-
 def _document(session: Session, document_id: int, actor: Actor) -> tuple[Assessment, Document]:
-    document = session.get(Document, document_id) if 0 < document_id <= MAX_ID else None
-    case = session.get(Assessment, document.assessment_id) if document else None
-    if document is None or case is None:
-        raise _no_such_document()
-    authorize(actor, Action.KNOW_DOCUMENT, (case, document), hidden=_no_such_document())
+    """The document and its case; one the actor may not know of answers as a missing one (policy.hidden_error)."""
+    document = load_row(session, Document, document_id, Record.DOCUMENT)
+    case = session.get(Assessment, document.assessment_id)
+    if case is None:  # a foreign key: there while the document is (and never named to the reader)
+        raise RecordNotFound(Record.DOCUMENT, document_id)
+    authorize(actor, Action.KNOW_DOCUMENT, (case, document))
     return case, document
 
 
@@ -183,7 +202,11 @@ def read(db: Database, files: FileStore, clock: Clock, document_id: int, actor: 
 
 def purge_review_material(session: Session, case: Assessment, actor: audit.AuditActor, now: datetime,
                           reason: str) -> list[str]:
-    """Mark the case's delete-after-review documents purged; return their keys to remove after commit."""
+    """Mark the case's delete-after-review documents purged; return their keys to remove after commit.
+
+    What remains is that the material existed: its id, case, meeting and label (資料N), size, hash
+    and classification, and when and why it was purged; its title and file name go with its content.
+    """
     pending = session.exec(select(Document).where(
         Document.assessment_id == case.id,
         Document.classification == Classification.MEMBERS_ONLY_DELETE_AFTER_REVIEW.value,
@@ -193,9 +216,10 @@ def purge_review_material(session: Session, case: Assessment, actor: audit.Audit
     for document in pending:
         keys.append(document.storage_key)
         document.storage_key, document.purged_at, document.purge_reason = None, now, reason[:200]
+        document.title, document.filename = PURGED_TITLE, f"document-{document.id}{_extension(document.filename)}"
         session.add(document)
         audit.record(session, actor, "document.purged", at=now, object_type="document", object_id=document.id,
-                     detail={"assessment_id": case.id, "title": document.title, "sha256": document.sha256,
+                     detail={"assessment_id": case.id, **audit_reference(document), "sha256": document.sha256,
                              "reason": reason})
     return [key for key in keys if key]
 

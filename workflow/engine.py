@@ -7,7 +7,7 @@ which maps the machine's state onto the row's `state` column.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -129,6 +129,13 @@ class Workflows:
 
     def procedure_for_level(self, level: Level | str) -> Procedure:
         return self._by_level[str(level)]
+
+    def check_inputs(self, case: Assessment, event: EventSpec, raw: Mapping[str, Any],
+                     prefix: Sequence[str] = ()) -> None:
+        """Refuse inputs the event's declaration does not admit (unknown, of the wrong type, too long …),
+        their fields named under `prefix`; what depends on the day it fires (defaults, not in the
+        future) is left to `validated_inputs` then."""
+        validate(self.machines[case.procedure].input_models[event.name], raw, prefix)
 
     def validated_inputs(self, case: Assessment, event: EventSpec, raw: Mapping[str, Any],
                          today: date, session: Session) -> dict[str, Any]:

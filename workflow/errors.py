@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 
@@ -37,6 +38,63 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     code = "not_found"
+
+
+class Record(StrEnum):
+    """The kinds of record a request names by id, each with its one "not found" message."""
+
+    CASE = "case"                      #: 案件（評価・諮問）
+    MEETING = "meeting"                #: 会議
+    MINUTES = "minutes"                #: 会議録 (named by its meeting's id)
+    CORRECTION = "correction"          #: 会議録の修正
+    FINDING = "finding"                #: 質問・意見
+    DOCUMENT = "document"              #: 資料
+    PUBLIC_COMMENT = "public_comment"  #: 住民等の意見
+    REPORT_VERSION = "report_version"  #: 評価書の版
+    REPORT_CHANGE = "report_change"    #: 修正箇所 (a change a report version makes)
+    RESOLUTION = "resolution"          #: 部会報告・答申
+    NOTICE = "notice"                  #: お知らせ
+    API_TOKEN = "api_token"            #: APIトークン
+    CALENDAR_TOKEN = "calendar_token"  #: カレンダーの購読用URL
+    BODY = "body"                      #: 会議体
+
+
+#: The words of each kind's "not found", in the style 案件（ID 12）は見つかりません。 / No case with id 12.
+_NOT_FOUND: dict[Record, tuple[str, str]] = {
+    Record.CASE: ("案件（ID {id}）は見つかりません。", "No case with id {id}."),
+    Record.MEETING: ("会議（ID {id}）は見つかりません。", "No meeting with id {id}."),
+    Record.MINUTES: ("会議（ID {id}）の会議録は見つかりません。", "No minutes of the meeting with id {id}."),
+    Record.CORRECTION: ("修正（ID {id}）は見つかりません。", "No correction with id {id}."),
+    Record.FINDING: ("質問・意見（ID {id}）は見つかりません。", "No finding with id {id}."),
+    Record.DOCUMENT: ("資料（ID {id}）は見つかりません。", "No document with id {id}."),
+    Record.PUBLIC_COMMENT: ("意見（ID {id}）は見つかりません。", "No public comment with id {id}."),
+    Record.REPORT_VERSION: ("評価書の版（ID {id}）は見つかりません。", "No report version with id {id}."),
+    Record.REPORT_CHANGE: ("修正箇所（ID {id}）は見つかりません。", "No report change with id {id}."),
+    Record.RESOLUTION: ("部会報告・答申（ID {id}）は見つかりません。", "No report or reply with id {id}."),
+    Record.NOTICE: ("お知らせ（ID {id}）は見つかりません。", "No notice with id {id}."),
+    Record.API_TOKEN: ("APIトークン（ID {id}）は見つかりません。", "No API token with id {id}."),
+    Record.CALENDAR_TOKEN: ("カレンダーのURL（ID {id}）は見つかりません。", "No calendar URL with id {id}."),
+    Record.BODY: ("会議体（ID {id}）は見つかりません。", "No body with id {id}."),
+}
+
+
+def not_found_message(record: Record, record_id: int) -> Message:
+    """The one message for "no `record` with this id" (also the text of a field naming such an id)."""
+    ja, en = _NOT_FOUND[record]
+    return Message(ja.format(id=record_id), en.format(id=record_id))
+
+
+class RecordNotFound(NotFound):
+    """No record of this kind with the id the request named — or one the actor may not know of.
+
+    The two answer the same words, and the words name only the kind and the id the request gave
+    (never what the record hangs on, such as its case): a hidden record is not told apart from a
+    missing one. Every loader raises it, and so does `policy.authorize` for a record it hides."""
+
+    def __init__(self, record: Record, record_id: int) -> None:
+        super().__init__(not_found_message(record, record_id))
+        self.record = record
+        self.record_id = record_id
 
 
 class InvalidInput(DomainError):

@@ -25,17 +25,18 @@ from states import Text
 from workflow import audit, cases, changes, lifecycle
 from workflow.accounts import audit_actor
 from workflow.clock import TOKYO, Clock, local_today
-from workflow.columns import MAX_ID, stored_id
+from workflow.columns import MAX_ID, load_row, stored_id
 from workflow.dates import english_date, wareki
 from workflow.db import Database
-from workflow.errors import InvalidInput, Message, NotFound
+from workflow.errors import FieldProblem, InvalidInput, Message, Record, RecordNotFound, not_found_message
 from workflow.lifecycle import FINDING
+from workflow.meetings import offices_on_agenda
 from workflow.models import Assessment, Body
-from workflow.policy import Action, Actor, authorize, records_for_members
+from workflow.policy import Action, Actor, Decision, authorize, can_see_meeting, decide, records_for_members
 from workflow.records import Finding, Meeting, ReportVersion
-from workflow.validation import RecordDate, Text200, Text2000, Text10000
+from workflow.validation import JSON_INTEGER, RecordDate, Text200, Text2000, Text10000
 
-RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+RowId = Annotated[int, Field(ge=1, le=MAX_ID), JSON_INTEGER]
 MAX_CYCLE = 10_000
 
 
@@ -132,11 +133,24 @@ def not_future(field: str, day: date, today: date) -> None:
                                   f"The date cannot be in the future ({english_date(day)}).")
 
 
-def version_of_case(session: Session, case: Assessment, version_id: int, field: str) -> ReportVersion:
-    version = session.get(ReportVersion, version_id)
+def not_of_this_case(session: Session, actor: Actor, field: str, record: Record, record_id: int,
+                     owner_id: int | None, message: Message) -> FieldProblem:
+    """Why an id a field names is not a record of this case: `same_case` (with `message`) when it is one
+    of another case whose records the actor may read; otherwise `exists`, in the words of a record that
+    is not there (workflow.errors.not_found_message) — a hidden record is not told from a missing one."""
+    owner = session.get(Assessment, owner_id) if owner_id is not None else None
+    if owner is not None and decide(actor, Action.READ_RECORDS, owner) is Decision.ALLOW:
+        return FieldProblem(field, "same_case", message)
+    return FieldProblem(field, "exists", not_found_message(record, record_id))
+
+
+def version_of_case(session: Session, actor: Actor, case: Assessment, version_id: int, field: str) -> ReportVersion:
+    version = session.get(ReportVersion, version_id) if 0 < version_id <= MAX_ID else None
     if version is None or version.assessment_id != case.id:
-        raise InvalidInput.single(field, "same_case", f"この案件の評価書の版（ID {version_id}）ではありません。",
-                                  f"Version {version_id} is not a report version of this case.")
+        raise InvalidInput([not_of_this_case(
+            session, actor, field, Record.REPORT_VERSION, version_id, version.assessment_id if version else None,
+            Message(f"この案件の評価書の版（ID {version_id}）ではありません。",
+                    f"Version {version_id} is not a report version of this case."))])
     return version
 
 
@@ -153,11 +167,13 @@ def _related_bodies(session: Session, case: Assessment) -> set[int]:
     return related
 
 
-def meeting_of_case(session: Session, case: Assessment, meeting_id: int, field: str) -> Meeting:
+def meeting_of_case(session: Session, actor: Actor, case: Assessment, meeting_id: int, field: str) -> Meeting:
+    """The meeting a field names, of the body that reviews the case. One the actor may not know of (a
+    closed meeting of another body) is refused in the words of one that is not there."""
     meeting = session.get(Meeting, meeting_id) if 0 < meeting_id <= MAX_ID else None
-    if meeting is None:
-        raise InvalidInput.single(field, "exists", f"会議（ID {meeting_id}）は見つかりません。",
-                                  f"No meeting with id {meeting_id}.")
+    if meeting is None or not can_see_meeting(actor, meeting, offices_on_agenda(session, meeting_id)):
+        message = not_found_message(Record.MEETING, meeting_id)
+        raise InvalidInput.single(field, "exists", message.ja, message.en)
     bodies = _related_bodies(session, case)
     if bodies and meeting.body_id not in bodies:
         raise InvalidInput.single(field, "reviewing_body", "この案件を審議する会議体の会議ではありません。",
@@ -196,7 +212,7 @@ def raise_finding(db: Database, clock: Clock, case_id: int, data: NewFinding, ac
                                           "The secretariat records what was said at meetings; members raise findings "
                                           "in writing.")
             raised_by, raised_by_user_id = actor.label, actor.user_id
-        meeting = meeting_of_case(session, case, data.meeting_id, "meeting_id") if data.meeting_id else None
+        meeting = meeting_of_case(session, actor, case, data.meeting_id, "meeting_id") if data.meeting_id else None
         raised_on = data.raised_on or (meeting_day(meeting) if meeting else today)
         not_future("raised_on", raised_on, today)
         finding = Finding(
@@ -220,13 +236,6 @@ def _changed(session: Session, finding: Finding, now: datetime) -> None:
     changes.record(session, changes.Subject.FINDING, stored_id(finding), now)
 
 
-def _load_finding(session: Session, finding_id: int) -> Finding:
-    finding = session.get(Finding, finding_id, with_for_update=True) if 0 < finding_id <= MAX_ID else None
-    if finding is None:
-        raise NotFound(Message(f"質問・意見（ID {finding_id}）は見つかりません。", f"No finding with id {finding_id}."))
-    return finding
-
-
 #: What an event does with its inputs: checks them, changes the finding, and returns details for the audit trail.
 Apply = Callable[[Session, Assessment, Finding, date], dict[str, Any]]
 
@@ -235,13 +244,10 @@ def _fire(db: Database, clock: Clock, finding_id: int, event: str, actor: Actor,
     """Fire `event` on the finding: authorize, check the status, apply the inputs, audit."""
     now, today = clock.now(), local_today(clock)
     with db.writing() as session:
-        finding = _load_finding(session, finding_id)
-        try:
-            case = cases.load(session, finding.assessment_id)
-            authorize(actor, EVENT_ACTIONS[event], case)
-        except NotFound:
-            raise NotFound(Message(f"質問・意見（ID {finding_id}）は見つかりません。",
-                                   f"No finding with id {finding_id}.")) from None
+        finding = load_row(session, Finding, finding_id, Record.FINDING, for_update=True)
+        case = cases.load(session, finding.assessment_id)
+        # A finding of a case the actor may not know of is not there: the words of a missing finding.
+        authorize(actor, EVENT_ACTIONS[event], case, hidden=RecordNotFound(Record.FINDING, finding_id))
         status = finding.status
         target = lifecycle.require(FINDING, event, status)
         detail = apply(session, case, finding, today)
@@ -262,7 +268,7 @@ def answer_finding(db: Database, clock: Clock, finding_id: int, data: FindingAns
     """The office's answer (or the secretariat recording the answer given at a meeting) → answered."""
 
     def apply(session: Session, case: Assessment, finding: Finding, today: date) -> dict[str, Any]:
-        meeting = (meeting_of_case(session, case, data.answered_at_meeting_id, "answered_at_meeting_id")
+        meeting = (meeting_of_case(session, actor, case, data.answered_at_meeting_id, "answered_at_meeting_id")
                    if data.answered_at_meeting_id else None)
         answered_on = data.answered_on or (meeting_day(meeting) if meeting else today)
         not_future("answered_on", answered_on, today)
@@ -271,7 +277,7 @@ def answer_finding(db: Database, clock: Clock, finding_id: int, data: FindingAns
                                       f"回答日は質問・意見の日（{wareki(finding.raised_on)}）以降としてください。",
                                       f"The answer cannot come before the finding ({english_date(finding.raised_on)}).")
         if data.resolved_in_version_id is not None:
-            version_of_case(session, case, data.resolved_in_version_id, "resolved_in_version_id")
+            version_of_case(session, actor, case, data.resolved_in_version_id, "resolved_in_version_id")
             finding.resolved_in_version_id = data.resolved_in_version_id
         finding.answer, finding.answered_on = data.answer, answered_on
         finding.answered_at_meeting_id = data.answered_at_meeting_id
@@ -286,7 +292,7 @@ def close_finding(db: Database, clock: Clock, finding_id: int, data: FindingClos
 
     def apply(session: Session, case: Assessment, finding: Finding, _today: date) -> dict[str, Any]:
         if data.resolved_in_version_id is not None:
-            version_of_case(session, case, data.resolved_in_version_id, "resolved_in_version_id")
+            version_of_case(session, actor, case, data.resolved_in_version_id, "resolved_in_version_id")
             finding.resolved_in_version_id = data.resolved_in_version_id
         return {"resolved_in_version_id": finding.resolved_in_version_id, "note": data.note}
 
@@ -297,7 +303,7 @@ def carry_finding(db: Database, clock: Clock, finding_id: int, data: FindingCarr
     """Carry the finding to a later meeting (持ち越し) → carried: still open work."""
 
     def apply(session: Session, case: Assessment, finding: Finding, _today: date) -> dict[str, Any]:
-        meeting_of_case(session, case, data.carried_to_meeting_id, "carried_to_meeting_id")
+        meeting_of_case(session, actor, case, data.carried_to_meeting_id, "carried_to_meeting_id")
         finding.carried_to_meeting_id = data.carried_to_meeting_id
         return {"carried_to_meeting_id": data.carried_to_meeting_id, "note": data.note}
 

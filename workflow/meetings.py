@@ -21,8 +21,15 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    TypeAdapter,
+    ValidationError,
+)
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import flag_modified
@@ -30,21 +37,29 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from states.definition import EARLIEST_DATE, LATEST_DATE
 from workflow import audit, changes, documents, lifecycle
 from workflow.accounts import audit_actor, body_by_name
 from workflow.clock import TOKYO, Clock
-from workflow.columns import MAX_ID, stored_id
+from workflow.columns import MAX_ID, load_row, stored_id
 from workflow.dates import meeting_title, wareki_datetime
 from workflow.db import Database
-from workflow.documents import Upload
-from workflow.errors import Conflict, FieldProblem, InvalidInput, Message, NotFound, StaleVersion
+from workflow.documents import Upload, audit_reference
+from workflow.errors import Conflict, FieldProblem, InvalidInput, Message, Record, StaleVersion, not_found_message
 from workflow.files import FileStore
 from workflow.lifecycle import MEETING
 from workflow.models import Assessment, Body, Document, Membership, UserAccount
-from workflow.policy import Action, Actor, authorize, can_know_document, visible_meetings
+from workflow.policy import Action, Actor, authorize, can_know_document, can_see_case, visible_meetings
 from workflow.records import AgendaItem, Attendance, Meeting
-from workflow.validation import Text20OrEmpty, Text200, Text300, Text500, problems_from_validation_error
+from workflow.validation import (
+    JSON_INTEGER,
+    RecordInstant,
+    Text20OrEmpty,
+    Text200,
+    Text300,
+    Text500,
+    problems_from_validation_error,
+    refusal,
+)
 
 MAX_NUMBER = 999  # 第N回: numbering restarts with each term
 
@@ -83,36 +98,28 @@ class MeetingStatus(StrEnum):
 
 # --- inputs -------------------------------------------------------------------------------------
 
-def _in_tokyo(value: datetime) -> datetime:
-    """Aware instants stay as they are; a naive one is read as Tokyo time (the councils' zone)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=TOKYO)
-    # Checked on the wall-clock date before any conversion, so that no year can overflow.
-    if not EARLIEST_DATE <= value.date() <= LATEST_DATE:
-        raise PydanticCustomError("date_range", "Enter a date between {first} and {last}.",
-                                  {"first": EARLIEST_DATE.year, "last": LATEST_DATE.year})
-    return value.astimezone(TOKYO)
-
-
 #: An instant in ISO 8601 (2023-11-16T10:00:00+09:00); without an offset it is Tokyo time.
-MeetingTime = Annotated[datetime, AfterValidator(_in_tokyo)]
+MeetingTime = RecordInstant
 
-_LABEL = re.compile(r"(参考)?資料\d{1,3}(-\d{1,3}){0,2}")
+
+#: 資料1, 資料3-1, 参考資料1 — with ASCII or full-width digits and dashes (the OpenAPI schema's pattern).
+LABEL_PATTERN = r"^(参考)?資料[0-9０-９]{1,3}([-－‐−ー][0-9０-９]{1,3}){0,2}$"
+_LABEL = re.compile(LABEL_PATTERN)
 
 
 def _label(value: Any) -> Any:
     if not isinstance(value, str):
         return value
+    if not _LABEL.fullmatch(value):
+        raise refusal("label_format", "資料の番号は「資料1」「資料3-1」「参考資料1」のように記載してください。",
+                      "Write the label as 資料1, 資料3-1 or 参考資料1.")
     # 資料３－１ and 資料3-1 are the same label.
-    text = unicodedata.normalize("NFKC", value).strip().replace("ー", "-").replace("‐", "-").replace("−", "-")
-    if not _LABEL.fullmatch(text):
-        raise PydanticCustomError("label_format", "Write the label as 資料1, 資料3-1 or 参考資料1.")
-    return text
+    return unicodedata.normalize("NFKC", value).replace("ー", "-").replace("‐", "-").replace("−", "-")
 
 
 #: 資料1, 資料2, 資料3-1, 参考資料1 (full-width digits and dashes are accepted).
-MaterialLabel = Annotated[str, BeforeValidator(_label)]
-VersionSeen = Annotated[int, Field(ge=1, le=MAX_ID, description="the meeting's version you last read")]
+MaterialLabel = Annotated[str, BeforeValidator(_label), Field(json_schema_extra={"pattern": LABEL_PATTERN})]
+VersionSeen = Annotated[int, Field(ge=1, le=MAX_ID, description="the meeting's version you last read"), JSON_INTEGER]
 
 
 class AgendaItemInput(BaseModel):
@@ -120,8 +127,10 @@ class AgendaItemInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    position: int | None = Field(default=None, ge=1, le=99, description="順番 (default: the order given)")
-    assessment_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="the case it is about")
+    position: Annotated[int, Field(ge=1, le=99), JSON_INTEGER] | None = Field(
+        default=None, description="順番 (default: the order given)")
+    assessment_id: Annotated[int, Field(ge=1, le=MAX_ID), JSON_INTEGER] | None = Field(
+        default=None, description="the case it is about")
     purpose: Purpose = Field(default=Purpose.OTHER, description="pre_check | third_party_review | reply_draft | "
                                                                 "report | other")
     title: Text300 = Field(description="議題 (e.g. 全項目評価書の第三者点検について)")
@@ -132,7 +141,7 @@ class MaterialInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    document_id: int = Field(ge=1, le=MAX_ID)
+    document_id: Annotated[int, Field(ge=1, le=MAX_ID), JSON_INTEGER]
     label: MaterialLabel = Field(description="資料1, 資料2, 資料3-1 …")
 
 
@@ -141,7 +150,7 @@ class AttendeeInput(BaseModel):
 
     name: Text200 = Field(description="氏名 as the minutes write it (e.g. 小林 登)")
     role: AttendanceRole
-    present: bool = True
+    present: StrictBool = True
 
 
 class NewMeeting(BaseModel):
@@ -155,14 +164,16 @@ class NewMeeting(BaseModel):
                     "title": "住民基本台帳ネットワークに関する事務を対象とする特定個人情報保護評価書の第三者点検について"}],
     }]})
 
-    body_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="the body, by id …")
+    body_id: Annotated[int, Field(ge=1, le=MAX_ID), JSON_INTEGER] | None = Field(default=None,
+                                                                                 description="the body, by id …")
     body: Text200 | None = Field(default=None, description="… or by name (審議会・部会)")
     term: Text20OrEmpty = Field(default="", description="期 (e.g. 第16期); numbering restarts")
-    number: int | None = Field(default=None, ge=1, le=MAX_NUMBER, description="第N回 (default: the next one)")
+    number: Annotated[int, Field(ge=1, le=MAX_NUMBER), JSON_INTEGER] | None = Field(
+        default=None, description="第N回 (default: the next one)")
     starts_at: MeetingTime
     ends_at: MeetingTime | None = None
     venue: Text200 = Field(description="開催場所")
-    is_public: bool = Field(default=True, description="公開 (false: 非公開, with closed_reason)")
+    is_public: StrictBool = Field(default=True, description="公開 (false: 非公開, with closed_reason)")
     closed_reason: Text500 | None = Field(default=None, description="非公開の理由")
     agenda: list[AgendaItemInput] = Field(default_factory=list, max_length=50)
     materials: list[MaterialInput] = Field(default_factory=list, max_length=100)
@@ -201,7 +212,7 @@ class HeldMeeting(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     expected_version: VersionSeen
-    observers: int | None = Field(default=None, ge=0, le=10_000, description="傍聴者数")
+    observers: Annotated[int, Field(ge=0, le=10_000), JSON_INTEGER] | None = Field(default=None, description="傍聴者数")
     attendance: list[AttendeeInput] | None = Field(default=None, max_length=200,
                                                    description="出席者 (replaces any recorded before)")
 
@@ -214,7 +225,7 @@ class NextMeeting(BaseModel):
     starts_at: MeetingTime
     ends_at: MeetingTime | None = None
     venue: Text200 | None = Field(default=None, description="default: this meeting's venue")
-    is_public: bool | None = Field(default=None, description="default: as this meeting")
+    is_public: StrictBool | None = Field(default=None, description="default: as this meeting")
     closed_reason: Text500 | None = None
     agenda: list[AgendaItemInput] = Field(default_factory=list, max_length=50)
 
@@ -244,12 +255,27 @@ class Quorum:
 
 
 @dataclass(frozen=True)
+class AgendaEntry:
+    """An agenda item as one reader sees it: its case is named only to who may see that case.
+
+    The item's title is the meeting's own public wording (it is on the convocation); the case's id
+    would tell a visitor that a case exists which the policy hides from them.
+    """
+
+    id: int
+    position: int
+    assessment_id: int | None
+    purpose: str
+    title: str
+
+
+@dataclass(frozen=True)
 class MeetingRecord:
     """A meeting with everything that belongs to it, as one actor may see it."""
 
     meeting: Meeting
     body: Body
-    agenda: list[AgendaItem]
+    agenda: list[AgendaEntry]
     attendance: list[Attendance]
     materials: list[Document]  # those the actor may know of
     quorum: Quorum
@@ -416,8 +442,7 @@ def link_material(db: Database, clock: Clock, meeting_id: int, material: Materia
         meeting = _for_change(session, actor, meeting_id, None, "link_material")
         document = _link_material(session, actor, meeting, material, None)
         audit.record(session, audit_actor(actor), "meeting.material_linked", at=now, object_type="meeting",
-                     object_id=meeting.id, detail={"document_id": document.id, "label": document.label,
-                                                   "title": document.title})
+                     object_id=meeting.id, detail={**audit_reference(document), "label": document.label})
         return _record(session, meeting, actor)
 
 
@@ -482,11 +507,8 @@ def record_of(session: Session, meeting: Meeting, actor: Actor) -> MeetingRecord
 # --- internals ----------------------------------------------------------------------------------
 
 def load(session: Session, meeting_id: int, *, for_update: bool = False) -> Meeting:
-    """The one meeting loader: a meeting by id, or 404 (ids beyond the column's range included)."""
-    meeting = session.get(Meeting, meeting_id, with_for_update=for_update) if 0 < meeting_id <= MAX_ID else None
-    if meeting is None:
-        raise NotFound(Message(f"会議（ID {meeting_id}）は見つかりません。", f"No meeting with id {meeting_id}."))
-    return meeting
+    """The one meeting loader: a meeting by id, or RecordNotFound (ids beyond the column's range included)."""
+    return load_row(session, Meeting, meeting_id, Record.MEETING, for_update=for_update)
 
 
 def _for_change(session: Session, actor: Actor, meeting_id: int, expected_version: int | None,
@@ -550,8 +572,8 @@ def _body(session: Session, data: NewMeeting) -> Body:
     if data.body_id is not None:
         body = session.get(Body, data.body_id)
         if body is None:
-            raise InvalidInput.single("body_id", "unknown_body", f"会議体（ID {data.body_id}）は登録されていません。",
-                                      f"No body with id {data.body_id}.")
+            message = not_found_message(Record.BODY, data.body_id)
+            raise InvalidInput.single("body_id", "exists", message.ja, message.en)
         if data.body is not None and data.body != body.name:
             raise InvalidInput.single("body", "matches_body_id", "body と body_id が別の会議体を指しています。",
                                       "body and body_id name different bodies.")
@@ -614,9 +636,8 @@ def _agenda_problems(session: Session, agenda: Sequence[AgendaItemInput]) -> lis
     positions: set[int] = set()
     for index, item in enumerate(agenda):
         if item.assessment_id is not None and session.get(Assessment, item.assessment_id) is None:
-            problems.append(FieldProblem(f"agenda.{index}.assessment_id", "unknown_case",
-                                         Message(f"案件（ID {item.assessment_id}）は登録されていません。",
-                                                 f"No case with id {item.assessment_id}.")))
+            problems.append(FieldProblem(f"agenda.{index}.assessment_id", "exists",
+                                         not_found_message(Record.CASE, item.assessment_id)))
         position = item.position or index + 1
         if position in positions:
             problems.append(FieldProblem(f"agenda.{index}.position", "unique",
@@ -650,9 +671,8 @@ def _link_material(session: Session, actor: Actor, meeting: Meeting, material: M
     document = session.get(Document, material.document_id)
     case = session.get(Assessment, document.assessment_id) if document is not None else None
     if document is None or case is None or not can_know_document(actor, case, document):
-        raise InvalidInput.single(field("document_id"), "unknown_document",
-                                  f"資料（ID {material.document_id}）は登録されていません。",
-                                  f"No document with id {material.document_id}.")
+        message = not_found_message(Record.DOCUMENT, material.document_id)  # hidden or missing: the same words
+        raise InvalidInput.single(field("document_id"), "exists", message.ja, message.en)
     if document.assessment_id not in _agenda_cases(session, stored_id(meeting)):
         raise _not_on_agenda(field("document_id"))
     if document.purged_at is not None:
@@ -723,18 +743,23 @@ def _records(session: Session, meetings: list[Meeting], actor: Actor) -> list[Me
     if not meetings:
         return []
     ids = [stored_id(meeting) for meeting in meetings]
-    agenda: dict[int, list[AgendaItem]] = defaultdict(list)
-    for item in session.exec(select(AgendaItem).where(col(AgendaItem.meeting_id).in_(ids))
-                             .order_by(col(AgendaItem.position), col(AgendaItem.id))).all():
-        agenda[item.meeting_id].append(item)
+    items = session.exec(select(AgendaItem).where(col(AgendaItem.meeting_id).in_(ids))
+                         .order_by(col(AgendaItem.position), col(AgendaItem.id))).all()
     attendance: dict[int, list[Attendance]] = defaultdict(list)
     for row in session.exec(select(Attendance).where(col(Attendance.meeting_id).in_(ids))
                             .order_by(col(Attendance.id))).all():
         attendance[row.meeting_id].append(row)
     materials: dict[int, list[Document]] = defaultdict(list)
     documents_ = session.exec(select(Document).where(col(Document.meeting_id).in_(ids))).all()
+    case_ids = ({d.assessment_id for d in documents_} | {item.assessment_id for item in items}) - {None}
     cases = {case.id: case for case in session.exec(select(Assessment).where(
-        col(Assessment.id).in_({d.assessment_id for d in documents_}))).all()} if documents_ else {}
+        col(Assessment.id).in_(case_ids))).all()} if case_ids else {}
+    agenda: dict[int, list[AgendaEntry]] = defaultdict(list)
+    for item in items:
+        case = cases.get(item.assessment_id) if item.assessment_id is not None else None
+        agenda[item.meeting_id].append(AgendaEntry(
+            id=stored_id(item), position=item.position, purpose=item.purpose, title=item.title,
+            assessment_id=item.assessment_id if case is not None and can_see_case(actor, case) else None))
     for document in sorted(documents_, key=lambda d: documents.material_order(d.label)):
         # (every one has a meeting: the query asks for those of these meetings)
         if document.meeting_id is not None and can_know_document(actor, cases[document.assessment_id], document):

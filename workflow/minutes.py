@@ -15,25 +15,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlmodel import Session, col, select
 
 from workflow import audit, changes, lifecycle, meetings
 from workflow.accounts import audit_actor
 from workflow.calendar import BusinessCalendar
 from workflow.clock import TOKYO, Clock, local_today
-from workflow.columns import stored_id
+from workflow.columns import load_row, stored_id
 from workflow.dates import wareki
 from workflow.db import Database
-from workflow.errors import Conflict, InvalidInput, Message, NotFound
+from workflow.errors import Conflict, InvalidInput, Message, Record, RecordNotFound
 from workflow.lifecycle import MEETING, MINUTES
 from workflow.meetings import MeetingRecord, MeetingStatus
 from workflow.models import Membership, UserAccount
 from workflow.policy import Action, Actor, Decision, Position, authorize, decide, records_for_members
 from workflow.records import Meeting, Minutes, MinutesCorrection
-from workflow.validation import RecordDate, Text200, Text20000
+from workflow.validation import JSON_INTEGER, RecordDate, Text200, Text20000
 
 MAX_PASSAGES = 2000
 MAX_TOTAL_CHARACTERS = 2_000_000  # a three-hour meeting's minutes run to about 60,000 characters
@@ -55,7 +55,7 @@ class Passage(BaseModel):
 
     speaker: Text200 = Field(description="発言者 (例: 部会長, 事務局, 実施機関, 佐々木委員)")
     text: Text20000
-    public: bool = Field(default=True, description="false: 非公開部分")
+    public: StrictBool = Field(default=True, description="false: 非公開部分")
 
 
 class MinutesDraft(BaseModel):
@@ -70,11 +70,15 @@ class SendForCorrections(BaseModel):
     deadline: RecordDate = Field(description="修正の締切 (a closed day moves to the next open day)")
 
 
+#: A passage of the minutes, by its place (from 0).
+PassageIndex = Annotated[int, Field(ge=0, le=MAX_PASSAGES - 1), JSON_INTEGER]
+
+
 class CorrectionInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    passage_index: int | None = Field(default=None, ge=0, le=MAX_PASSAGES - 1,
-                                      description="the passage (from 0); none for a general remark")
+    passage_index: PassageIndex | None = Field(default=None,
+                                               description="the passage (from 0); none for a general remark")
     text: Text20000 = Field(description="the correction (e.g. the passage as it should read)")
     member: Text200 | None = Field(
         default=None, description="the member, when the secretariat records a correction received in writing")
@@ -85,11 +89,11 @@ class ApplyCorrection(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    passage_index: int | None = Field(default=None, ge=0, le=MAX_PASSAGES - 1)
+    passage_index: PassageIndex | None = None
     text: Text20000 | None = Field(default=None, description="the passage's new text "
                                                                      "(default: the correction's)")
     speaker: Text200 | None = None
-    public: bool | None = Field(default=None, description="mark the passage public or not")
+    public: StrictBool | None = Field(default=None, description="mark the passage public or not")
 
 
 class Confirmation(BaseModel):
@@ -220,9 +224,9 @@ def apply_correction(db: Database, clock: Clock, meeting_id: int, correction_id:
     with db.writing() as session:
         meeting = _meeting_for_staff(session, actor, meeting_id)
         minutes = _fire(session, meeting, "apply")
-        correction = session.get(MinutesCorrection, correction_id) if 0 < correction_id <= meetings.MAX_ID else None
-        if correction is None or correction.minutes_id != minutes.id:
-            raise NotFound(Message(f"修正（ID {correction_id}）は見つかりません。", f"No correction with id {correction_id}."))
+        correction = load_row(session, MinutesCorrection, correction_id, Record.CORRECTION)
+        if correction.minutes_id != minutes.id:  # another meeting's: not there for this one
+            raise RecordNotFound(Record.CORRECTION, correction_id)
         if correction.applied:
             raise Conflict(Message("この修正は既に反映されています。", "This correction has already been applied."),
                            current_state=minutes.status, allowed_events=lifecycle.allowed(MINUTES, minutes.status))
@@ -313,8 +317,8 @@ def read(db: Database, meeting_id: int, actor: Actor, version: Literal["full", "
             authorize(actor, Action.READ_FULL_MINUTES, meeting)
         minutes = _find(session, stored_id(meeting))
         if minutes is None or (not may_read_full and minutes.status != MinutesStatus.PUBLISHED.value):
-            raise NotFound(Message("この会議の会議録はありません（未作成または未公表）。",
-                                   "This meeting has no minutes (not drafted or not yet published)."))
+            # Not drafted, or (for whoever reads only the public version) not yet published: the same words.
+            raise RecordNotFound(Record.MINUTES, meeting_id)
         if version == "public" or not may_read_full:
             return _public(session, meeting, minutes, actor)
         return _full(session, meeting, minutes, actor)
@@ -349,7 +353,7 @@ def _fire(session: Session, meeting: Meeting, event: str) -> Minutes:
     # FOR UPDATE: two events on the same minutes on PostgreSQL happen one after the other.
     minutes = _find(session, stored_id(meeting), for_update=True)
     if minutes is None:
-        raise NotFound(Message("この会議の会議録はまだ作成されていません。", "This meeting's minutes have not been drafted."))
+        raise RecordNotFound(Record.MINUTES, stored_id(meeting))
     minutes.status = lifecycle.require(MINUTES, event, minutes.status)
     return minutes
 

@@ -5,7 +5,8 @@ the CLI all obey the same rules. A refusal is one of three answers:
 
 - sign in first (401) — an anonymous visitor asked for something that needs an account;
 - forbidden (403) — the actor may see the object but not do this to it;
-- hidden (404) — the actor may not even know that the object exists.
+- hidden (404) — the actor may not even know that the object exists: the answer is word for word
+  that to an id with no record (workflow.errors.RecordNotFound; tests/api/test_existence.py).
 
 The rules, as `decide` answers them (yes, 401, 403, 404). Each row names a representative target:
 a *closed* case is one under review (not public), reviewed by the chair's and the member's body and
@@ -85,7 +86,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 
 from states.definition import EventSpec
-from workflow.errors import DomainError, Message, NotFound
+from workflow.errors import DomainError, Message, NotFound, Record, RecordNotFound
 from workflow.models import ApiToken, Assessment, Document, UserAccount
 from workflow.records import AgendaItem, Meeting
 
@@ -512,16 +513,40 @@ def decide(actor: Actor, action: Action, target: Target = None) -> Decision:
     return RULES[action](actor, target)
 
 
+#: The actions whose target is a meeting but whose hidden record is the meeting's minutes.
+_MINUTES_ACTIONS = frozenset({Action.CORRECT_MINUTES, Action.CONFIRM_MINUTES, Action.READ_FULL_MINUTES})
+
+
+def hidden_error(action: Action, target: Target) -> NotFound:
+    """The answer to an actor who may not know of `target`: the "not found" of the record the target is —
+    the case (an event fired on it included), the case's document, the meeting, the meeting's minutes, the
+    API token — word for word what the loader says when there is no such record. A target that names
+    no record by id (a calendar feed, none) gets a plain "not found"; its service passes its own."""
+    first = target[0] if isinstance(target, tuple) else target
+    second = target[1] if isinstance(target, tuple) else None
+    if isinstance(second, Document) and second.id is not None:
+        return RecordNotFound(Record.DOCUMENT, second.id)
+    if isinstance(first, Assessment) and first.id is not None:
+        return RecordNotFound(Record.CASE, first.id)
+    if isinstance(first, Meeting) and first.id is not None:
+        return RecordNotFound(Record.MINUTES if action in _MINUTES_ACTIONS else Record.MEETING, first.id)
+    if isinstance(first, ApiToken) and first.id is not None:
+        return RecordNotFound(Record.API_TOKEN, first.id)
+    return NotFound(Message("見つかりません。", "Not found."))
+
+
 def authorize(actor: Actor, action: Action, target: Target = None, *, hidden: NotFound | None = None) -> None:
-    """Raise unless `actor` may do `action` to `target`. `hidden` is the error for a target the actor may
-    not know of (by default a plain "not found"), so that it reads as the service's own 404."""
+    """Raise unless `actor` may do `action` to `target`. A target the actor may not know of answers as if
+    it were not there: `hidden_error`, the loader's own 404 for that record. `hidden` replaces it when
+    the request named another record than the target — a finding, reached by its own id, hidden with its
+    case, must answer like a missing finding of that id, not like a hidden case."""
     decision = decide(actor, action, target)
     if decision is Decision.ALLOW:
         return
     if decision is Decision.SIGN_IN:
         raise Unauthenticated()
     if decision is Decision.HIDE:
-        raise hidden or NotFound(Message("見つかりません。", "Not found."))
+        raise hidden or hidden_error(action, target)
     ja, en = _FORBIDDEN.get(action, ("この操作の権限がありません。", "You may not do this."))
     raise Forbidden(Message(ja, en))
 

@@ -24,11 +24,11 @@ from sqlmodel import Session, col, select
 from workflow import audit, cases
 from workflow.accounts import audit_actor
 from workflow.clock import Clock, local_today
-from workflow.columns import stored_id
+from workflow.columns import load_row, stored_id
 from workflow.dates import days_inclusive, english_date, wareki
 from workflow.db import Database
-from workflow.errors import Conflict, FieldProblem, InvalidInput, Message, NotFound
-from workflow.findings import MAX_ID, RowId, not_future
+from workflow.errors import Conflict, FieldProblem, InvalidInput, Message, Record, RecordNotFound
+from workflow.findings import MAX_ID, RowId, not_future, not_of_this_case
 from workflow.models import Assessment
 from workflow.policy import Action, Actor, authorize
 from workflow.records import PublicComment, ReportChange, ReportVersion
@@ -125,20 +125,16 @@ def record_comment(db: Database, clock: Clock, case_id: int, data: NewPublicComm
     return comment
 
 
-def _comment(session: Session, comment_id: int) -> PublicComment:
-    comment = session.get(PublicComment, comment_id, with_for_update=True) if 0 < comment_id <= MAX_ID else None
-    if comment is None:
-        raise NotFound(Message(f"意見（ID {comment_id}）は見つかりません。", f"No public comment with id {comment_id}."))
-    return comment
-
-
-def _change_of_case(session: Session, case: Assessment, change_id: int) -> ReportChange:
-    row = session.exec(select(ReportChange).join(ReportVersion, col(ReportChange.version_id) == ReportVersion.id)
-                       .where(ReportChange.id == change_id, ReportVersion.assessment_id == case.id)).first()
-    if row is None:
-        raise InvalidInput.single("change_id", "same_case", f"この案件の修正箇所（ID {change_id}）ではありません。",
-                                  f"Change {change_id} is not a change of this case's report.")
-    return row
+def _change_of_case(session: Session, actor: Actor, case: Assessment, change_id: int) -> ReportChange:
+    found = session.exec(select(ReportChange, ReportVersion.assessment_id)
+                         .join(ReportVersion, col(ReportChange.version_id) == ReportVersion.id)
+                         .where(ReportChange.id == change_id)).first() if 0 < change_id <= MAX_ID else None
+    if found is None or found[1] != case.id:
+        raise InvalidInput([not_of_this_case(
+            session, actor, "change_id", Record.REPORT_CHANGE, change_id, found[1] if found else None,
+            Message(f"この案件の修正箇所（ID {change_id}）ではありません。",
+                    f"Change {change_id} is not a change of this case's report."))])
+    return found[0]
 
 
 def respond(db: Database, clock: Clock, comment_id: int, data: CommentResponse, actor: Actor) -> PublicComment:
@@ -153,15 +149,12 @@ def respond(db: Database, clock: Clock, comment_id: int, data: CommentResponse, 
                                   "Give the change the comment caused (change_id) or the reason for none.")
     now = clock.now()
     with db.writing() as session:
-        comment = _comment(session, comment_id)
-        try:
-            case = cases.load(session, comment.assessment_id)
-            authorize(actor, Action.ANSWER_FINDING, case)
-        except NotFound:
-            raise NotFound(Message(f"意見（ID {comment_id}）は見つかりません。",
-                                   f"No public comment with id {comment_id}.")) from None
+        comment = load_row(session, PublicComment, comment_id, Record.PUBLIC_COMMENT, for_update=True)
+        case = cases.load(session, comment.assessment_id)
+        # A comment on a case the actor may not know of is not there: the words of a missing comment.
+        authorize(actor, Action.ANSWER_FINDING, case, hidden=RecordNotFound(Record.PUBLIC_COMMENT, comment_id))
         if data.change_id is not None:
-            _change_of_case(session, case, data.change_id)
+            _change_of_case(session, actor, case, data.change_id)
         comment.response, comment.change_id, comment.no_change_reason = (data.response, data.change_id,
                                                                          data.no_change_reason)
         session.add(comment)

@@ -21,10 +21,10 @@ from sqlmodel import Session, col, select
 from workflow import audit, cases
 from workflow.accounts import audit_actor
 from workflow.clock import Clock, local_today
-from workflow.columns import stored_id
+from workflow.columns import MAX_ID, stored_id
 from workflow.db import Database
-from workflow.errors import FieldProblem, InvalidInput, Message
-from workflow.findings import RowId, not_future
+from workflow.errors import FieldProblem, InvalidInput, Message, Record, not_found_message
+from workflow.findings import RowId, not_future, not_of_this_case
 from workflow.models import Assessment, Document
 from workflow.policy import Action, Actor, Classification, authorize, can_know_document
 from workflow.records import Finding, ReportChange, ReportVersion, WithheldPart
@@ -95,27 +95,31 @@ class ChangeEntry:
     findings: list[Finding]
 
 
-def _document(session: Session, case: Assessment, document_id: int, field: str) -> Document:
-    document = session.get(Document, document_id)
+def _document(session: Session, actor: Actor, case: Assessment, document_id: int, field: str) -> Document:
+    document = session.get(Document, document_id) if 0 < document_id <= MAX_ID else None
     if document is None or document.assessment_id != case.id:
-        raise InvalidInput.single(field, "same_case", f"この案件の資料（ID {document_id}）ではありません。",
-                                  f"Document {document_id} is not a document of this case.")
+        owner = session.get(Assessment, document.assessment_id) if document is not None else None
+        if owner is not None and document is not None and can_know_document(actor, owner, document):
+            raise InvalidInput.single(field, "same_case", f"この案件の資料（ID {document_id}）ではありません。",
+                                      f"Document {document_id} is not a document of this case.")
+        message = not_found_message(Record.DOCUMENT, document_id)  # hidden or missing: the same words
+        raise InvalidInput.single(field, "exists", message.ja, message.en)
     if document.purged_at is not None:
         raise InvalidInput.single(field, "not_purged", "削除済みの資料は指定できません。",
                                   "The document's content has been purged.")
     return document
 
 
-def _check(session: Session, case: Assessment, data: NewReportVersion) -> None:
+def _check(session: Session, actor: Actor, case: Assessment, data: NewReportVersion) -> None:
     problems: list[FieldProblem] = []
 
     def problem(field: str, rule: str, ja: str, en: str) -> None:
         problems.append(FieldProblem(field, rule, Message(ja, en)))
 
     if data.document_id is not None:
-        _document(session, case, data.document_id, "document_id")
+        _document(session, actor, case, data.document_id, "document_id")
     if data.public_document_id is not None:
-        public = _document(session, case, data.public_document_id, "public_document_id")
+        public = _document(session, actor, case, data.public_document_id, "public_document_id")
         if Classification(public.classification) is not Classification.PUBLIC:
             problem("public_document_id", "public", "公表版には公開の資料を指定してください（委員限りの資料は不可）。",
                     "The public version must be a document classified public.")
@@ -123,17 +127,18 @@ def _check(session: Session, case: Assessment, data: NewReportVersion) -> None:
         problem("withheld", "needs_public_version", "非公開部分は公表版（public_document_id）とともに登録してください。",
                 "Withheld parts belong to a public version: give public_document_id.")
     wanted = {finding_id for change in data.changes for finding_id in change.finding_ids}
-    found = set(session.exec(select(Finding.id).where(col(Finding.id).in_(wanted),
-                                                      Finding.assessment_id == case.id)).all()) if wanted else set()
+    owners = dict(session.exec(select(Finding.id, Finding.assessment_id).where(col(Finding.id).in_(wanted))).all()) \
+        if wanted else {}
     for index, change in enumerate(data.changes):
         if not change.before and not change.after:
             problem(f"changes.{index}.after", "not_empty", "修正前と修正後の両方が空です。",
                     "Before and after cannot both be empty.")
         for position, finding_id in enumerate(change.finding_ids):
-            if finding_id not in found:
-                problem(f"changes.{index}.finding_ids.{position}", "same_case",
-                        f"この案件の質問・意見（ID {finding_id}）ではありません。",
-                        f"Finding {finding_id} is not a finding of this case.")
+            if owners.get(finding_id) != case.id:
+                problems.append(not_of_this_case(
+                    session, actor, f"changes.{index}.finding_ids.{position}", Record.FINDING, finding_id,
+                    owners.get(finding_id), Message(f"この案件の質問・意見（ID {finding_id}）ではありません。",
+                                                    f"Finding {finding_id} is not a finding of this case.")))
     if problems:
         raise InvalidInput(problems)
 
@@ -146,7 +151,7 @@ def add_version(db: Database, clock: Clock, case_id: int, data: NewReportVersion
         case = cases.load(session, case_id, for_update=True)
         authorize(actor, Action.RECORD_DELIBERATION, case)
         not_future("submitted_on", data.submitted_on, today)
-        _check(session, case, data)
+        _check(session, actor, case, data)
         number = (session.exec(select(func.max(ReportVersion.number))
                                .where(ReportVersion.assessment_id == case.id)).one() or 0) + 1
         version = ReportVersion(

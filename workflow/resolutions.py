@@ -18,14 +18,14 @@ from sqlmodel import Session, col, select
 from workflow import audit, cases, lifecycle
 from workflow.accounts import audit_actor
 from workflow.clock import Clock
-from workflow.columns import MAX_ID, stored_id
+from workflow.columns import MAX_ID, load_row, stored_id
 from workflow.db import Database
-from workflow.errors import Conflict, InvalidInput, Message, NotFound
+from workflow.errors import Conflict, InvalidInput, Message, Record, RecordNotFound, not_found_message
 from workflow.lifecycle import RESOLUTION
 from workflow.models import Assessment, Body
 from workflow.policy import Action, Actor, authorize
-from workflow.records import Opinion, Resolution
-from workflow.validation import RecordDate, Text2000
+from workflow.records import Meeting, Opinion, Resolution
+from workflow.validation import JSON_INTEGER, RecordDate, Text2000
 
 
 class Verdict(StrEnum):
@@ -66,7 +66,7 @@ class OpinionInput(BaseModel):
     conditions: Annotated[list[Text2000], Field(max_length=50)] = []
     supplementary: Annotated[list[Text2000], Field(max_length=50)] = []
     decided_on: RecordDate
-    meeting_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    meeting_id: Annotated[int, Field(ge=1, le=MAX_ID), JSON_INTEGER] | None = None
 
 
 
@@ -98,6 +98,9 @@ def record_opinion(db: Database, clock: Clock, case_id: int, data: OpinionInput,
         case = cases.load(session, case_id)
         authorize(actor, Action.RECORD_DELIBERATION, case)
         body = _reviewing_body(session, case)
+        if data.meeting_id is not None and session.get(Meeting, data.meeting_id) is None:
+            message = not_found_message(Record.MEETING, data.meeting_id)  # (not left to the foreign key: a 500)
+            raise InvalidInput.single("meeting_id", "exists", message.ja, message.en)
         if _adopted(session, case, ResolutionKind.SUBCOMMITTEE_REPORT):
             raise Conflict(Message("部会報告が確定しているため、部会の意見は変更できません。",
                                    "The subcommittee report is adopted; its opinion can no longer change."))
@@ -160,10 +163,10 @@ def draft(db: Database, clock: Clock, case_id: int, kind: ResolutionKind, actor:
 
 def _fire(db: Database, clock: Clock, resolution_id: int, actor: Actor, event: str, **changes: object) -> Resolution:
     with db.writing() as session:
-        resolution = session.get(Resolution, resolution_id) if 0 < resolution_id <= MAX_ID else None
-        if resolution is None:
-            raise NotFound(Message("文書が見つかりません。", "No such report or reply."))
-        authorize(actor, Action.RECORD_DELIBERATION, cases.load(session, resolution.assessment_id))
+        resolution = load_row(session, Resolution, resolution_id, Record.RESOLUTION)
+        # One of a case the actor may not know of is not there: the words of a missing report or reply.
+        authorize(actor, Action.RECORD_DELIBERATION, cases.load(session, resolution.assessment_id),
+                  hidden=RecordNotFound(Record.RESOLUTION, resolution_id))
         to = lifecycle.require(RESOLUTION, event, resolution.status)
         for name, value in changes.items():
             setattr(resolution, name, value)

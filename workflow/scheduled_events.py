@@ -14,18 +14,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from states.definition import EARLIEST_DATE, LATEST_DATE
 from workflow import audit, cases, service
 from workflow.accounts import audit_actor
 from workflow.clock import TOKYO, Clock
 from workflow.columns import stored_id
+from workflow.dates import english_date, wareki
 from workflow.db import Database
 from workflow.engine import Workflows
-from workflow.errors import DomainError, InvalidInput
+from workflow.errors import Conflict, DomainError, InvalidInput, Message
 from workflow.files import FileStore
 from workflow.models import ScheduledEvent
 from workflow.policy import Action, Actor, authorize, system_actor
+from workflow.validation import RecordInstant, Text64, instant_in_range, keys_as_names
 
 log = logging.getLogger("shingi.scheduled_events")
 
@@ -33,13 +38,47 @@ log = logging.getLogger("shingi.scheduled_events")
 SCHEDULER_ACTOR = "スケジューラ（自動処理）"
 #: How long a claimed event stays the claimant's before another worker may take it over.
 CLAIM = timedelta(minutes=1)
+#: How far in the past `run_at` may lie (a form filled in a moment ago, a clock a little behind): an
+#: event set for a moment gone longer ago is refused, not fired at once.
+PAST_TOLERANCE = timedelta(minutes=1)
+
+
+class NewScheduledEvent(BaseModel):
+    """An event to fire at a set time, with the inputs it will be fired with (checked now against the
+    event's declaration, and again when it fires)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event: Text64
+    run_at: RecordInstant = Field(description=(
+        f"ISO 8601 (2025-06-10T09:00:00+09:00); without an offset it is taken as Asia/Tokyo. Between "
+        f"{EARLIEST_DATE.year} and {LATEST_DATE.year} (rule date_range) and not in the past: at most "
+        f"{int(PAST_TOLERANCE.total_seconds() // 60)} minute before now (rule not_past). / "
+        f"{EARLIEST_DATE.year}年から{LATEST_DATE.year}年までの、現在（1分前まで）以降の日時"))
+    inputs: dict[Text64, Any] = Field(default_factory=dict, max_length=20, json_schema_extra=keys_as_names,
+                                      description="the event's inputs (see allowed_events[].inputs)")
+
+
+def _check_run_at(run_at: datetime, now: datetime) -> datetime:
+    """`run_at` (a naive one is Tokyo time) within the dates kept and not in the past, or InvalidInput."""
+    run_at = run_at if run_at.tzinfo else run_at.replace(tzinfo=TOKYO)
+    if not instant_in_range(run_at):  # before any conversion: year 1 or 9999 would overflow
+        raise InvalidInput.single("run_at", "date_range",
+                                  f"{EARLIEST_DATE.year}年から{LATEST_DATE.year}年までの日時を入力してください。",
+                                  f"Enter a date between {EARLIEST_DATE.year} and {LATEST_DATE.year}.")
+    if run_at < now - PAST_TOLERANCE:
+        local = run_at.astimezone(TOKYO)
+        raise InvalidInput.single("run_at", "not_past",
+                                  f"過去の日時（{wareki(local.date())} {local:%H:%M}）は指定できません。",
+                                  f"The time has passed ({english_date(local.date())} {local:%H:%M}).")
+    return run_at
 
 
 def schedule(db: Database, workflows: Workflows, clock: Clock, case_id: int, event: str, run_at: datetime,
              inputs: Mapping[str, Any], actor: Actor) -> ScheduledEvent:
-    """Have the scheduler fire `event` at `run_at`; the actor must be allowed to fire it now."""
+    """Have the scheduler fire `event` at `run_at` (within the dates kept, not in the past); the actor
+    must be allowed to fire it now, and the inputs must be ones the event takes."""
     now = clock.now()
-    run_at = run_at if run_at.tzinfo else run_at.replace(tzinfo=TOKYO)
     with db.writing() as session:
         case = cases.load(session, case_id)
         spec = workflows.procedure(case.procedure).events.get(event)
@@ -48,13 +87,27 @@ def schedule(db: Database, workflows: Workflows, clock: Clock, case_id: int, eve
             raise InvalidInput.single("event", "one_of", f"手続「{event}」はこの案件にはありません。",
                                       f"This case's procedure has no event '{event}'.")
         authorize(actor, Action.FIRE_EVENT, (case, spec))
+        run_at = _check_run_at(run_at, now)
+        workflows.check_inputs(case, spec, inputs, prefix=("inputs",))
+        if session.exec(select(ScheduledEvent.id).where(
+                ScheduledEvent.assessment_id == case.id, ScheduledEvent.event == spec.name,
+                ScheduledEvent.run_at == run_at)).first() is not None:
+            raise _already_scheduled()
         row = ScheduledEvent(assessment_id=stored_id(case), event=spec.name, inputs=dict(inputs), run_at=run_at,
                              created_at=now)
         session.add(row)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError:  # the same one, scheduled at the same moment by someone else
+            raise _already_scheduled() from None
         audit.record(session, audit_actor(actor), "event.scheduled", at=now, object_type="assessment",
                      object_id=case.id, detail={"event": spec.name, "run_at": run_at.isoformat()})
     return row
+
+
+def _already_scheduled() -> Conflict:
+    return Conflict(Message("この手続は同じ日時に既に予定されています。",
+                            "This event is already scheduled for that moment."))
 
 
 def of_case(db: Database, case_id: int, actor: Actor) -> list[ScheduledEvent]:

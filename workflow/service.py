@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import func, insert, update
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
@@ -30,7 +30,7 @@ from workflow.guards import TransitionContext
 from workflow.models import Assessment, HistoryEntry
 from workflow.policy import Action, Actor, authorize, visible_cases
 from workflow.threshold import Level, judge
-from workflow.validation import RecordDate, Text100, Text200, Text2000, validate
+from workflow.validation import JSON_INTEGER, RecordDate, Text100, Text200, Text2000, validate
 
 log = logging.getLogger("shingi.service")
 
@@ -45,9 +45,9 @@ class NewAssessment(BaseModel):
 
     title: Text200 = Field(description="評価の対象となる事務の名称 (name of the work assessed)")
     office: Text100 = Field(description="実施機関・担当課 (the office that does the work)")
-    target_count: Annotated[int, Field(ge=0, le=MAX_TARGET_COUNT, description="対象人数")]
-    handler_count: Annotated[int, Field(ge=0, le=MAX_HANDLER_COUNT, description="取扱者数")]
-    serious_incident: bool = Field(description="過去1年以内の重大事故の有無")
+    target_count: Annotated[int, Field(ge=0, le=MAX_TARGET_COUNT, description="対象人数"), JSON_INTEGER]
+    handler_count: Annotated[int, Field(ge=0, le=MAX_HANDLER_COUNT, description="取扱者数"), JSON_INTEGER]
+    serious_incident: StrictBool = Field(description="過去1年以内の重大事故の有無")
     voluntary_level: Literal["basic", "focused", "full"] | None = Field(
         default=None, description="任意で実施するより詳細な評価 (a fuller level chosen voluntarily)")
     planned_holding_date: RecordDate | None = Field(default=None, description="保有予定日")

@@ -6,11 +6,11 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Path, Query, Request, Response, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from api.auth import SESSION_COOKIE, ActorDep, client_source, session_cookie_options
 from api.deps import ServicesDep
-from api.errors import ERROR_RESPONSES
+from api.errors import ERROR_RESPONSES, SIGN_IN_LOCKED
 from api.routing import Router
 from api.schemas.accounts import (
     AuditCheckpointOut,
@@ -29,26 +29,21 @@ from api.schemas.accounts import (
     user_out,
 )
 from workflow import accounts, audit
-from workflow.accounts import NewUser
+from workflow.accounts import Credentials, NewUser
 from workflow.columns import MAX_ID
+from workflow.validation import JSON_INTEGER, EmailText, RecordInstant, Text100, refusal
 
 router = Router(tags=["accounts"], responses=ERROR_RESPONSES)
 
 
-class SignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    email: str = Field(min_length=3, max_length=254)
-    password: str = Field(min_length=1, max_length=256)
-
-
 class NewToken(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(default="api", min_length=1, max_length=100)
-    days: int = Field(default=90, ge=1, le=366, description="有効期間（日）")
+    name: Text100 = "api"
+    days: Annotated[int, Field(ge=1, le=366), JSON_INTEGER] = Field(default=90, description="有効期間（日）")
 
 
-@router.post("/api/session", summary="ログイン（パスワード）")
-def sign_in(data: SignIn, request: Request, response: Response, services: ServicesDep) -> MeOut:
+@router.post("/api/session", summary="ログイン（パスワード）", responses=SIGN_IN_LOCKED)
+def sign_in(data: Credentials, request: Request, response: Response, services: ServicesDep) -> MeOut:
     grant = accounts.sign_in(services.db, services.clock, data.email, data.password, client_source(request))
     response.set_cookie(SESSION_COOKIE, grant.token, max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
                         **session_cookie_options(services))
@@ -81,7 +76,7 @@ def list_tokens(services: ServicesDep, actor: ActorDep) -> list[TokenOut]:
 
 
 @router.delete("/api/tokens/{token_id}", summary="APIトークンを失効させる")
-def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], services: ServicesDep,
+def revoke_token(token_id: Annotated[int, Path(ge=1, le=MAX_ID)], services: ServicesDep,
                  actor: ActorDep) -> TokenOut:
     return token_out(accounts.revoke_token(services.db, services.clock, token_id, actor))
 
@@ -97,13 +92,13 @@ def list_users(services: ServicesDep, actor: ActorDep) -> list[UserOut]:
 
 
 @router.post("/api/users/{email}/disable", summary="利用者を無効にする（管理者）")
-def disable_user(email: Annotated[str, Path(max_length=254)], services: ServicesDep, actor: ActorDep) -> UserOut:
+def disable_user(email: Annotated[EmailText, Path()], services: ServicesDep, actor: ActorDep) -> UserOut:
     return user_out(accounts.disable_user(services.db, services.clock, email, actor))
 
 
 @router.get("/api/audit", summary="監査記録（事務局・管理者）")
 def audit_trail(services: ServicesDep, actor: ActorDep,
-                after_id: Annotated[int, Query(ge=0, le=2**62)] = 0,
+                after_id: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[AuditEntryOut]:
     return [audit_entry_out(entry) for entry in audit.entries(services.db, actor, after_id=after_id, limit=limit)]
 
@@ -117,16 +112,19 @@ class CheckpointIn(BaseModel):
     """A checkpoint taken earlier (POST /api/audit/checkpoint), as it was kept."""
 
     model_config = ConfigDict(extra="forbid")
-    seq: Annotated[StrictInt, Field(ge=0, le=MAX_ID)]
-    length: Annotated[StrictInt, Field(ge=0, le=MAX_ID)]
+    seq: Annotated[int, Field(ge=0, le=MAX_ID), JSON_INTEGER]
+    length: Annotated[int, Field(ge=0, le=MAX_ID, description="the same number as seq (rule `same_as_seq`)"),
+                      JSON_INTEGER]
     hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-    at: AwareDatetime = Field(description="ISO 8601 with its offset, as the checkpoint gave it")
+    at: RecordInstant = Field(description="ISO 8601 with its offset, as the checkpoint gave it")
 
-    @model_validator(mode="after")
-    def _whole_chain(self) -> CheckpointIn:
-        if self.length != self.seq:  # a whole chain numbers its entries 1…length
-            raise ValueError("length and seq of a checkpoint are the same number")
-        return self
+    @field_validator("length")
+    @classmethod
+    def _whole_chain(cls, length: int, info: ValidationInfo) -> int:
+        if "seq" in info.data and length != info.data["seq"]:  # a whole chain numbers its entries 1…length
+            raise refusal("same_as_seq", "length には seq と同じ数を指定してください（チェックポイントのとおり）。",
+                          "length is the same number as seq, as the checkpoint gave it.")
+        return length
 
 
 @router.post("/api/audit/verify", summary="監査記録の改ざん検査（チェックポイントと照合）")

@@ -15,7 +15,7 @@ from api.schemas.cases import AssessmentOut, AssessmentPage, HistoryOut, assessm
 from workflow import service
 from workflow.cases import MAX_ID
 from workflow.service import AssessmentFilter, NewAssessment, NewConsultation
-from workflow.validation import Text64, Text2000
+from workflow.validation import JSON_INTEGER, Text64, Text64OrEmpty, Text100OrEmpty, Text2000
 
 router = Router(prefix="/api/assessments", tags=["assessments"], responses=ERROR_RESPONSES)
 consultations = Router(prefix="/api/consultations", tags=["assessments"], responses=ERROR_RESPONSES)
@@ -32,7 +32,7 @@ class EventRequest(BaseModel):
     }]})
 
     event: Text64
-    expected_version: Annotated[int, Field(ge=1, le=MAX_ID, description="the version you last read")]
+    expected_version: Annotated[int, Field(ge=1, le=MAX_ID, description="the version you last read"), JSON_INTEGER]
     note: Text2000 | None = None
 
 
@@ -56,10 +56,10 @@ def create_consultation(data: NewConsultation, services: ServicesDep, actor: Act
 def list_assessments(
     services: ServicesDep,
     actor: ActorDep,
-    state: Annotated[str | None, Query(max_length=64)] = None,
+    state: Annotated[Text64OrEmpty | None, Query()] = None,
     level: Literal["basic", "focused", "full"] | None = None,
-    office: Annotated[str | None, Query(max_length=100)] = None,
-    procedure: Annotated[str | None, Query(max_length=64)] = None,
+    office: Annotated[Text100OrEmpty | None, Query()] = None,
+    procedure: Annotated[Text64OrEmpty | None, Query()] = None,
     kind: Literal["assessment", "consultation"] | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import Path, Query, status
@@ -26,6 +26,18 @@ Format = Literal["html", "docx"]
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _formats(*media_types: str) -> dict[int | str, dict[str, Any]]:
+    """A paper's 200, in each format `format=` chooses (html, then docx, then xlsx)."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    content = {"text/html": {"schema": {"type": "string"}}, **{media: binary for media in media_types}}
+    return {200: {"description": "the paper, in the format asked for (`format`)", "content": content}}
+
+
+#: What a paper answers (`response_class=Response` keeps FastAPI from naming one content type).
+PAPER = _formats(DOCX)
+REGISTER = _formats(DOCX, XLSX)
 
 
 class NewResolution(BaseModel):
@@ -91,39 +103,46 @@ def _deliver(paper: papers.Paper, output: str) -> Response:
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"})
 
 
-@router.get("/api/papers/convocation/{meeting_id}", summary="開催通知", response_class=HTMLResponse)
+@router.get("/api/papers/convocation/{meeting_id}", summary="開催通知", response_class=Response,
+            responses=PAPER)
 def convocation(meeting_id: Id, services: ServicesDep, actor: ActorDep, format: Format = "html") -> Response:
     return _deliver(services.papers.convocation(meeting_id, actor), format)
 
 
-@router.get("/api/papers/meeting-result/{meeting_id}", summary="会議結果報告", response_class=HTMLResponse)
+@router.get("/api/papers/meeting-result/{meeting_id}", summary="会議結果報告", response_class=Response,
+            responses=PAPER)
 def meeting_result(meeting_id: Id, services: ServicesDep, actor: ActorDep, format: Format = "html") -> Response:
     return _deliver(services.papers.meeting_result(meeting_id, actor),
                     format)
 
 
-@router.get("/api/papers/subcommittee-report/{case_id}", summary="部会報告", response_class=HTMLResponse)
+@router.get("/api/papers/subcommittee-report/{case_id}", summary="部会報告", response_class=Response,
+            responses=PAPER)
 def subcommittee_report(case_id: Id, services: ServicesDep, actor: ActorDep, format: Format = "html") -> Response:
     return _deliver(services.papers.subcommittee_report(case_id, actor),
                     format)
 
 
-@router.get("/api/papers/findings/{case_id}", summary="委員からの質問事項及び回答", response_class=HTMLResponse)
+@router.get("/api/papers/findings/{case_id}", summary="委員からの質問事項及び回答", response_class=Response,
+            responses=PAPER)
 def findings(case_id: Id, services: ServicesDep, actor: ActorDep, format: Format = "html") -> Response:
     return _deliver(services.papers.findings(case_id, actor), format)
 
 
-@router.get("/api/papers/reply/{case_id}", summary="答申書", response_class=HTMLResponse)
+@router.get("/api/papers/reply/{case_id}", summary="答申書", response_class=Response,
+            responses=PAPER)
 def reply(case_id: Id, services: ServicesDep, actor: ActorDep, format: Format = "html") -> Response:
     return _deliver(services.papers.reply(case_id, actor), format)
 
 
-@router.get("/api/papers/public-comment-result/{case_id}", summary="意見募集の結果", response_class=HTMLResponse)
+@router.get("/api/papers/public-comment-result/{case_id}", summary="意見募集の結果", response_class=Response,
+            responses=PAPER)
 def public_comment_result(case_id: Id, services: ServicesDep, actor: ActorDep, format: Format = "html") -> Response:
     return _deliver(services.papers.public_comment_result(case_id, actor), format)
 
 
-@router.get("/api/papers/register", summary="計画管理書", response_class=HTMLResponse)
+@router.get("/api/papers/register", summary="計画管理書", response_class=Response,
+            responses=REGISTER)
 def register(services: ServicesDep, actor: ActorDep,
              format: Annotated[Literal["html", "docx", "xlsx"], Query()] = "html") -> Response:
     return _deliver(services.papers.register(actor),

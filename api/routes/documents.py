@@ -11,18 +11,22 @@ from fastapi.responses import JSONResponse, Response
 from api.auth import ActorDep
 from api.deps import ServicesDep
 from api.errors import ERROR_RESPONSES, ErrorBody, error_response
+from api.limits import MAX_FILENAME
 from api.routing import Router
 from api.schemas.documents import DocumentOut, document_out
 from workflow import documents
 from workflow.cases import MAX_ID
 from workflow.documents import DocumentGone, Upload
 from workflow.policy import Classification
+from workflow.validation import Text200
 
 router = Router(tags=["documents"], responses=ERROR_RESPONSES)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
-#: The content answers with the document's own type (PDF, Word …), not JSON.
+#: The content answers with the document's own type (PDF, Word …: the kinds an upload may be), not JSON.
 CONTENT: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/octet-stream": {}}, "description": "資料の内容 / the document, as uploaded"},
+    200: {"content": {media: {"schema": {"type": "string", "format": "binary"}}
+                      for media in sorted(set(documents.KINDS.values()))},
+          "description": "資料の内容 / the document, as uploaded"},
     410: {"model": ErrorBody, "description": "点検終了後に削除済み / purged after the review"},
 }
 
@@ -31,8 +35,8 @@ CONTENT: dict[int | str, dict[str, Any]] = {
              summary="資料を登録する（PDF・Word・Excel・画像）")
 async def upload(
     case_id: Id, services: ServicesDep, actor: ActorDep,
-    file: Annotated[UploadFile, File(description="PDF, Word, Excel, PNG or JPEG")],
-    title: Annotated[str, Form(min_length=1, max_length=200, description="資料名 (e.g. 資料2 ログのイメージ)")],
+    file: Annotated[UploadFile, File(description=f"PDF, Word, Excel, PNG or JPEG (its name at most {MAX_FILENAME} characters)")],
+    title: Annotated[Text200, Form(description="資料名 (e.g. 資料2 ログのイメージ)")],
     classification: Annotated[Classification, Form(description="public | members_only | members_only_delete_after_review")]
     = Classification.PUBLIC,
 ) -> DocumentOut:
@@ -40,7 +44,7 @@ async def upload(
     content = await file.read(limit + 1)  # one byte more than allowed tells "too large" without reading it all
     document = documents.attach(
         services.db, services.files, services.clock, case_id,
-        Upload(title=title.strip(), filename=file.filename or "document", content=content,
+        Upload(title=title, filename=file.filename or "document", content=content,
                classification=classification),
         actor, limit,
     )

@@ -14,6 +14,7 @@ from api.errors import ERROR_RESPONSES
 from api.routing import Router
 from api.schemas.feeds import CalendarTokenOut, calendar_token_out
 from notifications import feeds
+from workflow.validation import JSON_INTEGER
 
 router = Router(tags=["calendar feeds"], responses=ERROR_RESPONSES)
 Id = Annotated[int, Path(ge=1, le=feeds.MAX_ID)]
@@ -30,8 +31,8 @@ ICS: dict[int | str, dict[str, Any]] = {200: {"content": {"text/calendar": {}}, 
 class NewCalendarToken(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    body_id: int | None = Field(default=None, ge=1, le=feeds.MAX_ID,
-                                description="会議体のカレンダー（事務局のみ）; omit for your own calendar")
+    body_id: Annotated[int, Field(ge=1, le=feeds.MAX_ID), JSON_INTEGER] | None = Field(
+        default=None, description="会議体のカレンダー（事務局のみ）; omit for your own calendar")
 
 
 @router.post("/api/calendar-tokens", status_code=status.HTTP_201_CREATED,

@@ -3,7 +3,6 @@ quorum) and their minutes (draft, send for corrections, correct, apply, confirm,
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import Body, Path, Query, Response, status
@@ -14,7 +13,6 @@ from api.errors import ERROR_RESPONSES
 from api.routing import Router
 from api.schemas.meetings import MeetingOut, MeetingPage, QuorumOut, meeting_out, meeting_page_out, quorum_out
 from api.schemas.minutes import CorrectionOut, MinutesOut, correction_out, minutes_out
-from states.definition import EARLIEST_DATE, LATEST_DATE
 from workflow import meetings, minutes
 from workflow.meetings import (
     MAX_ID,
@@ -36,6 +34,7 @@ from workflow.minutes import (
     Publication,
     SendForCorrections,
 )
+from workflow.validation import RecordDate
 
 router = Router(prefix="/api/meetings", tags=["meetings"], responses=ERROR_RESPONSES)
 
@@ -59,10 +58,8 @@ def list_meetings(
     actor: ActorDep,
     body_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     meeting_status: Annotated[MeetingStatus | None, Query(alias="status")] = None,
-    date_from: Annotated[date | None, Query(alias="from", ge=EARLIEST_DATE, le=LATEST_DATE,
-                                    description="開催日がこの日以降 (YYYY-MM-DD)")] = None,
-    date_to: Annotated[date | None, Query(alias="to", ge=EARLIEST_DATE, le=LATEST_DATE,
-                                  description="開催日がこの日以前 (YYYY-MM-DD)")] = None,
+    date_from: Annotated[RecordDate | None, Query(alias="from", description="開催日がこの日以降 (YYYY-MM-DD)")] = None,
+    date_to: Annotated[RecordDate | None, Query(alias="to", description="開催日がこの日以前 (YYYY-MM-DD)")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> MeetingPage:

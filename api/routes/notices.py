@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import Path, Query, status
-from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import ActorDep
 from api.deps import ServicesDep
@@ -21,9 +19,11 @@ from api.schemas.notices import (
     scheduled_event_out,
 )
 from notifications import inbox, reminders
+from notifications.reminders import RuleChange
 from workflow import scheduled_events
 from workflow.cases import MAX_ID
-from workflow.validation import Text64, Text2000OrEmpty
+from workflow.scheduled_events import NewScheduledEvent
+from workflow.validation import Text64
 
 router = Router(tags=["notices"], responses=ERROR_RESPONSES)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -40,35 +40,15 @@ def mark_read(notice_id: Id, services: ServicesDep, actor: ActorDep) -> NoticeOu
     return notice_out(inbox.mark_read(services.db, actor, notice_id, services.clock.now()))
 
 
-class RuleChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    enabled: bool | None = None
-    counts: Literal["before", "after"] | None = Field(
-        default=None, description="before: 事前に（会議・期限の前） / after: 事後に（未回答の質問、目標期間の超過）")
-    offset_days: int | None = Field(default=None, ge=0, le=365, description="何日前（after のときは何日後）")
-    offset_unit: Literal["calendar", "open"] | None = None
-    recipients: list[Literal["members", "chair", "secretariat", "office"]] | None = Field(default=None, max_length=4)
-    channels: list[Literal["inbox", "email"]] | None = Field(default=None, max_length=2)
-    custom_message: Text2000OrEmpty | None = None
-
-
 @router.get("/api/reminder-rules", summary="リマインダーの規則")
 def list_rules(services: ServicesDep, actor: ActorDep) -> list[ReminderRuleOut]:
     return [rule_out(rule) for rule in reminders.rules(services.db, actor)]
 
 
 @router.patch("/api/reminder-rules/{key}", summary="リマインダーの規則を変更する（事務局）")
-def change_rule(key: Annotated[str, Path(max_length=64)], change: RuleChange, services: ServicesDep,
-                actor: ActorDep) -> ReminderRuleOut:
-    values = change.model_dump(exclude_unset=True)  # the fields the request names, and only those
-    return rule_out(reminders.change_rule(services.db, key, values, actor, services.clock.now()))
-
-
-class NewScheduledEvent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    event: Text64
-    run_at: datetime = Field(description="ISO 8601; without an offset it is taken as Asia/Tokyo")
-    inputs: dict[str, Any] = Field(default_factory=dict, max_length=20)
+def change_rule(key: Annotated[Text64, Path(description="the rule's key (e.g. meeting_start_7d)")], change: RuleChange,
+                services: ServicesDep, actor: ActorDep) -> ReminderRuleOut:
+    return rule_out(reminders.change_rule(services.db, key, change, actor, services.clock.now()))
 
 
 @router.post("/api/assessments/{case_id}/scheduled-events", status_code=status.HTTP_201_CREATED,

@@ -14,10 +14,11 @@ from api.schemas.procedures import ProcedureOut, ThresholdOut, procedure_out
 from states.diagram import mermaid
 from workflow.service import MAX_HANDLER_COUNT, MAX_TARGET_COUNT
 from workflow.threshold import LEVEL_TITLES, Level, required_level
+from workflow.validation import Text64
 
 router = Router(tags=["procedures"], responses=ERROR_RESPONSES)
 
-ProcedureName = Annotated[str, Path(max_length=64)]
+ProcedureName = Annotated[Text64, Path(description="the procedure's name (e.g. full_assessment)")]
 
 
 # exclude_unset: an event's input names only the keys that apply to it, as the procedure describes it

@@ -118,7 +118,7 @@ def meeting_out(record: MeetingRecord) -> MeetingOut:
         ends_at=meeting.ends_at.astimezone(TOKYO) if meeting.ends_at else None,
         when_ja=_when(record),
         status_title=MEETING.status_title(meeting.status).as_dict(),
-        agenda=[from_row(AgendaItemOut, item) for item in record.agenda],
+        agenda=[AgendaItemOut.model_validate(item, from_attributes=True) for item in record.agenda],
         attendance=[from_row(AttendeeOut, row) for row in record.attendance],
         materials=[_material_out(document) for document in record.materials],
         quorum=quorum_out(record.quorum),

@@ -3,6 +3,7 @@ database, and verified against later (workflow/audit.py; the CLI: tests/integrat
 
 import json
 
+import pytest
 from sqlalchemy import text
 
 from tests.helpers.people import SYSTEM
@@ -50,3 +51,29 @@ def test_a_malformed_checkpoint_is_a_422_naming_the_field(public, person):
                          json={"seq": 1, "length": 1, "hash": "xyz", "at": "2025-06-02T09:00:00+09:00"})
     assert answer.status_code == 422
     assert [problem["field"] for problem in answer.json()["error"]["fields"]] == ["hash"]
+
+
+@pytest.mark.parametrize(("change", "problem"), [
+    ({"at": 0}, ("at", "datetime")),                     # a number is not a time (it was read as 1970)
+    ({"at": 1748822400.5}, ("at", "datetime")),
+    ({"at": "1970-01-01T00:00:00Z"}, ("at", "date_range")),
+    ({"seq": True, "length": True}, ("seq", "integer")),
+    ({"seq": "3", "length": 3}, ("seq", "integer")),
+    ({"length": 4}, ("length", "same_as_seq")),           # a whole chain numbers its entries 1…length
+])
+def test_a_checkpoint_is_taken_as_written_or_refused_by_its_rule(public, person, change, problem):
+    headers = person("secretariat").headers
+    kept = {"seq": 3, "length": 3, "hash": "0" * 64, "at": "2025-06-02T09:00:00+09:00", **change}
+    answer = public.post("/api/audit/verify", headers=headers, json=kept)
+    assert answer.status_code == 422, answer.text
+    problems = answer.json()["error"]["fields"]
+    assert (problems[0]["field"], problems[0]["rule"]) == problem
+    assert "値が正しくありません" not in problems[0]["message"]["ja"]
+
+
+def test_an_integral_number_is_an_integer_as_json_schema_reads_it(public, person):
+    """JSON Schema's `integer` admits 3.0; refusing it would break the schema's own promise."""
+    headers = person("secretariat").headers
+    answer = public.post("/api/audit/verify", headers=headers,
+                         json={"seq": 0.0, "length": 0, "hash": "0" * 64, "at": "2025-06-02T09:00:00+09:00"})
+    assert answer.status_code == 200, answer.text

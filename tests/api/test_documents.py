@@ -11,6 +11,10 @@ from tests.helpers.database import sqlite_file_bytes
 from tests.helpers.documents import PDF, SECRET
 from tests.helpers.people import REVIEWING_BODY, SYSTEM
 from workflow import audit
+from workflow.documents import PURGED_TITLE
+
+#: A confidential title as the secretariat writes it: it must not outlive the purge anywhere readable.
+PURGED_TITLE_BEFORE = "資料2 住民基本台帳システムのアクセスログのイメージ"
 
 
 def docx_bytes() -> bytes:
@@ -90,8 +94,8 @@ def test_delete_after_review_is_purged_from_database_and_disk(public, person, ma
     case = make_case("subcommittee_review", body=REVIEWING_BODY)
     secretariat, member = person("secretariat"), person("member")
     document = public.post(f"/api/assessments/{case.id}/documents", headers=secretariat.headers,
-                           data={"title": "資料2 ログのイメージ", "classification": "members_only_delete_after_review"},
-                           files={"file": ("log.pdf", SECRET, "application/pdf")}).json()
+                           data={"title": PURGED_TITLE_BEFORE, "classification": "members_only_delete_after_review"},
+                           files={"file": ("アクセスログ抽出.pdf", SECRET, "application/pdf")}).json()
     kept = public.post(f"/api/assessments/{case.id}/documents", headers=secretariat.headers,
                        data={"title": "資料1 評価書", "classification": "members_only"},
                        files={"file": ("hyoukasho.pdf", PDF, "application/pdf")}).json()
@@ -112,9 +116,17 @@ def test_delete_after_review_is_purged_from_database_and_disk(public, person, ma
     for who in (secretariat, member):
         gone = public.get(f"/api/documents/{document['id']}/content", headers=who.headers)
         assert gone.status_code == 410 and gone.json()["error"]["code"] == "purged"
+        assert PURGED_TITLE_BEFORE not in gone.text
     record = public.get(f"/api/documents/{document['id']}", headers=secretariat.headers).json()
     assert record["purged_at"] is not None and "点検終了" in record["purge_reason"]
     assert record["content_url"] is None
+    # That it existed remains, not what it was called: the title and the file name go with the content.
+    assert record["title"] == PURGED_TITLE and record["filename"] == f"document-{document['id']}.pdf"
+    listed = public.get(f"/api/assessments/{case.id}/documents", headers=member.headers)
+    trail = public.get("/api/audit", headers=secretariat.headers, params={"limit": 1000})
+    for answer in (listed, trail):
+        assert answer.status_code == 200
+        assert PURGED_TITLE_BEFORE not in answer.text and "アクセスログ抽出" not in answer.text
     assert public.get(kept["content_url"], headers=member.headers).content == PDF  # members_only stays
 
     # Nothing of the content is left: not on disk, not in the database file.
@@ -150,3 +162,35 @@ def test_an_office_cannot_read_back_members_only_material(public, person, make_c
                            files={"file": ("log.pdf", SECRET, "application/pdf")})
     assert document.status_code == 201
     assert public.get(f"/api/documents/{document.json()['id']}/content", headers=office.headers).status_code == 404
+
+
+def test_the_audit_trail_names_confidential_material_by_id_and_classification(public, person, make_case, db, clock):
+    """The administrator reads the trail but may not know members-only material: no title of it enters."""
+    from tests.helpers.meetings import schedule
+
+    case = make_case("subcommittee_review", body=REVIEWING_BODY)
+    secretariat = person("secretariat")
+    meeting = schedule(db, clock, agenda=[{"assessment_id": case.id, "purpose": "third_party_review",
+                                           "title": case.title}]).meeting
+    uploaded = {}
+    for classification, title in (("public", "資料1 評価書（案）"), ("members_only", "資料2 委員限りの運用手順書"),
+                                  ("members_only_delete_after_review", "資料3 点検後削除のログ抽出")):
+        uploaded[classification] = public.post(
+            f"/api/assessments/{case.id}/documents", headers=secretariat.headers,
+            data={"title": title, "classification": classification},
+            files={"file": (f"{title}.pdf", PDF, "application/pdf")}).json()
+    for number, document in enumerate(uploaded.values(), start=1):
+        linked = public.post(f"/api/meetings/{meeting.id}/materials", headers=secretariat.headers,
+                             json={"document_id": document["id"], "label": f"資料{number}"})
+        assert linked.status_code == 200, linked.text
+    for reader in ("admin", "secretariat"):
+        trail = public.get("/api/audit", headers=person(reader).headers, params={"limit": 1000})
+        assert trail.status_code == 200
+        assert "委員限りの運用手順書" not in trail.text and "点検後削除のログ" not in trail.text
+        assert "資料1 評価書（案）" in trail.text  # public material keeps its title in the trail
+    entries = {(entry.action, entry.detail.get("document_id")): entry.detail
+               for entry in audit.entries(db, SYSTEM, limit=1000)}
+    confidential = uploaded["members_only"]["id"]
+    assert entries[("document.uploaded", confidential)]["classification"] == "members_only"
+    assert entries[("meeting.material_linked", confidential)] == {
+        "document_id": confidential, "classification": "members_only", "label": "資料2"}

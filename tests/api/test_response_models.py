@@ -24,8 +24,6 @@ API = Path(__file__).resolve().parents[2] / "api"
 
 #: The only `.model_dump()` calls in api/ (file, function), each on a model that is not a table row.
 MODEL_DUMPS_ALLOWED = {
-    # the RuleChange request: the fields the secretariat sent, and only those
-    ("routes/notices.py", "change_rule"),
     # an AssessmentOut, already a response shape, spread into the dashboard's row for the template
     ("web.py", "_row"),
 }

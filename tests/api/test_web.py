@@ -272,6 +272,29 @@ def test_field_problems_are_shown_next_to_the_fields(web, db, user_with_password
     assert snapshot(db, case.id) == before
 
 
+def test_a_number_typed_in_a_form_is_a_number(web, db, user_with_password, make_case):
+    """The service takes an event's numbers strictly (JSON's types); the page turns what was typed into one."""
+    case = make_case("public_comment")
+    csrf = signed_in(web, user_with_password("secretariat"))
+    for typed in ("abc", "3.5", "１２"):
+        refused = web.post(f"/assessments/{case.id}/events", data={
+            "event": "close_public_comment", "expected_version": case.version, "csrf_token": csrf,
+            "comment_count": typed})
+        assert refused.status_code == 422 and "整数で入力してください。" in refused.text, typed
+    done = web.post(f"/assessments/{case.id}/events", data={
+        "event": "close_public_comment", "expected_version": case.version, "csrf_token": csrf, "comment_count": " 3 "})
+    assert done.status_code == 303, done.text
+    assert service.get_assessment(db, case.id, SYSTEM).comment_count == 3
+
+
+def test_a_sign_in_with_control_characters_is_a_page(web, user_with_password):
+    email = user_with_password("secretariat")
+    response = sign_in(web, email + "\x00")
+    assert response.status_code == 422 and "制御文字は使用できません。" in response.text
+    assert "\x00" not in response.text
+    assert sign_in(web, email).status_code == 303
+
+
 def test_conflicts_are_shown_with_the_allowed_events(web, db, user_with_password, make_case):
     case = make_case("drafted")
     csrf = signed_in(web, user_with_password("secretariat"))

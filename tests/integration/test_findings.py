@@ -167,7 +167,7 @@ def test_an_answer_records_date_meeting_and_version(db, clock, review, make_meet
     ({"answered_on": date(2025, 5, 19)}, "answered_on", "not_before_raised"),
     ({"answered_on": date(2025, 6, 3)}, "answered_on", "not_future"),
     ({"answered_at_meeting_id": 424242}, "answered_at_meeting_id", "exists"),
-    ({"resolved_in_version_id": 424242}, "resolved_in_version_id", "same_case"),
+    ({"resolved_in_version_id": 424242}, "resolved_in_version_id", "exists"),
 ])
 def test_bad_answers_name_the_field(db, clock, review, office, answer, field, rule):
     finding = findings.raise_finding(db, clock, review.id, new(), SYSTEM)

@@ -99,7 +99,7 @@ def test_a_new_response_replaces_the_earlier_one(db, clock, commenting):
     ({"change_id": 1, "no_change_reason": "記載済み"}, "no_change_reason", "change_or_reason"),
     ({}, "no_change_reason", "change_or_reason"),
     ({"change_id": "other case"}, "change_id", "same_case"),
-    ({"change_id": 424242}, "change_id", "same_case"),
+    ({"change_id": 424242}, "change_id", "exists"),
 ])
 def test_a_response_needs_a_change_of_the_case_or_a_reason(db, clock, commenting, make_case, fields, field, rule):
     recorded = public_comments.record_comment(db, clock, commenting.id, comment(), SYSTEM)

@@ -23,7 +23,7 @@ from notifications.models import CalendarToken
 from states.definition import EventSpec, Text
 from workflow import policy
 from workflow.clock import TOKYO
-from workflow.errors import Message, NotFound
+from workflow.errors import Message, NotFound, Record, RecordNotFound
 from workflow.models import ApiToken, Assessment, Document, UserAccount
 from workflow.policy import (
     ANONYMOUS,
@@ -255,13 +255,63 @@ def test_authorize_turns_each_answer_into_its_error():
         authorize(public, Action.CREATE_CASE)
     with pytest.raises(NotFound) as hidden:
         authorize(ACTORS["other member"], Action.READ_CASE, _case())
-    assert hidden.value.message == Message("見つかりません。", "Not found.")
+    # hidden: the words of a case that is not there (tests/api/test_existence.py compares them over HTTP)
+    assert hidden.value.message == Message("案件（ID 1）は見つかりません。", "No case with id 1.")
     own_words = NotFound(Message("トークンが見つかりません。", "No such token."))
     with pytest.raises(NotFound) as hidden:
         authorize(member, Action.REVOKE_TOKEN, _token(SOMEONE_ELSE), hidden=own_words)
     assert hidden.value is own_words
     with pytest.raises(Forbidden):
         authorize(member, Action.MANAGE_MEETINGS)
+
+
+#: The record each target is, as a refusal to let the actor know of it names it (every target's id is 1):
+#: the loader's own words for a missing record of that kind. None: a plain "not found" (the service
+#: passes its own words, e.g. for a calendar feed).
+HIDDEN_AS: dict[str, Record | None] = {
+    **{name: Record.CASE for name in ("closed case", "public case", "closed case elsewhere",
+                                     "public case elsewhere", "case without a body", "secretariat's event",
+                                     "office's event", "office's event, public case")},
+    **{name: Record.DOCUMENT for name in TARGETS if "document" in name or name.startswith(
+        ("members-only", "delete-after-review"))},
+    **{name: Record.MEETING for name in TARGETS if name.startswith(("closed meeting,", "public meeting,"))},
+    # minutes.* act on a meeting the actor may see; what is hidden is its minutes
+    "closed meeting": Record.MINUTES, "public meeting": Record.MINUTES,
+    "own token": Record.API_TOKEN, "another user's token": Record.API_TOKEN,
+}
+
+
+def _hidden_cells() -> list[pytest.param]:
+    return [param for param in _cells() if param.values[3] == "404"]
+
+
+@pytest.mark.parametrize(("action", "target", "role", "answer"), _hidden_cells())
+def test_a_hidden_target_answers_as_a_missing_record(action, target, role, answer):
+    """HIDE is the loader's 404 of the record the target is, word for word: RecordNotFound(kind, id)."""
+    actor = ACTORS[role]
+    with pytest.raises(NotFound) as hidden:
+        authorize(actor, action, TARGETS[target](actor))
+    kind = HIDDEN_AS.get(target)
+    if kind is None:
+        assert type(hidden.value) is NotFound and hidden.value.message == Message("見つかりません。", "Not found.")
+    else:
+        assert isinstance(hidden.value, RecordNotFound) and (hidden.value.record, hidden.value.record_id) == (kind, 1)
+        assert hidden.value.message == RecordNotFound(kind, 1).message
+        assert hidden.value.code == "not_found"
+
+
+def test_a_service_names_the_record_it_was_asked_for():
+    """`hidden=` replaces the target's words: a finding reached by its id answers as a missing finding."""
+    with pytest.raises(RecordNotFound) as hidden:
+        authorize(ACTORS["other member"], Action.ANSWER_FINDING, _case(), hidden=RecordNotFound(Record.FINDING, 7))
+    assert hidden.value.message == Message("質問・意見（ID 7）は見つかりません。", "No finding with id 7.")
+
+
+def test_every_kind_of_record_has_its_words_in_both_languages():
+    for kind in Record:
+        message = RecordNotFound(kind, 12).message
+        assert "（ID 12）" in message.ja and message.ja.endswith("見つかりません。"), kind
+        assert message.en.startswith("No ") and message.en.endswith(" with id 12."), kind
 
 
 # --- the docstring's table ------------------------------------------------------------------------
