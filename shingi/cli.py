@@ -1,4 +1,4 @@
-"""The `shingi` command: serve, db upgrade, procedures check, audit verify and checkpoint."""
+"""The `shingi` command: serve, db upgrade, procedures check, audit verify and checkpoint, backup and restore."""
 
 from __future__ import annotations
 
@@ -283,6 +283,62 @@ def audit_checkpoint(
     except OSError as error:
         _fail(error)
     typer.echo(f"wrote {output}: the chain up to entry {taken.seq}, {taken.as_dict()['at']}")
+
+
+@app.command()
+def backup(
+    output: Annotated[Path | None, typer.Option(dir_okay=False, help=(
+        "Archive to write (default: shingi-backup-<date>-<time>.tar in the current folder)."))] = None,
+) -> None:
+    """Write the database and the uploaded documents into one archive (.tar), while the service runs.
+
+    The archive holds members-only material and the users' password hashes: keep it as safe as the database, on another machine.
+
+    アーカイブには委員限りの資料も含まれます。データベースと同じく厳重に、別の機械に保管してください。
+    """
+    from shingi import backup as backups
+    from workflow.errors import DomainError
+
+    core, operator = _operator_context()
+    try:
+        target = output or Path(backups.default_name(core.clock.now()))
+        written = backups.back_up(core.db, core.files, core.clock, operator, target)
+    except DomainError as error:
+        _fail(error)
+    finally:
+        core.close()
+    typer.echo(f"{written.message.en}\n{written.message.ja}")
+
+
+@app.command()
+def restore(
+    archive: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                            help="An archive written by `shingi backup`.")],
+    force: Annotated[bool, typer.Option(help="Replace a database that already holds cases, and its documents.")] = False,
+) -> None:
+    """Restore a backup into the configured database and file store (stop the service first).
+
+    Every member is checked against the archive's manifest before anything is changed.
+
+    The schema is then brought up to date, and the audit chain verified against the checkpoint taken at backup time (exit 1 if it does not hold).
+
+    復元の前にサービスを停止してください。
+    """
+    from shingi import backup as backups
+    from shingi import bootstrap
+    from workflow.errors import DomainError
+    from workflow.policy import system_actor
+
+    core = bootstrap.build(Settings())  # not migrated first: the restore brings its own schema
+    try:
+        restored = backups.restore(core.db, core.files, system_actor("運用者（CLI）"), archive, force=force)
+    except DomainError as error:
+        _fail(error)
+    finally:
+        core.close()
+    typer.echo(f"{restored.message.en}\n{restored.message.ja}", err=not restored.ok)
+    typer.echo(f"{restored.verdict.message.en}\n{restored.verdict.message.ja}", err=not restored.verdict.ok)
+    raise typer.Exit(0 if restored.ok else 1)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 _KEY_ALPHABET = set("0123456789abcdef")
 
@@ -40,6 +43,26 @@ class FileStore:
 
     def read(self, key: str) -> bytes:
         return self._path(key).read_bytes()
+
+    def open(self, key: str) -> BinaryIO:
+        """The content as a stream (a backup copies it without holding it in memory)."""
+        return open(self._path(key), "rb")
+
+    @contextmanager
+    def staging(self) -> Iterator[Path]:
+        """A scratch folder on the store's own file system, removed at the end; `keys` and `sweep` never
+        look into it (its name is not two characters long)."""
+        with tempfile.TemporaryDirectory(prefix=".staging-", dir=self.root) as folder:
+            yield Path(folder)
+
+    def place(self, key: str, source: Path) -> None:
+        """Move a file of `staging()` into the store under `key` (a restore puts content back under the
+        key its document names), replacing what is there; synced first, so that it is whole once named."""
+        path = self._path(key)
+        path.parent.mkdir(exist_ok=True)
+        with open(source, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(source, path)
 
     def exists(self, key: str) -> bool:
         return self._path(key).exists()

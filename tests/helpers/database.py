@@ -1,7 +1,8 @@
 """The test database: a SQLite file, or PostgreSQL when SHINGI_TEST_DATABASE_URL says so.
 
 On PostgreSQL each test process creates its own database on the server and drops it at the end, so
-parallel workers (pytest-xdist) never share tables. Every test starts with empty tables.
+parallel workers (pytest-xdist) never share tables. Every test starts with empty tables. A test that needs
+another database (a restore's target) gets one from `scratch_database`.
 
 tests/unit/conftest.py overrides these fixtures so that a unit test asking for the database fails.
 """
@@ -11,7 +12,8 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -41,21 +43,57 @@ def pytest_report_header(config: pytest.Config) -> str:
     return "shingi: database SQLite (a temporary file)"
 
 
+def _server_admin_url() -> str:
+    """The PostgreSQL server's URL for psycopg, to create and drop databases on it."""
+    assert POSTGRES_URL
+    return make_url(normalise_url(POSTGRES_URL)).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def create_postgres_database(prefix: str) -> str:
+    """A new, empty database on the server (no tables); its URL."""
+    assert POSTGRES_URL
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_server_admin_url(), autocommit=True) as connection:  # an unreachable server fails the run
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return make_url(normalise_url(POSTGRES_URL)).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(url: str) -> None:
+    name = make_url(url).database
+    with psycopg.connect(_server_admin_url(), autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not POSTGRES_URL:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'shingi-test.db'}"
         return
-    server = make_url(normalise_url(POSTGRES_URL))
-    name = f"shingi_test_{uuid.uuid4().hex[:12]}"
-    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:  # an unreachable server fails the run
-        connection.execute(f'CREATE DATABASE "{name}"')
+    url = create_postgres_database("shingi_test")
     try:
-        yield server.set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_postgres_database(url)
+
+
+@pytest.fixture
+def scratch_database(tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """scratch_database() → the URL of another database, empty and without tables (a fresh machine's), of the
+    suite's kind: a SQLite file not made yet, or a new PostgreSQL database; dropped at the end of the test."""
+    made: list[str] = []
+
+    def make() -> str:
+        if not POSTGRES_URL:
+            url = f"sqlite:///{tmp_path / f'scratch-{len(made)}.db'}"
+        else:
+            url = create_postgres_database("shingi_scratch")
+        made.append(url)
+        return url
+
+    yield make
+    if POSTGRES_URL:
+        for url in made:
+            drop_postgres_database(url)
 
 
 @pytest.fixture(scope="session")

@@ -20,3 +20,8 @@ def migrated_database():
 @pytest.fixture
 def db():
     pytest.fail(NO_DATABASE, pytrace=False)
+
+
+@pytest.fixture
+def scratch_database():
+    pytest.fail(NO_DATABASE, pytrace=False)
