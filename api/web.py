@@ -477,10 +477,8 @@ def dashboard(
 ) -> HTMLResponse:
     titles = _state_order(services)
     state = state if state in titles else None
-    counts = {
-        name: service.list_assessments(services.db, AssessmentFilter(state=name), 0, 0, actor).total
-        for name in titles
-    }
+    found = service.count_by_state(services.db, actor)
+    counts = {name: found.get(name, 0) for name in titles}
     page = service.list_assessments(services.db, AssessmentFilter(state=state), PAGE_SIZE, offset, actor)
     words = Words(language(request))
     today = local_today(services.clock)

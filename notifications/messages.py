@@ -15,21 +15,22 @@ from notifications import notices
 from notifications.channels import DELIVERED_ON_WRITE
 from notifications.models import Notice, Reminder, ReminderRule
 from states.definition import StateSpec
+from workflow.accounts import actor_for
 from workflow.clock import TOKYO
 from workflow.columns import stored_id
+from workflow.documents import material_order
 from workflow.engine import Workflows
 from workflow.models import Assessment, Body, Document, UserAccount
+from workflow.policy import Actor, Classification, can_know_document
 from workflow.records import AgendaItem, Finding, Meeting, Minutes
 
 
-def meeting_facts(session: Session, meeting: Meeting) -> dict[str, Any]:
-    """The notice templates' `meeting` variable, from the record."""
+def meeting_facts(session: Session, meeting: Meeting, reader: Actor) -> dict[str, Any]:
+    """The notice templates' `meeting` variable, from the record, with the materials `reader` may know of."""
     body = session.get(Body, meeting.body_id)
     council = session.get(Body, body.parent_id) if body and body.parent_id else None
     agenda = session.exec(select(AgendaItem.title).where(AgendaItem.meeting_id == meeting.id)
                           .order_by(col(AgendaItem.position))).all()
-    materials = session.exec(select(Document).where(Document.meeting_id == meeting.id)
-                             .order_by(col(Document.label), col(Document.id))).all()
     body_name = body.name if body else ""
     if council is not None and body_name.startswith(council.name):
         body_name = body_name[len(council.name):].strip()  # "審議会 第二部会" → the council named apart
@@ -38,8 +39,24 @@ def meeting_facts(session: Session, meeting: Meeting) -> dict[str, Any]:
         starts_at=meeting.starts_at.astimezone(TOKYO),
         ends_at=meeting.ends_at.astimezone(TOKYO) if meeting.ends_at else None, venue=meeting.venue,
         agenda=list(agenda), is_public=meeting.is_public,
-        materials=[notices.Material(doc.label or "", doc.title, doc.classification != "public") for doc in materials],
+        materials=[_material(document) for document, case in meeting_materials(session, meeting)
+                   if can_know_document(reader, case, document)],
     )
+
+
+def meeting_materials(session: Session, meeting: Meeting) -> list[tuple[Document, Assessment]]:
+    """The meeting's materials with their cases, in the order they are numbered (資料1, 資料2, 資料10 …)."""
+    rows = session.exec(select(Document, Assessment).join(Assessment, col(Assessment.id) == Document.assessment_id)
+                        .where(Document.meeting_id == meeting.id)).all()
+    return sorted(((document, case) for document, case in rows),
+                  key=lambda row: (material_order(row[0].label), row[0].id or 0))
+
+
+def _material(document: Document) -> notices.Material:
+    classification = Classification(document.classification)
+    if classification is Classification.MEMBERS_ONLY_DELETE_AFTER_REVIEW:
+        return notices.Material(document.label or "", "", members_only=True, deleted_after_review=True)
+    return notices.Material(document.label or "", document.title, classification.confidential)
 
 
 def _case(case: Assessment) -> dict[str, Any]:
@@ -79,7 +96,9 @@ class ReminderRenderer:
         #: The procedures in force (the secretariat's own included): their titles and target days.
         self.workflows = workflows
         self._subjects: dict[tuple[str, int], Subject] = {}
-        self._facts: dict[tuple[str, int], dict[str, Any]] = {}
+        self._facts: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._materials: dict[int, list[tuple[Document, Assessment]]] = {}
+        self._readers: dict[int, Actor | None] = {}
         self._rendered: dict[tuple[Any, ...], Any] = {}
         self._names: dict[int, str | None] = {}
         if users:
@@ -87,10 +106,31 @@ class ReminderRenderer:
                                  .where(col(UserAccount.id).in_(users))).all()
             self._names = {user_id: name for user_id, name in names if user_id is not None}  # ids are never NULL
 
-    def _meeting(self, meeting: Meeting) -> dict[str, Any]:
-        key = ("meeting", stored_id(meeting))
+    def _reader(self, user_id: int) -> Actor | None:
+        """The recipient as the policy sees them (what they may know of a meeting's materials)."""
+        if user_id not in self._readers:
+            user = self.session.get(UserAccount, user_id)
+            self._readers[user_id] = actor_for(self.session, user) if user is not None else None
+        return self._readers[user_id]
+
+    def _meeting_of(self, reminder: Reminder) -> Meeting | None:
+        row = self.subject(reminder.subject_type, reminder.subject_id)
+        if isinstance(row, Minutes):
+            row = self.subject("meeting", row.meeting_id)
+        return row if isinstance(row, Meeting) else None
+
+    def _known_materials(self, meeting: Meeting, reader: Actor) -> tuple[int, ...]:
+        """The meeting's materials the reader may know of: those who may know the same share one rendering."""
+        key = stored_id(meeting)
+        if key not in self._materials:
+            self._materials[key] = meeting_materials(self.session, meeting)
+        return tuple(stored_id(document) for document, case in self._materials[key]
+                     if can_know_document(reader, case, document))
+
+    def _meeting(self, meeting: Meeting, reader: Actor) -> dict[str, Any]:
+        key = ("meeting", stored_id(meeting), self._known_materials(meeting, reader))
         if key not in self._facts:
-            self._facts[key] = meeting_facts(self.session, meeting)
+            self._facts[key] = meeting_facts(self.session, meeting, reader)
         return self._facts[key]
 
     def subject(self, subject_type: str, subject_id: int) -> Subject | None:
@@ -102,17 +142,17 @@ class ReminderRenderer:
             self._subjects[key] = row
         return self._subjects[key]
 
-    def context(self, kind: str, reminder: Reminder, common: notices.Common) -> dict[str, Any] | None:
+    def context(self, kind: str, reminder: Reminder, common: notices.Common, reader: Actor) -> dict[str, Any] | None:
         row = self.subject(reminder.subject_type, reminder.subject_id)
         if row is None:
             return None
         session = self.session
         if kind == "meeting_reminder":
-            return notices.meeting_reminder(self._meeting(_about(Meeting, row, kind)), common=common)
+            return notices.meeting_reminder(self._meeting(_about(Meeting, row, kind), reader), common=common)
         if kind == "minutes_correction":
             minutes = _about(Minutes, row, kind)
             meeting = _about(Meeting, self.subject("meeting", minutes.meeting_id), kind)
-            return notices.minutes_correction(self._meeting(meeting),
+            return notices.minutes_correction(self._meeting(meeting, reader),
                                               correction_due=_fact(minutes.correction_deadline, kind),
                                               common=common)
         if kind == "finding_unanswered":
@@ -148,15 +188,20 @@ class ReminderRenderer:
         return procedure.states.get(case.state) if procedure else None
 
     def rendered(self, reminder: Reminder, rule: ReminderRule, now: datetime) -> Any:
-        """The notice for this reminder's recipient. Everyone reminded of one subject by one rule gets
-        the same text but for the greeting, so it is rendered once with a stand-in name and the
-        recipient's name is put in its place (escaped for the HTML part)."""
+        """The notice for this reminder's recipient. Everyone reminded of one subject by one rule who may
+        know the same materials gets the same text but for the greeting, so it is rendered once with a
+        stand-in name and the recipient's name is put in its place (escaped for the HTML part)."""
+        reader = self._reader(reminder.user_id)
+        if reader is None:  # the account is gone: nobody to tell
+            return None
         late = now - reminder.due_at > notices.LATE_AFTER
-        key = (rule.key, reminder.subject_type, reminder.subject_id, reminder.fact_at, reminder.due_at, late)
+        meeting = self._meeting_of(reminder)
+        known = self._known_materials(meeting, reader) if meeting is not None else ()
+        key = (rule.key, reminder.subject_type, reminder.subject_id, reminder.fact_at, reminder.due_at, late, known)
         if key not in self._rendered:
             common = notices.Common.due(reminder.due_at.astimezone(TOKYO), now, custom_message=rule.custom_message,
                                         recipient_name=STAND_IN)
-            context = self.context(rule.template, reminder, common)
+            context = self.context(rule.template, reminder, common, reader)
             self._rendered[key] = None if context is None else notices.render(rule.template, context,
                                                                                   templates_dir=self.templates_dir)
         template = self._rendered[key]
@@ -215,8 +260,10 @@ def change_notices(session: Session, kind: str, meeting_id: int, user_id: int, p
     if meeting is None:
         return []
     recipient = session.get(UserAccount, user_id)
-    common = notices.Common(recipient_name=recipient.display_name if recipient else None)
-    facts = meeting_facts(session, meeting)
+    if recipient is None:
+        return []
+    common = notices.Common(recipient_name=recipient.display_name)
+    facts = meeting_facts(session, meeting, actor_for(session, recipient))
     if kind == "meeting_changed":
         context = notices.meeting_changed(facts, previous_starts_at=previous_starts_at.astimezone(TOKYO), common=common)
     else:

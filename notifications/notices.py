@@ -189,11 +189,14 @@ _COMMON_DEFAULTS = Common().as_context()
 
 
 class Material(NamedTuple):
-    """資料1 答申案（委員限り）."""
+    """資料1 答申案（委員限り）; 資料2（委員限り・点検後削除）, named by its label alone."""
 
     label: str
     title: str
     members_only: bool = False
+    #: Material deleted after the review: a notice cannot be taken back once e-mailed, so it never
+    #: carries the title (the meeting's page shows it to those who may read it while it exists).
+    deleted_after_review: bool = False
 
 
 class Question(NamedTuple):
@@ -208,7 +211,7 @@ def meeting_facts(*, body: str, number: int, starts_at: datetime, venue: str, te
                   council: str | None = None, ends_at: datetime | None = None, agenda: Sequence[str] = (),
                   materials: Sequence[Material | str] = (), is_public: bool = True) -> dict[str, Any]:
     """The variable `meeting`: {council, body, term, number, starts_at, ends_at, venue, is_public,
-    agenda: [str], materials: [{label, title, members_only}]} (a material given as a plain string is
+    agenda: [str], materials: [{label, title, members_only, deleted_after_review}]} (a material given as a plain string is
     a title without a label). Instants must be aware; the body is named as the notice should name it
     (第二部会（住基・番号利用法部会）), the council (審議会) apart."""
     _require_aware(starts_at=starts_at, ends_at=ends_at)

@@ -10,25 +10,18 @@ the same facts. The register is also an .xlsx.
 from __future__ import annotations
 
 import functools
-import io
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from docx import Document as WordDocument
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Pt
 from jinja2 import Environment, select_autoescape
-from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
-from openpyxl.styles import Font
 from sqlmodel import Session
 
 from notifications import templating
+from notifications.formats import Paper
+from notifications.letterhead import Letterhead
+from notifications.register import Register, RegisterFilter, open_register
 from workflow import cases, lifecycle, meetings, public_comments, reading
 from workflow.clock import TOKYO, Clock, local_today
 from workflow.dates import meeting_title, wareki, wareki_time
@@ -40,7 +33,6 @@ from workflow.records import (
     Meeting,
 )
 from workflow.resolutions import VERDICT_TEXT, ResolutionKind, Verdict, council_of
-from workflow.threshold import LEVEL_TITLES, Level
 from workflow.vocabulary import COMMENT_CHANNELS, PURPOSES, label
 
 #: The findings' statuses as their lifecycle names them (states/lifecycles/finding.yaml).
@@ -52,23 +44,15 @@ KIND_TITLES = {
 }
 
 
-@dataclass(frozen=True)
-class Letterhead:
-    """Who the documents come from and whom the replies go to."""
-
-    organisation: str = "当市"
-    organisation_head: str = "市長"
-
-
 @functools.lru_cache(maxsize=8)
 def environment(custom_dir: Path | None = None) -> Environment:
     """The documents' environment (templating.environment), with their filters."""
     return templating.environment(("notifications", "templates"), custom_dir, autoescape=select_autoescape(["html"]),
-                                  filters={"wareki": _wareki_filter, "purpose": lambda key: label(PURPOSES, key),
+                                  filters={"wareki": wareki_filter, "purpose": lambda key: label(PURPOSES, key),
                                            "channel": lambda key: label(COMMENT_CHANNELS, key)})
 
 
-def _wareki_filter(value: date | datetime | None, weekday: bool = True) -> str:
+def wareki_filter(value: date | datetime | None, weekday: bool = True) -> str:
     if value is None:
         return "—"
     if isinstance(value, datetime):
@@ -92,7 +76,7 @@ def _meeting_facts(session: Session, meeting: Meeting, reader: Actor) -> dict[st
     return {
         "meeting": meeting, "body": record.body, "council": record.council,
         "title": meeting_title(meeting.term, meeting.number, record.body.name, separator=""),
-        "date": _wareki_filter(meeting.starts_at), "time": _time_range(meeting),
+        "date": wareki_filter(meeting.starts_at), "time": _time_range(meeting),
         "agenda": [{"position": item.position, "title": item.title, "purpose": label(PURPOSES, item.purpose)}
                    for item in record.agenda],
         "materials": [{"label": doc.label or "", "title": doc.title, "confidential": doc.classification != "public"}
@@ -103,7 +87,7 @@ def _meeting_facts(session: Session, meeting: Meeting, reader: Actor) -> dict[st
 
 
 def _case_meetings(session: Session, case: Assessment) -> list[dict[str, Any]]:
-    return [{"date": _wareki_filter(entry.meeting.starts_at), "title": meeting_title(entry.meeting.term, entry.meeting.number),
+    return [{"date": wareki_filter(entry.meeting.starts_at), "title": meeting_title(entry.meeting.term, entry.meeting.number),
              "body": entry.body.name, "purpose": label(PURPOSES, entry.item.purpose),
              "item": entry.item.title} for entry in reading.meetings_of_case(session, case)]
 
@@ -113,7 +97,7 @@ def _opinion(session: Session, case: Assessment) -> dict[str, Any] | None:
     if opinion is None:
         return None
     return {"verdict": VERDICT_TEXT[Verdict(opinion.verdict)][0], "conditions": opinion.conditions,
-            "supplementary": opinion.supplementary, "decided_on": _wareki_filter(opinion.decided_on)}
+            "supplementary": opinion.supplementary, "decided_on": wareki_filter(opinion.decided_on)}
 
 
 def _public_comment(session: Session, case: Assessment) -> dict[str, Any]:
@@ -127,7 +111,7 @@ def _public_comment(session: Session, case: Assessment) -> dict[str, Any]:
     period = ""
     if result.period is not None:
         start, end = result.period
-        period = f"{_wareki_filter(start)}から{_wareki_filter(end)}まで"
+        period = f"{wareki_filter(start)}から{wareki_filter(end)}まで"
     return {"held": result.period is not None, "period": period, "count": result.count, "closed": result.closed,
             "rows": rows}
 
@@ -151,24 +135,6 @@ def _case_facts(session: Session, case: Assessment, letterhead: Letterhead) -> d
 
 
 # --- the documents ------------------------------------------------------------------------------
-
-@dataclass
-class Paper:
-    kind: str
-    title: str
-    html: str
-    #: Sheets for the .xlsx form (register only): sheet name → rows (the first row is the header).
-    sheets: dict[str, list[list[Any]]] = field(default_factory=dict)
-
-    def docx(self) -> bytes:
-        return html_to_docx(self.html)
-
-    def xlsx(self) -> bytes:
-        return sheets_to_xlsx(self.sheets)
-
-    def text(self) -> str:
-        return html_to_text(self.html)
-
 
 def _render(kind: str, env: Environment, **context: Any) -> str:
     return env.get_template(f"papers/{kind}.html").render(kind_title=KIND_TITLES[kind], **context)
@@ -247,40 +213,6 @@ def public_comment_result(db: Database, case_id: int, actor: Actor, letterhead: 
     return Paper("public_comment_result", f"{case.title}（案）に対する意見募集の結果", html)
 
 
-REGISTER_HEADER = ["番号", "評価対象の事務", "実施機関", "対象人数", "取扱者数", "重大事故", "評価の種類", "状態", "周期",
-                   "保有予定日", "意見聴取期間", "提出日", "公表日", "次回見直し期限", "再実施期限"]
-
-
-def register(db: Database, actor: Actor, workflows: Workflows, letterhead: Letterhead,
-             env: Environment) -> Paper:
-    """計画管理書: every assessment with its threshold inputs, level, state and dates."""
-    authorize(actor, Action.READ_REGISTER)
-    with db.reading() as session:
-        every_case = reading.assessments(session)
-    rows = []
-    for case in every_case:
-        procedure = workflows.procedure(case.procedure)
-        rows.append({
-            "id": case.id, "title": case.title, "office": case.office,
-            "target_count": case.target_count, "handler_count": case.handler_count,
-            "serious_incident": "有" if case.serious_incident else "無",
-            "level": LEVEL_TITLES[Level(case.level)][0] if case.level else "—",
-            "state": procedure.states[case.state].title.ja, "cycle": case.cycle,
-            "planned_holding_date": case.planned_holding_date,
-            "comment": (f"{_wareki_filter(case.comment_start, weekday=False)}〜{_wareki_filter(case.comment_end, weekday=False)}"
-                        if case.comment_start and case.comment_end else "—"),
-            "submitted_on": case.submitted_on, "published_on": case.published_on,
-            "annual_review_due": case.annual_review_due, "reassessment_due": case.reassessment_due,
-        })
-    html = _render("register", env, letterhead=letterhead, rows=rows)
-    sheet = [REGISTER_HEADER] + [[
-        row["id"], row["title"], row["office"], row["target_count"], row["handler_count"], row["serious_incident"],
-        row["level"], row["state"], row["cycle"], row["planned_holding_date"], row["comment"], row["submitted_on"],
-        row["published_on"], row["annual_review_due"], row["reassessment_due"],
-    ] for row in rows]
-    return Paper("register", f"{letterhead.organisation} 特定個人情報保護評価 計画管理書", html, {"計画管理書": sheet})
-
-
 def resolution_text(db: Database, case_id: int, kind: ResolutionKind, letterhead: Letterhead,
                     env: Environment) -> str:
     """The text a report or reply is drafted with: the generated document, as plain text."""
@@ -316,178 +248,8 @@ class Papers:
     def public_comment_result(self, case_id: int, actor: Actor) -> Paper:
         return public_comment_result(self.db, case_id, actor, self.letterhead, self.templates)
 
-    def register(self, actor: Actor) -> Paper:
-        return register(self.db, actor, self.workflows, self.letterhead, self.templates)
+    def register(self, actor: Actor, which: RegisterFilter | None = None) -> Register:
+        return open_register(self.db, actor, self.workflows, self.letterhead, self.templates, which)
 
     def resolution_text(self, case_id: int, kind: ResolutionKind) -> str:
         return resolution_text(self.db, case_id, kind, self.letterhead, self.templates)
-
-
-# --- HTML → .docx, text; sheets → .xlsx ------------------------------------------------------------
-
-@dataclass
-class _Node:
-    tag: str
-    attrs: dict[str, str | None]
-    children: list[Any] = field(default_factory=list)
-
-    def text(self) -> str:
-        return "".join(child if isinstance(child, str) else child.text() for child in self.children)
-
-
-class _TreeBuilder(HTMLParser):
-    """Just enough HTML for the documents' templates: headings, paragraphs, lists, tables."""
-
-    _VOID = {"br", "meta", "link", "hr", "img"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = _Node("root", {})
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = _Node(tag, dict(attrs))
-        self.stack[-1].children.append(node)
-        if tag == "br":
-            node.children.append("\n")
-        elif tag not in self._VOID:
-            self.stack.append(node)
-
-    def handle_endtag(self, tag: str) -> None:
-        for index in range(len(self.stack) - 1, 0, -1):
-            if self.stack[index].tag == tag:
-                del self.stack[index:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        if data.strip() or (data and self.stack[-1].tag in ("p", "td", "th", "li", "span", "strong")):
-            self.stack[-1].children.append(" ".join(data.split()) if "\n" in data else data)
-
-
-def _parse(html: str) -> _Node:
-    builder = _TreeBuilder()
-    builder.feed(html)
-    builder.close()
-    body = _find(builder.root, "main") or _find(builder.root, "body") or builder.root
-    return body
-
-
-def _find(node: _Node, tag: str) -> _Node | None:
-    for child in node.children:
-        if isinstance(child, _Node):
-            if child.tag == tag:
-                return child
-            found = _find(child, tag)
-            if found:
-                return found
-    return None
-
-
-def _blocks(node: _Node) -> Iterable[_Node]:
-    """The block elements in document order (containers such as section and div are walked into)."""
-    for child in node.children:
-        if not isinstance(child, _Node) or child.tag in ("style", "script", "head", "title"):
-            continue
-        if child.tag in ("section", "div", "header", "footer", "article", "main"):
-            yield from _blocks(child)
-        else:
-            yield child
-
-
-def html_to_docx(html: str) -> bytes:
-
-    word = WordDocument()
-    style = word.styles["Normal"]
-    style.font.name, style.font.size = "MS Mincho", Pt(10.5)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), "MS Mincho")
-    alignments = {"right": WD_ALIGN_PARAGRAPH.RIGHT, "center": WD_ALIGN_PARAGRAPH.CENTER}
-    for block in _blocks(_parse(html)):
-        align = alignments.get((block.attrs.get("class") or "").split(" ")[0])
-        if block.tag in ("h1", "h2", "h3", "h4"):
-            paragraph = word.add_heading(block.text().strip(), level=int(block.tag[1]) - 1 if block.tag != "h1" else 0)
-        elif block.tag in ("ul", "ol"):
-            for item in block.children:
-                if isinstance(item, _Node) and item.tag == "li":
-                    word.add_paragraph(item.text().strip(),
-                                       style="List Number" if block.tag == "ol" else "List Bullet")
-            continue
-        elif block.tag == "table":
-            rows = [row for row in _all(block, "tr")]
-            width = max((len([c for c in row.children if isinstance(c, _Node) and c.tag in ("td", "th")])
-                         for row in rows), default=0)
-            if not rows or not width:
-                continue
-            table = word.add_table(rows=len(rows), cols=width)
-            table.style = "Table Grid"
-            for r, row in enumerate(rows):
-                cells = [c for c in row.children if isinstance(c, _Node) and c.tag in ("td", "th")]
-                for c, cell in enumerate(cells):
-                    table.cell(r, c).text = cell.text().strip()
-                    if cell.tag == "th":
-                        for run in table.cell(r, c).paragraphs[0].runs:
-                            run.bold = True
-            continue
-        else:
-            paragraph = word.add_paragraph(block.text().strip())
-        if align is not None:
-            paragraph.alignment = align
-    buffer = io.BytesIO()
-    word.save(buffer)
-    return buffer.getvalue()
-
-
-def _all(node: _Node, tag: str) -> Iterable[_Node]:
-    for child in node.children:
-        if isinstance(child, _Node):
-            if child.tag == tag:
-                yield child
-            else:
-                yield from _all(child, tag)
-
-
-def html_to_text(html: str) -> str:
-    lines: list[str] = []
-    for block in _blocks(_parse(html)):
-        if block.tag == "table":
-            for row in _all(block, "tr"):
-                lines.append(" | ".join(cell.text().strip() for cell in row.children
-                                        if isinstance(cell, _Node) and cell.tag in ("td", "th")))
-        elif block.tag in ("ul", "ol"):
-            lines.extend(f"・{item.text().strip()}" for item in block.children if isinstance(item, _Node))
-        else:
-            lines.append(block.text().strip())
-    return "\n".join(line for line in lines if line)
-
-
-def sheets_to_xlsx(sheets: dict[str, list[list[Any]]]) -> bytes:
-
-    book = Workbook()
-    book.remove(book.worksheets[0])  # the empty sheet a new workbook starts with
-    for name, rows in sheets.items():
-        sheet = book.create_sheet(name[:31])
-        for row in rows:
-            sheet.append([_cell(value) for value in row])
-            for cell in sheet[sheet.max_row]:
-                _keep_as_text(cell)
-        for cell in sheet[1] if rows else ():
-            cell.font = Font(bold=True)
-        sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    return value if value is not None else ""
-
-
-#: What a spreadsheet would take for the start of a formula (=, +, -, @) or of a DDE payload (tab, CR).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _keep_as_text(cell: Cell) -> None:
-    """Text that looks like a formula (a case titled `=HYPERLINK(…)`) stays text: typed as a string and
-    quote-prefixed, so that neither opening nor editing the cell runs it."""
-    if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_START):
-        cell.data_type = "s"
-        cell.quotePrefix = True

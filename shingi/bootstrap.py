@@ -97,7 +97,7 @@ def build(settings: Settings, *, database: Database | None = None, workflows: Wo
     workflows = workflows or Workflows.load(settings.procedure_dirs)
     return Core(
         settings=settings,
-        db=database or Database(settings.database_url),
+        db=database or Database(settings.database_url, pool=settings.database_pool),
         workflows=workflows,
         clock=clock or SystemClock(),
         files=files or FileStore(settings.files_dir),
@@ -126,3 +126,9 @@ def _running(core: Core) -> Iterator[None]:
 
 def web_app(core: Core) -> FastAPI:
     return create_app(core.web_services(), lifetime=lambda: _running(core))
+
+
+def web_app_from_environment() -> FastAPI:
+    """The app of one of `shingi serve --workers N`'s web processes (uvicorn's factory): the settings
+    from the environment, which the parent sets so that the scheduler is not embedded here."""
+    return web_app(build(Settings()))

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from shingi.config import Settings
+
+if TYPE_CHECKING:
+    from shingi.bootstrap import Core
 
 app = typer.Typer(help="shingi 審議 — privacy-council deliberation procedures.", no_args_is_help=True,
                   add_completion=False)
@@ -44,6 +47,9 @@ def serve(
     demo: Annotated[bool, typer.Option(help="Load demo cases from the seed councils into an empty database.")] = False,
     host: Annotated[str | None, typer.Option(help="Address to listen on (SHINGI_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (SHINGI_PORT).")] = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, max=64, help="Web processes (SHINGI_WEB_WORKERS); with more than one, the scheduler runs once, "
+                            "in this process, unless SHINGI_SCHEDULER=false.")] = None,
 ) -> None:
     """Run the service (API, docs at /docs) on the configured database (SQLite by default)."""
     import uvicorn
@@ -52,6 +58,7 @@ def serve(
     from shingi.demo import load_demo
 
     settings = Settings()
+    workers = workers or settings.web_workers
     core = bootstrap.build(settings)
     migrations.upgrade(core.db)
     if demo:
@@ -65,7 +72,33 @@ def serve(
             typer.echo(f"  {email:<24} {password}")
     host, port = host or settings.host, port or settings.port
     typer.echo(f"shingi: serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(bootstrap.web_app(core), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(bootstrap.web_app(core), host=host, port=port, log_level="info")
+        return
+    _serve_workers(core, host, port, workers)
+
+
+def _serve_workers(core: Core, host: str, port: int, workers: int) -> None:
+    """uvicorn's supervisor with `workers` web processes; this process sweeps (once for all of them)."""
+    import os
+
+    import uvicorn
+
+    from shingi.scheduler import start_in_background
+
+    settings = core.settings
+    core.prepare()
+    scheduler = start_in_background(core.jobs(), settings.sweep_interval_seconds) if settings.scheduler else None
+    # The web processes are started afresh (spawned) and read their settings from the environment.
+    os.environ.update({"SHINGI_SCHEDULER": "false", "SHINGI_MIGRATE_ON_START": "false"})
+    typer.echo(f"shingi: {workers} web processes; the scheduler {'runs here' if scheduler else 'runs apart'}")
+    try:
+        uvicorn.run("shingi.bootstrap:web_app_from_environment", factory=True, host=host, port=port,
+                    workers=workers, log_level="info")
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
+        core.close()
 
 
 @app.command()
@@ -203,10 +236,17 @@ def papers(
     meeting: Annotated[int | None, typer.Option(help="Meeting id (convocation, meeting result).")] = None,
     output_format: Annotated[str, typer.Option("--format", help="html, docx or xlsx (register only).")] = "docx",
     output: Annotated[Path | None, typer.Option(help="File to write (default: the document's title).")] = None,
+    office: Annotated[str | None, typer.Option(help="Register: only this office's cases (実施機関).")] = None,
+    procedure: Annotated[str | None, typer.Option(help="Register: only cases of this procedure.")] = None,
+    state: Annotated[str | None, typer.Option(help="Register: only cases in this state.")] = None,
+    fiscal_year: Annotated[int | None, typer.Option(help="Register: only cases opened in this 年度 (2025: 令和7年度).")] = None,
 ) -> None:
     """Write a generated document (開催通知, 部会報告, 答申書, 質問事項, 意見募集の結果, 会議結果報告, 計画管理書)."""
+    from notifications.register import RegisterFilter
     from workflow.errors import DomainError
 
+    if output_format not in ("html", "docx", "xlsx") or (output_format == "xlsx" and kind != "register"):
+        _fail(ValueError("--format is html or docx (xlsx for the register)"))
     core, operator = _operator_context()
     writer = core.papers
     makers = {
@@ -216,19 +256,26 @@ def papers(
     }
     try:
         if kind == "register":
-            paper = writer.register(operator)
-        elif kind in makers:
-            maker, subject = makers[kind]
-            if subject is None:
-                _fail(ValueError(f"{kind} needs --{'meeting' if kind in ('convocation', 'meeting-result') else 'case'}"))
-            paper = maker(subject, operator)
-        else:
+            register = writer.register(operator, RegisterFilter(office, procedure, state, fiscal_year))
+            target = output or Path(f"{register.title}.{output_format}")
+            if output_format == "xlsx":
+                register.write_xlsx(target)
+            elif output_format == "html":
+                with target.open("w", encoding="utf-8") as handle:
+                    handle.writelines(register.html())
+            else:
+                target.write_bytes(register.docx())
+            typer.echo(f"wrote {target} ({register.total} cases)")
+            return
+        if kind not in makers:
             _fail(ValueError(f"unknown document {kind!r}"))
+        maker, subject = makers[kind]
+        if subject is None:
+            _fail(ValueError(f"{kind} needs --{'meeting' if kind in ('convocation', 'meeting-result') else 'case'}"))
+        paper = maker(subject, operator)
     except DomainError as error:
         _fail(error)
-    if output_format not in ("html", "docx", "xlsx") or (output_format == "xlsx" and kind != "register"):
-        _fail(ValueError("--format is html or docx (xlsx for the register)"))
-    content = {"html": lambda: paper.html.encode("utf-8"), "docx": paper.docx, "xlsx": paper.xlsx}[output_format]()
+    content = paper.html.encode("utf-8") if output_format == "html" else paper.docx()
     target = output or Path(f"{paper.title}.{output_format}")
     target.write_bytes(content)
     typer.echo(f"wrote {target}")

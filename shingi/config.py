@@ -7,12 +7,25 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from workflow.db import Pool
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SHINGI_", extra="ignore")
 
     #: SQLite file by default; `postgresql://user@host/db` when several instances share the work.
     database_url: str = Field(default="sqlite:///./var/shingi.db")
+    #: Connections each process keeps open, and how many more it may open at a peak. With several
+    #: instances on one PostgreSQL, (size + overflow) × processes must stay under its max_connections.
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_pool_overflow: int = Field(default=20, ge=0, le=200)
+    #: How long a request waits for a free connection, and (PostgreSQL) for a new one to open, in seconds.
+    database_pool_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    database_connect_timeout_seconds: int = Field(default=10, ge=1, le=600)
+    #: PostgreSQL: connections older than this many seconds are replaced (-1: never).
+    database_pool_recycle_seconds: int = Field(default=1800, ge=-1)
+    #: Web processes of `shingi serve` (its --workers); the scheduler then runs once, in the parent.
+    web_workers: int = Field(default=1, ge=1, le=64)
     #: Extra procedure files (*.yaml) of the secretariat; a file replaces a shipped one of the same name.
     procedures_dir: Path | None = None
     #: Apply the Alembic migrations when the service starts.
@@ -47,6 +60,13 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     mail_from: str = "shingi@localhost"
+
+    @property
+    def database_pool(self) -> Pool:
+        return Pool(size=self.database_pool_size, overflow=self.database_pool_overflow,
+                    timeout_seconds=self.database_pool_timeout_seconds,
+                    recycle_seconds=self.database_pool_recycle_seconds,
+                    connect_timeout_seconds=self.database_connect_timeout_seconds)
 
     @property
     def procedure_dirs(self) -> list[Path]:

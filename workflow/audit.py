@@ -34,8 +34,8 @@ from workflow.clock import TOKYO
 from workflow.columns import table_of
 from workflow.db import Database
 from workflow.errors import Conflict, DomainError, Message
-from workflow.models import AuditEntry, AuditHead
-from workflow.policy import Action, Actor, authorize
+from workflow.models import Assessment, AuditEntry, AuditHead, Document
+from workflow.policy import Action, Actor, authorize, can_know_document
 
 GENESIS = "0" * 64
 _BATCH = 1000
@@ -399,6 +399,39 @@ def entries(db: Database, actor: Actor, *, after_id: int = 0, limit: int = 100) 
 
     authorize(actor, Action.READ_AUDIT)
     with db.reading() as session:
-        return list(session.exec(
+        page = list(session.exec(
             select(AuditEntry).where(col(AuditEntry.id) > after_id).order_by(col(AuditEntry.id)).limit(limit)
         ).all())
+        return _without_hidden_titles(session, page, actor)
+
+
+def _document_named(entry: AuditEntry) -> int | None:
+    """The document an entry names together with a title, if any (entries written before the trail named
+    confidential material by id and classification alone)."""
+    if not isinstance(entry.detail, dict) or "title" not in entry.detail:
+        return None
+    named = entry.detail.get("document_id", entry.object_id if entry.object_type == "document" else None)
+    try:
+        return int(named) if named is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _without_hidden_titles(session: Session, page: list[AuditEntry], actor: Actor) -> list[AuditEntry]:
+    """The page as the reader may see it: a title an older entry gives to a document the reader may not
+    know of, or to one purged after the review, is left out of the copy shown (the entry itself, hashed
+    into the chain, is never changed)."""
+    named = {entry.id: document_id for entry in page if (document_id := _document_named(entry)) is not None}
+    if not named:
+        return page
+    rows = session.exec(select(Document, Assessment).join(Assessment, col(Assessment.id) == Document.assessment_id)
+                        .where(col(Document.id).in_(set(named.values())))).all()
+    shown = {document.id for document, case in rows
+             if document.purged_at is None and can_know_document(actor, case, document)}
+    kept = []
+    for entry in page:
+        if entry.id in named and named[entry.id] not in shown:
+            detail = {key: value for key, value in entry.detail.items() if key != "title"}
+            entry = AuditEntry.model_validate({**entry.model_dump(), "detail": detail})
+        kept.append(entry)
+    return kept

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,23 +31,40 @@ def normalise_url(url: str) -> str:
     return url
 
 
+@dataclass(frozen=True)
+class Pool:
+    """The connections one process keeps to the database (settings SHINGI_DATABASE_POOL_…)."""
+
+    size: int = 10
+    #: Connections opened beyond `size` at a peak, closed again after it.
+    overflow: int = 20
+    #: How long a request waits for a free connection before it fails.
+    timeout_seconds: float = 30.0
+    #: PostgreSQL: connections older than this are replaced; how long a new one may take to open.
+    recycle_seconds: int = 1800
+    connect_timeout_seconds: int = 10
+
+
 class Database:
     """Engines and transactions for one database URL."""
 
-    def __init__(self, url: str, *, pool_size: int = 10):
+    def __init__(self, url: str, *, pool: Pool | None = None):
         self.url = normalise_url(url)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        pool = pool or Pool()
+        sizes = {"pool_size": pool.size, "max_overflow": pool.overflow, "pool_timeout": pool.timeout_seconds}
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self.engine = create_engine(
-                self.url, connect_args={"check_same_thread": False, "timeout": 30},
-                pool_size=pool_size, max_overflow=20,
-            )
+                self.url, connect_args={"check_same_thread": False, "timeout": 30}, **sizes)
             _configure_sqlite(self.engine)
         else:
-            self.engine = create_engine(self.url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+            # pre-ping: a connection the server dropped (a restart, a failover) is replaced before use,
+            # so that the first request after a restart does not fail; recycle: none is kept for ever.
+            self.engine = create_engine(self.url, pool_pre_ping=True, pool_recycle=pool.recycle_seconds,
+                                        connect_args={"connect_timeout": pool.connect_timeout_seconds}, **sizes)
         self._writer_lock = _writer_lock(self.url) if self.is_sqlite else None
         # Same pool; on SQLite its transactions begin with BEGIN IMMEDIATE (see _configure_sqlite).
         self._write_engine = self.engine.execution_options(shingi_write=True)

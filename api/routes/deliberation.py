@@ -6,8 +6,9 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import Path, Query, status
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.background import BackgroundTask
 
 from api.auth import ActorDep
 from api.deps import ServicesDep
@@ -15,10 +16,11 @@ from api.errors import ERROR_RESPONSES
 from api.routing import Router
 from api.schemas.deliberation import OpinionOut, ResolutionOut, opinion_out, resolution_out
 from notifications import papers
+from notifications.register import DOCX_MAX_ROWS, RegisterFilter
 from workflow import resolutions
 from workflow.cases import MAX_ID
 from workflow.resolutions import OpinionInput, ResolutionKind
-from workflow.validation import RecordDate, Text200, Text300, Text100000
+from workflow.validation import RecordDate, Text64OrEmpty, Text100OrEmpty, Text200, Text300, Text100000
 
 router = Router(tags=["deliberation"], responses=ERROR_RESPONSES)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -143,7 +145,25 @@ def public_comment_result(case_id: Id, services: ServicesDep, actor: ActorDep, f
 
 @router.get("/api/papers/register", summary="計画管理書", response_class=Response,
             responses=REGISTER)
-def register(services: ServicesDep, actor: ActorDep,
-             format: Annotated[Literal["html", "docx", "xlsx"], Query()] = "html") -> Response:
-    return _deliver(services.papers.register(actor),
-                    format)
+def register(
+    services: ServicesDep,
+    actor: ActorDep,
+    format: Annotated[Literal["html", "docx", "xlsx"], Query(
+        description=f"html and xlsx are written as they are read, whatever the length; docx up to "
+                    f"{DOCX_MAX_ROWS:,} cases (rule `max_rows`)")] = "html",
+    office: Annotated[Text100OrEmpty | None, Query(description="実施機関")] = None,
+    procedure: Annotated[Text64OrEmpty | None, Query(description="手続")] = None,
+    state: Annotated[Text64OrEmpty | None, Query(description="状態")] = None,
+    fiscal_year: Annotated[int | None, Query(ge=2000, le=2100, description="年度 in which the case was opened "
+                                                                           "(April to March; 2025 is 令和7年度)")] = None,
+) -> Response:
+    which = RegisterFilter(office=office, procedure=procedure, state=state, fiscal_year=fiscal_year)
+    register = services.papers.register(actor, which)
+    if format == "docx":
+        return _deliver(register.paper(), format)
+    filename = quote(f"{register.title}.{format}")
+    disposition = {"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"}
+    if format == "xlsx":
+        path = register.xlsx_file()
+        return FileResponse(path, media_type=XLSX, headers=disposition, background=BackgroundTask(path.unlink))
+    return StreamingResponse((chunk.encode("utf-8") for chunk in register.html()), media_type="text/html; charset=utf-8")

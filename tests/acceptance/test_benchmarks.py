@@ -27,3 +27,8 @@ def test_the_transitions_benchmark_runs_with_its_baselines():
 def test_the_reminders_benchmark_runs_with_its_goal():
     out = _run("bench/reminders.py", "--count", "200", "--spread-seconds", "1")
     assert "p99" in out
+
+
+def test_the_volume_benchmark_runs_with_its_baseline():
+    out = _run("bench/volume.py", "--cases", "300", "--requests", "2")
+    assert "first byte" in out and "baseline: the register built whole in memory" in out

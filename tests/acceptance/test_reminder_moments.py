@@ -16,8 +16,9 @@ import yaml
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from notifications import papers, reminders
+from notifications import reminders
 from notifications.models import Notice, Reminder
+from notifications.register import open_register
 from shingi import bootstrap
 from shingi.config import Settings
 from states.loader import load_procedures
@@ -208,8 +209,8 @@ def test_a_secretariats_procedure_speaks_in_notices_pages_and_papers(tmp_path, d
         assert signed.status_code == 303, signed.text
         page = client.get(f"/assessments/{case.id}")
         assert page.status_code == 200 and "独自手続の作成中" in page.text
-    register = papers.register(db, SYSTEM, own, core.letterhead, core.paper_templates)
-    assert "独自手続の作成中" in register.html
+    register = open_register(db, SYSTEM, own, core.letterhead, core.paper_templates)
+    assert "独自手続の作成中" in "".join(register.html())
 
 
 def test_the_secretariats_notice_templates_are_the_ones_delivered(tmp_path, db, clock, workflows, files, person,

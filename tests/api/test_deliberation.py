@@ -86,20 +86,93 @@ def test_fukuoka_convocation_notice_carries_the_facts(make_case, db, client, cor
 
 # --- the plan register --------------------------------------------------------------------------
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _register_rows(response) -> list[tuple]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == XLSX
+    return list(load_workbook(io.BytesIO(response.content))["計画管理書"].iter_rows(values_only=True))
+
+
 def test_register_lists_every_assessment_in_html_docx_and_xlsx(make_case, db, workflows, client, core):
     published = make_case("published", title="住民基本台帳に関する事務")
     make_case("drafted", "basic_assessment", title="予防接種に関する事務", target_count=5_000)
-    register = core.papers.register(SYSTEM)
-    book = load_workbook(io.BytesIO(register.xlsx()))
-    sheet = book["計画管理書"]
-    rows = list(sheet.iter_rows(values_only=True))
+    rows = _register_rows(client.get("/api/papers/register", params={"format": "xlsx"}))
     assert rows[0][:8] == ("番号", "評価対象の事務", "実施機関", "対象人数", "取扱者数", "重大事故", "評価の種類", "状態")
     by_title = {row[1]: row for row in rows[1:]}
     assert by_title["住民基本台帳に関する事務"][3] == 430_000
     assert by_title["住民基本台帳に関する事務"][7] == "公表済"
     assert by_title["予防接種に関する事務"][6] == "基礎項目評価"
-    assert "令和7年5月30日" in register.html and "令和8年5月30日" in register.html  # published, next review
-    text = docx_text(register.docx())
+    html = client.get("/api/papers/register")
+    assert html.headers["content-type"] == "text/html; charset=utf-8"
+    assert "令和7年5月30日" in html.text and "令和8年5月30日" in html.text  # published, next review
+    assert "2件" in html.text
+    docx = client.get("/api/papers/register", params={"format": "docx"})
+    text = docx_text(docx.content)
     assert "住民基本台帳に関する事務" in text and "430,000" in text and "令和12年5月29日" in text
-    assert client.get("/api/papers/register", params={"format": "xlsx"}).status_code == 200
     assert published.reassessment_due == date(2030, 5, 29)
+
+
+def test_the_register_is_filtered_by_office_procedure_state_and_fiscal_year(make_case, client, clock):
+    make_case("published", title="公表した事務")              # opened on 2 June 2025: 令和7年度
+    clock.set(datetime(2025, 3, 31, 23, 30, tzinfo=TOKYO))  # 令和6年度, its last half hour in Tokyo
+    make_case("drafted", title="令和6年度の事務")
+    clock.set(datetime(2025, 4, 1, 0, 30, tzinfo=TOKYO))    # 令和7年度 (still 31 March in UTC)
+    make_case("drafted", "basic_assessment", title="市民税課の事務", office="市民税課")
+
+    def titles(**which):
+        return sorted(row[1] for row in _register_rows(client.get("/api/papers/register",
+                                                                  params={"format": "xlsx", **which}))[1:])
+
+    assert titles() == ["令和6年度の事務", "公表した事務", "市民税課の事務"]
+    assert titles(fiscal_year=2024) == ["令和6年度の事務"]
+    assert titles(fiscal_year=2025) == ["公表した事務", "市民税課の事務"]
+    assert titles(office="市民税課") == ["市民税課の事務"]
+    assert titles(procedure="basic_assessment") == ["市民税課の事務"]
+    assert titles(state="published") == ["公表した事務"]
+    assert titles(state="published", office="市民税課") == []
+    assert titles(office="") == titles()  # a form's empty choice lists them all
+    refused = client.get("/api/papers/register", params={"fiscal_year": 1999})
+    assert refused.status_code == 422 and refused.json()["error"]["fields"][0]["field"] == "fiscal_year"
+
+
+def test_the_register_is_read_a_batch_at_a_time_and_streamed(make_case, client, db, monkeypatch):
+    """Seven cases in batches of three: three queries of rows, every case once, in order; the HTML is
+    sent in pieces (no length known ahead) as the rows are read."""
+    from sqlalchemy import event
+
+    from notifications import register
+
+    monkeypatch.setattr(register, "BATCH", 3)
+    made = [make_case("drafted", title=f"事務{number}").id for number in range(7)]
+    statements: list[str] = []
+
+    def seen(_connection, _cursor, statement, *_):
+        if statement.lstrip().upper().startswith("SELECT") and "FROM assessment" in statement and "count(" not in statement:
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        rows = _register_rows(client.get("/api/papers/register", params={"format": "xlsx"}))
+        html = client.get("/api/papers/register")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert [row[0] for row in rows[1:]] == made
+    assert len(statements) == 2 * 3  # three batches for the .xlsx, three for the HTML
+    assert "content-length" not in html.headers
+    assert [f"事務{number}" in html.text for number in range(7)] == [True] * 7
+
+
+def test_a_register_too_long_for_word_says_what_to_do(make_case, client, monkeypatch):
+    from notifications import register
+
+    monkeypatch.setattr(register, "DOCX_MAX_ROWS", 2)
+    for number in range(3):
+        make_case("drafted", title=f"事務{number}")
+    refused = client.get("/api/papers/register", params={"format": "docx"})
+    assert refused.status_code == 422
+    (problem,) = refused.json()["error"]["fields"]
+    assert (problem["field"], problem["rule"]) == ("format", "max_rows")
+    assert "Excel 形式" in problem["message"]["ja"] and "該当 3 件" in problem["message"]["ja"]
+    assert client.get("/api/papers/register", params={"format": "docx", "office": "なし"}).status_code == 200

@@ -194,3 +194,34 @@ def test_the_audit_trail_names_confidential_material_by_id_and_classification(pu
     assert entries[("document.uploaded", confidential)]["classification"] == "members_only"
     assert entries[("meeting.material_linked", confidential)] == {
         "document_id": confidential, "classification": "members_only", "label": "資料2"}
+
+
+def test_titles_older_entries_gave_are_shown_only_to_who_may_know_them(public, person, make_case, db, clock, fire):
+    """Entries written before the trail named confidential material by id alone keep their titles in the
+    chain (an entry is never rewritten); the trail shows a title only to a reader who may know the
+    document, and to nobody once it is purged."""
+    from workflow.audit import AuditActor
+
+    case = make_case("subcommittee_review", body=REVIEWING_BODY)
+    secretariat = person("secretariat")
+    ids = {}
+    for classification in ("members_only", "members_only_delete_after_review", "public"):
+        ids[classification] = public.post(
+            f"/api/assessments/{case.id}/documents", headers=secretariat.headers,
+            data={"title": f"題名（{classification}）", "classification": classification},
+            files={"file": ("a.pdf", PDF, "application/pdf")}).json()["id"]
+    with db.writing() as session:  # as the trail was written before
+        for classification, document_id in ids.items():
+            audit.record(session, AuditActor(None, "事務局"), "meeting.material_linked", at=clock.now(),
+                         object_type="meeting", object_id=1,
+                         detail={"document_id": document_id, "label": "資料1", "title": f"題名（{classification}）"})
+
+    def titles(reader):
+        trail = public.get("/api/audit", headers=person(reader).headers, params={"limit": 1000}).json()
+        return {entry["detail"].get("title") for entry in trail if entry["action"] == "meeting.material_linked"} - {None}
+
+    assert titles("admin") == {"題名（public）"}
+    assert titles("secretariat") == {"題名（public）", "題名（members_only）", "題名（members_only_delete_after_review）"}
+    fire(case, "withdraw", reason="事務の廃止")  # purges the delete-after-review material
+    assert titles("secretariat") == {"題名（public）", "題名（members_only）"}
+    assert audit.verify(db, SYSTEM).ok  # the entries themselves are as they were written

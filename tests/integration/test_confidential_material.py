@@ -7,8 +7,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 import pytest
+from sqlmodel import select
 
-from notifications.papers import Paper, Papers
+from notifications.formats import Paper
+from notifications.papers import Papers
 from tests.helpers.meetings import attach
 from tests.helpers.papers import docx_text
 from tests.helpers.people import REVIEWING_BODY, ROLES, SYSTEM
@@ -103,3 +105,46 @@ def test_materials_are_listed_in_label_order(db, clock, files, make_case, core):
     html = core.papers.convocation(meeting.id, SYSTEM).html
     positions = [html.index(f"{label}の内容") for label in ("資料2", "資料3-1", "資料10", "参考資料1")]
     assert positions == sorted(positions)
+
+
+# --- notices: an e-mail cannot be taken back ----------------------------------------------------
+
+@pytest.mark.parametrize("role", ["secretariat", "chair", "member", "other_member", "office", "other_office",
+                                  "admin"])
+def test_a_meeting_notice_names_the_materials_its_recipient_may_know_of(world, db, workflows, reminder_rules, role):
+    """Whoever the secretariat chooses to remind: confidential material only to those who may know it, and
+    material deleted after the review by its label alone, for everyone (the notice outlives the purge)."""
+    from notifications.messages import ReminderRenderer
+    from notifications.models import Reminder, ReminderRule
+
+    case, meeting, documents, actors = world
+    reader = actors[role]
+    with db.reading() as session:
+        rule = session.exec(select(ReminderRule).where(ReminderRule.key == "meeting_start_7d")).one()
+        reminder = Reminder(id=1, rule_key=rule.key, subject_type="meeting", subject_id=meeting.id,
+                            user_id=reader.user_id, fact_at=meeting.starts_at, due_at=meeting.starts_at)
+        rendered = ReminderRenderer(session, workflows, None).rendered(reminder, rule, meeting.starts_at)
+    for text in (rendered.text, rendered.html):
+        assert TITLES[Classification.MEMBERS_ONLY_DELETE_AFTER_REVIEW] not in text
+        for classification, document in documents.items():
+            knows = can_know_document(reader, case, document)
+            named = f"資料{list(TITLES).index(classification) + 1}（委員限り・点検後削除）" if classification is \
+                Classification.MEMBERS_ONLY_DELETE_AFTER_REVIEW else TITLES[classification]
+            assert (named in text) is knows, (role, classification)
+
+
+def test_one_rendering_is_shared_only_by_recipients_who_may_know_the_same(world, db, workflows, reminder_rules):
+    from notifications.messages import ReminderRenderer
+    from notifications.models import Reminder, ReminderRule
+
+    _case, meeting, _documents, actors = world
+    with db.reading() as session:
+        rule = session.exec(select(ReminderRule).where(ReminderRule.key == "meeting_start_7d")).one()
+        renderer = ReminderRenderer(session, workflows, None)
+        texts = {role: renderer.rendered(Reminder(id=number, rule_key=rule.key, subject_type="meeting",
+                                                  subject_id=meeting.id, user_id=actors[role].user_id,
+                                                  fact_at=meeting.starts_at, due_at=meeting.starts_at),
+                                         rule, meeting.starts_at).text
+                 for number, role in enumerate(("member", "office", "chair"), start=1)}
+    assert TITLES[Classification.MEMBERS_ONLY] in texts["member"] and TITLES[Classification.MEMBERS_ONLY] in texts["chair"]
+    assert TITLES[Classification.MEMBERS_ONLY] not in texts["office"]

@@ -5,7 +5,7 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
-from notifications.papers import sheets_to_xlsx
+from notifications.formats import sheets_to_xlsx
 from tests.helpers.documents import PDF
 from workflow import documents
 from workflow.documents import Upload
