@@ -8,8 +8,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
-from api import errors, limits, web
+from api import errors, limits, observability, web
 from api.deps import Services
 from api.routes import accounts, assessments, deliberation, health, procedures
 from api.routes import documents as document_routes
@@ -17,6 +18,7 @@ from api.routes import feeds as feed_routes
 from api.routes import meetings as meeting_routes
 from api.routes import notices as notice_routes
 from api.routes import records as record_routes
+from api.routes import search as search_routes
 from states.definition import EARLIEST_DATE, LATEST_DATE
 
 #: The process's lifetime around the application (the composition root starts the scheduler in it).
@@ -45,6 +47,10 @@ class ShingiAPI(FastAPI):
             self.openapi_schema = errors.document(super().openapi())
         return self.openapi_schema
 
+    def build_middleware_stack(self) -> ASGIApp:
+        """Starlette's stack inside `observability.Observed`: every answer, a 500 too, is observed."""
+        return observability.Observed(super().build_middleware_stack())
+
 
 def create_app(services: Services, *, lifetime: Lifetime | None = None) -> FastAPI:
     """The application over services built elsewhere (shingi.bootstrap)."""
@@ -71,6 +77,7 @@ def create_app(services: Services, *, lifetime: Lifetime | None = None) -> FastA
     app.include_router(meeting_routes.router)
     app.include_router(record_routes.router)
     app.include_router(deliberation.router)
+    app.include_router(search_routes.router)
     app.include_router(notice_routes.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")

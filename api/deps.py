@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.metrics import Exposition
+from api.readiness import Readiness
 from notifications.papers import Papers
 from workflow.calendar import BusinessCalendar
 from workflow.clock import Clock
@@ -23,8 +25,6 @@ class WebOptions:
     #: Session cookies carry the Secure flag (off only for plain-HTTP local use).
     cookie_secure: bool = True
     max_upload_bytes: int = 20 * 1024 * 1024
-    #: How often the scheduler beats: /health calls it late after three intervals.
-    sweep_interval_seconds: float = 1.0
     #: How long a token's look-up is trusted (seconds; 0: every request).
     token_cache_seconds: float = 1.0
 
@@ -40,6 +40,10 @@ class Services:
     #: The generated documents, with the organisation's letterhead and the secretariat's templates.
     papers: Papers
     options: WebOptions
+    #: The checks of /ready.
+    readiness: Readiness
+    #: What /metrics answers, and to whom.
+    metrics: Exposition
 
 
 async def _services(request: Request) -> Services:

@@ -100,7 +100,7 @@ def document(openapi: dict[str, Any]) -> dict[str, Any]:
             for status, response in responses.items():
                 content = response.get("content", {})
                 if not any(media.get("schema") == _ERROR_SCHEMA for media in content.values()):
-                    continue  # a success, or an answer of its own shape (/health's 503)
+                    continue  # a success, or an answer of its own shape (/ready's 503)
                 response["content"] = {"application/json": {"schema": dict(_ERROR_SCHEMA)}}
                 if status in _ERROR_HEADERS:
                     response.setdefault("headers", {}).update(_ERROR_HEADERS[status])

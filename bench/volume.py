@@ -8,7 +8,7 @@ a) loads `--cases` assessments through the project's own tables (bulk inserts, e
    state, 40 offices, opened over twelve fiscal years), then serves the service with uvicorn in a
    subprocess (one worker, loopback), as `shingi serve` does;
 b) times, as the secretariat, `--requests` requests each of the start page (`/`), the case list
-   (`/api/assessments`) and a filtered one (`?state=published`): median and p90;
+   (`/api/assessments`), filtered ones, and searches of the titles (`/api/search`): median and p90;
 c) streams the register as HTML and as .xlsx: time to the first byte, total time, size, and the
    server's peak resident memory while it is written (sampled from /proc every 20 ms);
 d) the baseline, in the same run on the same database: the register built whole in memory, as it was
@@ -189,7 +189,10 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"\nrequests as the secretariat ({args.requests} each; goal: median < {GOAL_MEDIAN_MS:.0f} ms)")
                 for label, path in (("start page /", "/"), ("case list", "/api/assessments?limit=50"),
                                     ("case list, published", "/api/assessments?state=published&limit=50"),
-                                    ("case list, one office", "/api/assessments?office=市民課&limit=50")):
+                                    ("case list, one office", "/api/assessments?office=市民課&limit=50"),
+                                    ("search, no hit", "/api/search?q=宛名番号"),
+                                    ("search, one hit", "/api/search?q=第4242号"),
+                                    ("search, 20 of many", "/api/search?q=住民基本台帳")):
                     median, p90 = timed(client, path, args.requests)
                     print(f"  {label:<24} median {median:7.1f} ms   p90 {p90:7.1f} ms")
                 print(f"\nthe register, streamed (goal: first byte < {GOAL_FIRST_BYTE_MS:.0f} ms, "

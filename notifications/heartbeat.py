@@ -1,4 +1,4 @@
-"""The scheduler's heartbeat, per instance: /health reports a scheduler that is late."""
+"""The scheduler's heartbeat, per instance: /ready reports a scheduler that is late, /metrics its age."""
 
 from __future__ import annotations
 
@@ -19,20 +19,33 @@ def beat(db: Database, instance: str, now: datetime, delivered: int) -> None:
         session.add(row)
 
 
+def late_after(interval_seconds: float) -> timedelta:
+    """How long without a sweep makes a scheduler late: three intervals, at least 30 s."""
+    return timedelta(seconds=max(30, 3 * interval_seconds))
+
+
 @dataclass(frozen=True)
 class SchedulerStatus:
     status: str  # ok | late | never_ran
     late: bool
     last_beat: str | None = None
     instance: str | None = None
+    #: Seconds since the last beat (None when none was ever recorded).
+    age_seconds: float | None = None
 
 
-def scheduler_status(db: Database, now: datetime, interval_seconds: float) -> SchedulerStatus:
-    """The latest heartbeat; `late` when no sweep ran for three intervals (at least 30 s)."""
+def scheduler_status(db: Database, now: datetime, interval_seconds: float, *,
+                     instance: str | None = None) -> SchedulerStatus:
+    """The latest heartbeat — of `instance`, or of any instance — and whether it is late (`late_after`)."""
+    query = select(Heartbeat)
+    if instance is not None:
+        query = query.where(Heartbeat.instance == instance)
     with db.reading() as session:
-        last = session.exec(select(Heartbeat).order_by(col(Heartbeat.beat_at).desc())).first()
+        last = session.exec(query.order_by(col(Heartbeat.beat_at).desc()).limit(1)).first()
     if last is None:
         return SchedulerStatus(status="never_ran", late=True)
-    late = now - last.beat_at > timedelta(seconds=max(30, 3 * interval_seconds))
+    age = now - last.beat_at
+    late = age > late_after(interval_seconds)
     return SchedulerStatus(status="late" if late else "ok", late=late,
-                           last_beat=last.beat_at.astimezone(TOKYO).isoformat(), instance=last.instance)
+                           last_beat=last.beat_at.astimezone(TOKYO).isoformat(), instance=last.instance,
+                           age_seconds=max(age.total_seconds(), 0.0))

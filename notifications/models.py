@@ -111,7 +111,7 @@ class CalendarToken(SQLModel, table=True):
 
 
 class Heartbeat(SQLModel, table=True):
-    """The scheduler's last sweep, per instance: /health reports a scheduler that is late."""
+    """The scheduler's last sweep, per instance: /ready reports a scheduler that is late, /metrics its age."""
 
     __tablename__ = "heartbeat"
 

@@ -13,15 +13,17 @@ from fastapi import FastAPI
 from jinja2 import Environment
 
 import shingi
+from api import metrics, observability
 from api.app import create_app
 from api.deps import Services, WebOptions
+from api.readiness import Readiness, SchedulerExpected, SchemaVersions
 from notifications import papers, reminders
 from notifications.delivery import Deliverer
 from notifications.following import Follower
 from notifications.mailer import Mailer, SmtpMailer, SmtpSettings
 from shingi import migrations
 from shingi.config import Settings
-from shingi.scheduler import Jobs, start_in_background
+from shingi.scheduler import Jobs, instance_name, start_in_background
 from workflow import documents, service
 from workflow.calendar import BusinessCalendar
 from workflow.clock import Clock, SystemClock
@@ -45,6 +47,8 @@ class Core:
     mailer: Mailer | None
     #: Whether this process made the database (and so disposes of it).
     owns_database: bool = field(default=True, repr=False)
+    #: This process's name in the scheduler's heartbeats (host:pid).
+    instance: str = field(default_factory=instance_name)
 
     @property
     def papers(self) -> papers.Papers:
@@ -54,7 +58,7 @@ class Core:
         return Jobs(db=self.db, workflows=self.workflows, clock=self.clock,
                     follower=Follower(self.db, self.workflows, self.calendar, self.clock, self.settings.templates_dir),
                     deliverer=Deliverer(self.db, self.workflows, self.clock, self.settings.templates_dir),
-                    files=self.files, mailer=self.mailer)
+                    files=self.files, mailer=self.mailer, instance=self.instance, observe=metrics.observe_job)
 
     def web_services(self) -> Services:
         settings = self.settings
@@ -62,8 +66,24 @@ class Core:
                         calendar=self.calendar, papers=self.papers,
                         options=WebOptions(version=shingi.__version__, cookie_secure=settings.cookie_secure,
                                            max_upload_bytes=settings.max_upload_bytes,
-                                           sweep_interval_seconds=settings.sweep_interval_seconds,
-                                           token_cache_seconds=settings.token_cache_seconds))
+                                           token_cache_seconds=settings.token_cache_seconds),
+                        readiness=self.readiness(),
+                        metrics=metrics.Exposition(
+                            self.db, self.clock, version=shingi.__version__,
+                            token=settings.metrics_token.get_secret_value() if settings.metrics_token else None,
+                            timeout_seconds=settings.ready_timeout_seconds))
+
+    def readiness(self) -> Readiness:
+        """The checks of /ready: the scheduler's heartbeat where one is expected — this process's own when
+        it runs the scheduler, else any instance's (a worker apart)."""
+        settings, db = self.settings, self.db
+        scheduler = None
+        if settings.expects_scheduler:
+            scheduler = SchedulerExpected(settings.sweep_interval_seconds,
+                                          instance=self.instance if settings.scheduler else None)
+        return Readiness(db, self.clock, scheduler=scheduler, timeout_seconds=settings.ready_timeout_seconds,
+                         schema=lambda: SchemaVersions(database=migrations.current(db), heads=migrations.heads(),
+                                                       known=migrations.revisions()))
 
     def prepare(self) -> None:
         """What every process does before it works: the schema, the default reminder rules, and the
@@ -95,6 +115,7 @@ def build(settings: Settings, *, database: Database | None = None, workflows: Wo
     """Every service from the settings; the keyword arguments stand in for one part (tests, the demo)."""
     # first: a bad procedure file of the secretariat's stops the start before anything else is made
     workflows = workflows or Workflows.load(settings.procedure_dirs)
+    workflows.observe(metrics.count_advance)  # once, however many times the same procedures are built on
     return Core(
         settings=settings,
         db=database or Database(settings.database_url, pool=settings.database_pool),
@@ -128,7 +149,14 @@ def web_app(core: Core) -> FastAPI:
     return create_app(core.web_services(), lifetime=lambda: _running(core))
 
 
-def web_app_from_environment() -> FastAPI:
-    """The app of one of `shingi serve --workers N`'s web processes (uvicorn's factory): the settings
-    from the environment, which the parent sets so that the scheduler is not embedded here."""
-    return web_app(build(Settings()))
+def configure_logging(settings: Settings) -> None:
+    """The process's log, as the settings say (SHINGI_LOG_FORMAT, SHINGI_LOG_LEVEL, SHINGI_ACCESS_LOG)."""
+    observability.configure_logging(settings.log_format, settings.log_level, access_log=settings.access_log)
+
+
+def application() -> FastAPI:
+    """The web application from the environment's settings, for a server that starts each worker process
+    itself (`shingi serve --workers N`, or `uvicorn --factory shingi.bootstrap:application --workers N`)."""
+    settings = Settings()
+    configure_logging(settings)
+    return web_app(build(settings))

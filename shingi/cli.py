@@ -59,6 +59,7 @@ def serve(
 
     settings = Settings()
     workers = workers or settings.web_workers
+    bootstrap.configure_logging(settings)
     core = bootstrap.build(settings)
     migrations.upgrade(core.db)
     if demo:
@@ -72,8 +73,9 @@ def serve(
             typer.echo(f"  {email:<24} {password}")
     host, port = host or settings.host, port or settings.port
     typer.echo(f"shingi: serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    # The access lines are shingi's own (api/observability.py): uvicorn's would write the paths as asked.
     if workers == 1:
-        uvicorn.run(bootstrap.web_app(core), host=host, port=port, log_level="info")
+        uvicorn.run(bootstrap.web_app(core), host=host, port=port, log_config=None, access_log=False)
         return
     _serve_workers(core, host, port, workers)
 
@@ -84,17 +86,24 @@ def _serve_workers(core: Core, host: str, port: int, workers: int) -> None:
 
     import uvicorn
 
+    from api.metrics import MULTIPROCESS_DIR
     from shingi.scheduler import start_in_background
 
     settings = core.settings
     core.prepare()
     scheduler = start_in_background(core.jobs(), settings.sweep_interval_seconds) if settings.scheduler else None
-    # The web processes are started afresh (spawned) and read their settings from the environment.
+    # The web processes are started afresh (spawned) and read their settings from the environment: none
+    # sweeps, and their /ready checks the heartbeat of this process's scheduler (as of a worker apart).
     os.environ.update({"SHINGI_SCHEDULER": "false", "SHINGI_MIGRATE_ON_START": "false"})
+    if scheduler is not None and settings.ready_requires_scheduler is None:
+        os.environ["SHINGI_READY_REQUIRES_SCHEDULER"] = "true"
     typer.echo(f"shingi: {workers} web processes; the scheduler {'runs here' if scheduler else 'runs apart'}")
+    if MULTIPROCESS_DIR is None:
+        typer.echo(f"shingi: {workers} web processes without PROMETHEUS_MULTIPROC_DIR: /metrics answers with "
+                   "the counts of whichever process serves the scrape", err=True)
     try:
-        uvicorn.run("shingi.bootstrap:web_app_from_environment", factory=True, host=host, port=port,
-                    workers=workers, log_level="info")
+        uvicorn.run("shingi.bootstrap:application", factory=True, host=host, port=port, workers=workers,
+                    log_config=None, access_log=False)
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=True)
@@ -109,6 +118,7 @@ def worker() -> None:
     from shingi.scheduler import run_blocking
 
     settings = Settings()
+    bootstrap.configure_logging(settings)
     core = bootstrap.build(settings)
     core.prepare()
     typer.echo(f"shingi worker: sweeping every {settings.sweep_interval_seconds:g} s")

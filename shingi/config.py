@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from workflow.db import Pool
@@ -60,6 +61,43 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     mail_from: str = "shingi@localhost"
+    #: Log lines as `text` (one readable line each) or `json` (one JSON object per line).
+    log_format: Literal["text", "json"] = "text"
+    #: The least severe level logged: DEBUG, INFO, WARNING or ERROR.
+    log_level: str = "INFO"
+    #: One log line per request: method, route template, status, duration (never the query, headers or body).
+    access_log: bool = True
+    #: The bearer token that opens /metrics; without it, /metrics answers loopback clients only.
+    metrics_token: SecretStr | None = None
+    #: Whether /ready requires a fresh scheduler heartbeat. Unset: when this process runs the scheduler
+    #: (SHINGI_SCHEDULER). Set it on web instances whose `shingi worker` runs apart (its heartbeat, in the
+    #: shared database, is then checked), or turn it off.
+    ready_requires_scheduler: bool | None = None
+    #: How long /ready and the database part of /metrics wait for the database, in seconds.
+    ready_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_in_lower_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level")
+    @classmethod
+    def _a_level_logging_knows(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _empty_is_no_token(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value().strip() else None
+
+    @property
+    def expects_scheduler(self) -> bool:
+        """Whether /ready checks the scheduler's heartbeat (see `ready_requires_scheduler`)."""
+        return self.scheduler if self.ready_requires_scheduler is None else self.ready_requires_scheduler
 
     @property
     def database_pool(self) -> Pool:

@@ -36,8 +36,13 @@ from workflow.files import FileStore
 log = logging.getLogger("shingi.scheduler")
 
 
-def _instance_name() -> str:
+def instance_name() -> str:
+    """This process's name in the heartbeats: host and pid."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+#: Told of each run of a job: its name, how long it took (seconds), whether it raised. It must not raise.
+JobObserver = Callable[[str, float, bool], None]
 
 
 @dataclass
@@ -64,8 +69,10 @@ class Jobs:
     deliverer: Deliverer
     files: FileStore | None = None
     mailer: Mailer | None = None
-    instance: str = field(default_factory=_instance_name)
+    instance: str = field(default_factory=instance_name)
     batch: int = 500
+    #: Told of every job's run (the composition root times them for the metrics).
+    observe: JobObserver | None = None
 
     def tick(self) -> TickReport:
         started = _time.monotonic()
@@ -85,11 +92,18 @@ class Jobs:
         return report
 
     def _run(self, report: TickReport, name: str, job: Callable[[], object]) -> None:
+        started, failed = _time.monotonic(), False
         try:
             job()
         except Exception:  # one job's failure must not stop the others, nor kill the scheduler thread
             log.exception("scheduler job %s failed; the next tick retries it", name)
             report.failed.append(name)
+            failed = True
+        if self.observe is not None:
+            try:
+                self.observe(name, _time.monotonic() - started, failed)
+            except Exception:
+                log.exception("observing scheduler job %s failed", name)
 
     def fire_scheduled_events(self) -> int:
         return scheduled_events.fire_due(self.db, self.workflows, self.clock, worker=self.instance, files=self.files)

@@ -7,7 +7,9 @@ which maps the machine's state onto the row's `state` column.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -24,6 +26,8 @@ from workflow.guards import DEFAULTS, EFFECTS, GUARDS, TransitionContext
 from workflow.models import Assessment
 from workflow.threshold import Level
 from workflow.validation import input_model, validate
+
+log = logging.getLogger("shingi.engine")
 
 #: Case attributes an event input may write to (`field:` in a procedure file).
 WRITABLE_FIELDS = frozenset({
@@ -104,13 +108,46 @@ class ProcedureMachine:
         self.machine.events[context.event.name].trigger(CaseWorkflow(context, self.procedure))
 
 
+@dataclass(frozen=True)
+class CaseAdvanced:
+    """An event fired on a case and committed: what the observers of `Workflows` are told."""
+
+    case_id: int
+    #: The procedure the event belongs to (the case's before the event; an effect may move it to another).
+    procedure: str
+    event: str
+    from_state: str
+    to_state: str
+
+
+#: Told of every committed advance (the composition root counts them); it must not raise, nor block.
+AdvanceObserver = Callable[[CaseAdvanced], None]
+
+
 class Workflows:
-    """The loaded procedures and their machines; shared by every request (read-only after start)."""
+    """The loaded procedures and their machines; shared by every request (read-only after start, but
+    for the observers the composition root adds)."""
 
     def __init__(self, procedures: Mapping[str, Procedure]):
         self.procedures = dict(procedures)
         self.machines = {name: ProcedureMachine(procedure) for name, procedure in self.procedures.items()}
         self._by_level = {level: procedure for procedure in self.procedures.values() for level in procedure.levels}
+        self._observers: tuple[AdvanceObserver, ...] = ()
+
+    def observe(self, observer: AdvanceObserver) -> None:
+        """Tell `observer` of every advance from now on, after its commit; an observer added again is
+        told once all the same."""
+        if observer not in self._observers:
+            self._observers = (*self._observers, observer)
+
+    def advanced(self, change: CaseAdvanced) -> None:
+        """Tell the observers that `change` was committed. The advance is done whatever they do: an
+        observer that raises is logged and the others are told."""
+        for observer in self._observers:
+            try:
+                observer(change)
+            except Exception:
+                log.exception("an observer of case advances failed on %s", change)
 
     @classmethod
     def load(cls, extra_dirs: Iterable[Path] = ()) -> Workflows:

@@ -565,6 +565,19 @@ def visible_cases(actor: Actor) -> ColumnElement[bool]:
     return or_(*conditions)
 
 
+def readable_records(actor: Actor) -> ColumnElement[bool]:
+    """The SQL condition of READ_RECORDS over the cases the actor may see (join it with visible_cases):
+    the deliberation record is the staff's, the reviewing body's and the office's."""
+    if _sees_everything(actor):
+        return true()
+    conditions: list[ColumnElement[bool]] = []
+    if actor.bodies:
+        conditions.append(col(Assessment.body_id).in_(list(actor.bodies)))
+    if actor.has(Role.OFFICE) and actor.office:
+        conditions.append(col(Assessment.office) == actor.office)
+    return or_(*conditions) if conditions else false()
+
+
 def visible_documents(actor: Actor, case: Assessment) -> ColumnElement[bool]:
     """The SQL condition of KNOW_DOCUMENT over the documents of `case` (the caller limits the listing
     to that case): none of an unseen case, all for those who read members-only material, else the

@@ -23,7 +23,7 @@ from workflow.accounts import audit_actor, body_by_name
 from workflow.clock import Clock, local_today
 from workflow.columns import table_of
 from workflow.db import Database
-from workflow.engine import Workflows
+from workflow.engine import CaseAdvanced, Workflows
 from workflow.errors import EventNotAllowed, InvalidInput, Message, StaleVersion
 from workflow.files import FileStore
 from workflow.guards import TransitionContext
@@ -270,6 +270,7 @@ def advance(db: Database, workflows: Workflows, clock: Clock, case_id: int, *, e
                         note=note)
         audit.record(session, audit_actor(actor), "case.event", at=now, object_type="assessment", object_id=case.id,
                      detail={"event": spec.name, "from": from_state, "to": case.state, "version": case.version})
+    workflows.advanced(CaseAdvanced(case_id, from_procedure, spec.name, from_state, case.state))
     if files is not None:
         for key in context.purged_keys:  # after the commit; a crash before this is swept at start
             files.purge(key)

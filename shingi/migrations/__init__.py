@@ -6,15 +6,19 @@ migrates and the others wait for it and then find nothing to do.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
 
 from workflow.db import Database
 
 MIGRATIONS_DIR = Path(__file__).parent
+#: Where Alembic records the revision a database is at (its default name).
+VERSION_TABLE = "alembic_version"
 
 
 def alembic_config(url: str) -> Config:
@@ -33,8 +37,34 @@ def upgrade(database: Database) -> None:
         connection.commit()
 
 
-def revisions() -> set[str]:
-    """Every revision this version knows (a backup from a newer version names one it does not)."""
+@functools.cache
+def _scripts() -> ScriptDirectory:
+    """The migration scripts, read once (they do not change while the process runs)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    return ScriptDirectory.from_config(config)
+
+
+def heads() -> frozenset[str]:
+    """The revisions the scripts end at: where `upgrade` takes a database."""
+    return frozenset(_scripts().get_heads())
+
+
+def revisions() -> frozenset[str]:
+    """Every revision of the scripts."""
+    return frozenset(script.revision for script in _scripts().walk_revisions())
+
+
+def current(database: Database) -> frozenset[str]:
+    """The revisions the database is at (none before its first migration). Read as a plain query: an
+    Alembic migration context would log two lines on every call (/ready asks often)."""
+    with database.engine.connect() as connection:
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return frozenset()
+        return frozenset(connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars())
+
+
+def head() -> str:
+    """The one revision the scripts end at (a backup's manifest and the tests name it)."""
+    (only,) = heads()
+    return only

@@ -72,6 +72,10 @@ def request(w: World) -> dict[str, tuple[str, str, Any]]:
         "who am I": ("GET", "/api/me", None),
         "procedures": ("GET", "/api/procedures", None),
         "health": ("GET", "/health", None),
+        "ready": ("GET", "/ready", None),
+        # an operators' endpoint: no account opens it, the metrics token or a loopback client does
+        # (tests/api/test_observability.py); these clients are neither
+        "metrics": ("GET", "/metrics", None),
     }
 
 
@@ -99,6 +103,8 @@ TABLE: dict[str, tuple[int, ...]] = {
     "who am I":                       (401, 200, 200, 200, 200, 200, 200, 200),
     "procedures":                     (200, 200, 200, 200, 200, 200, 200, 200),
     "health":                         (200, 200, 200, 200, 200, 200, 200, 200),
+    "ready":                          (200, 200, 200, 200, 200, 200, 200, 200),
+    "metrics":                        (403, 403, 403, 403, 403, 403, 403, 403),
 }
 
 
@@ -121,7 +127,7 @@ def _paths_covered_elsewhere() -> set[str]:
 def test_the_table_covers_every_api_route(app):
     """A new endpoint must be added to a role table (here or in a test_policy_*.py module)."""
     covered = {path for _, path, _ in request(World(*[type("X", (), {"id": 0, "version": 0})()] * 5)).values()}
-    templates = {path for path in app.openapi()["paths"] if path.startswith(("/api", "/health"))}
+    templates = {path for path in app.openapi()["paths"] if path.startswith(("/api", "/health", "/ready", "/metrics"))}
     assert len(templates) > 20  # the app's routes were found at all
     normalised = {path.replace("/0", "/{id}") for path in covered}
     elsewhere = _paths_covered_elsewhere()

@@ -1,6 +1,6 @@
-"""Reminders over HTTP: a rule disabled through the API, the inbox, events scheduled for a case, the
-scheduler's health, and a question reminding the office until answered (tests/integration/test_reminders.py:
-reminders as rows in the service)."""
+"""Reminders over HTTP: a rule disabled through the API, the inbox, events scheduled for a case, and a
+question reminding the office until answered (tests/integration/test_reminders.py: reminders as rows in the
+service; the scheduler's heartbeat in /ready and /metrics: tests/api/test_observability.py)."""
 
 from datetime import datetime
 
@@ -60,15 +60,6 @@ def test_scheduled_public_comment_opens_and_closes_by_itself(client, make_case, 
     assert history[-1]["inputs"]["comment_count"] == 0
     events = client.get(f"/api/assessments/{case.id}/scheduled-events").json()
     assert [e["status"] for e in events] == ["done", "done"]
-
-
-def test_health_reports_a_scheduler_that_has_not_run(client, db, workflows, clock, jobs):
-    assert client.get("/health").json()["scheduler"]["late"] is True
-    jobs.tick()
-    health = client.get("/health").json()
-    assert health["scheduler"]["late"] is False and health["status"] == "ok"
-    clock.advance(minutes=5)
-    assert client.get("/health").json()["scheduler"]["status"] == "late"
 
 
 def test_an_unanswered_question_reminds_the_office_until_answered(client, make_case, db, clock, person):

@@ -307,18 +307,35 @@ def test_a_405_allows_every_method_of_the_path(client, make_case):
 
 # --- what the schema says of them ---------------------------------------------------------------
 
+#: The operators' endpoints: they take no input and name no record, and /health and /ready touch no
+#: account (their answers are their own: /ready's 503 names the checks that fail).
+OPERATOR_PATHS = {"/health", "/ready", "/metrics"}
+
+
 def test_every_error_is_documented_as_the_one_json_shape(app):
     openapi = app.openapi()
     for path, operations in openapi["paths"].items():
         for method, operation in operations.items():
             responses = operation["responses"]
-            assert {"401", "403", "404", "422", "503"} <= set(responses) or path == "/health", (method, path)
+            assert {"401", "403", "404", "422", "503"} <= set(responses) or path in OPERATOR_PATHS, (method, path)
             if method in ("post", "put", "patch"):
                 assert "413" in responses, (method, path)
             for status, response in responses.items():
-                if status.startswith(("4", "5")) and path != "/health":
+                if status.startswith(("4", "5")) and (path, status) != ("/ready", "503"):
                     assert response["content"] == {
                         "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}, (method, path)
+
+
+def test_the_operators_endpoints_document_what_they_answer(app):
+    paths = app.openapi()["paths"]
+    assert set(paths["/health"]["get"]["responses"]) == {"200"}
+    ready = paths["/ready"]["get"]["responses"]
+    assert set(ready) == {"200", "503"}
+    assert ready["200"]["content"] == ready["503"]["content"] == {
+        "application/json": {"schema": {"$ref": "#/components/schemas/ReadyOut"}}}
+    metrics = paths["/metrics"]["get"]["responses"]
+    assert set(metrics) == {"200", "401", "403"}
+    assert metrics["200"]["content"] == {"text/plain; version=0.0.4": {"schema": {"type": "string"}}}
 
 
 def test_papers_document_every_format_they_answer(app):
