@@ -15,7 +15,7 @@ from notifications import notices
 from notifications.channels import DELIVERED_ON_WRITE
 from notifications.models import Notice, Reminder, ReminderRule
 from states.definition import StateSpec
-from workflow.accounts import actor_for
+from workflow.accounts import actor_for, actors_for
 from workflow.clock import TOKYO
 from workflow.columns import stored_id
 from workflow.documents import material_order
@@ -25,8 +25,9 @@ from workflow.policy import Actor, Classification, can_know_document
 from workflow.records import AgendaItem, Finding, Meeting, Minutes
 
 
-def meeting_facts(session: Session, meeting: Meeting, reader: Actor) -> dict[str, Any]:
-    """The notice templates' `meeting` variable, from the record, with the materials `reader` may know of."""
+def meeting_facts(session: Session, meeting: Meeting, reader: Actor | None) -> dict[str, Any]:
+    """The notice templates' `meeting` variable, from the record, with the materials `reader` may know of
+    (None: a meeting without materials, whoever reads it)."""
     body = session.get(Body, meeting.body_id)
     council = session.get(Body, body.parent_id) if body and body.parent_id else None
     agenda = session.exec(select(AgendaItem.title).where(AgendaItem.meeting_id == meeting.id)
@@ -39,8 +40,8 @@ def meeting_facts(session: Session, meeting: Meeting, reader: Actor) -> dict[str
         starts_at=meeting.starts_at.astimezone(TOKYO),
         ends_at=meeting.ends_at.astimezone(TOKYO) if meeting.ends_at else None, venue=meeting.venue,
         agenda=list(agenda), is_public=meeting.is_public,
-        materials=[_material(document) for document, case in meeting_materials(session, meeting)
-                   if can_know_document(reader, case, document)],
+        materials=[] if reader is None else [_material(document) for document, case in meeting_materials(session, meeting)
+                                             if can_know_document(reader, case, document)],
     )
 
 
@@ -99,6 +100,8 @@ class ReminderRenderer:
         self._facts: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._materials: dict[int, list[tuple[Document, Assessment]]] = {}
         self._readers: dict[int, Actor | None] = {}
+        #: The batch's recipients, whose actors are read together when a meeting's materials need them.
+        self._users: set[int] = set(users or ())
         self._rendered: dict[tuple[Any, ...], Any] = {}
         self._names: dict[int, str | None] = {}
         if users:
@@ -107,10 +110,12 @@ class ReminderRenderer:
             self._names = {user_id: name for user_id, name in names if user_id is not None}  # ids are never NULL
 
     def _reader(self, user_id: int) -> Actor | None:
-        """The recipient as the policy sees them (what they may know of a meeting's materials)."""
+        """The recipient as the policy sees them (what they may know of a meeting's materials): the
+        batch's recipients are read together, the first time one is asked for."""
         if user_id not in self._readers:
-            user = self.session.get(UserAccount, user_id)
-            self._readers[user_id] = actor_for(self.session, user) if user is not None else None
+            wanted = (self._users - set(self._readers)) | {user_id}
+            found = actors_for(self.session, wanted)
+            self._readers.update({user: found.get(user) for user in wanted})
         return self._readers[user_id]
 
     def _meeting_of(self, reminder: Reminder) -> Meeting | None:
@@ -119,15 +124,27 @@ class ReminderRenderer:
             row = self.subject("meeting", row.meeting_id)
         return row if isinstance(row, Meeting) else None
 
-    def _known_materials(self, meeting: Meeting, reader: Actor) -> tuple[int, ...]:
-        """The meeting's materials the reader may know of: those who may know the same share one rendering."""
+    def _materials_of(self, meeting: Meeting) -> list[tuple[Document, Assessment]]:
         key = stored_id(meeting)
         if key not in self._materials:
             self._materials[key] = meeting_materials(self.session, meeting)
-        return tuple(stored_id(document) for document, case in self._materials[key]
+        return self._materials[key]
+
+    def _has_materials(self, meeting: Meeting) -> bool:
+        return bool(self._materials_of(meeting))
+
+    def _known_materials(self, meeting: Meeting, reader: Actor) -> tuple[int, ...]:
+        """The meeting's materials the reader may know of: those who may know the same share one rendering."""
+        return tuple(stored_id(document) for document, case in self._materials_of(meeting)
                      if can_know_document(reader, case, document))
 
-    def _meeting(self, meeting: Meeting, reader: Actor) -> dict[str, Any]:
+    def _meeting(self, meeting: Meeting, reader: Actor | None) -> dict[str, Any]:
+        """The meeting's facts; without a reader, the meeting has no materials to choose among."""
+        if reader is None:
+            key: tuple[Any, ...] = ("meeting", stored_id(meeting))
+            if key not in self._facts:
+                self._facts[key] = meeting_facts(self.session, meeting, None)
+            return self._facts[key]
         key = ("meeting", stored_id(meeting), self._known_materials(meeting, reader))
         if key not in self._facts:
             self._facts[key] = meeting_facts(self.session, meeting, reader)
@@ -142,7 +159,8 @@ class ReminderRenderer:
             self._subjects[key] = row
         return self._subjects[key]
 
-    def context(self, kind: str, reminder: Reminder, common: notices.Common, reader: Actor) -> dict[str, Any] | None:
+    def context(self, kind: str, reminder: Reminder, common: notices.Common,
+                reader: Actor | None) -> dict[str, Any] | None:
         row = self.subject(reminder.subject_type, reminder.subject_id)
         if row is None:
             return None
@@ -191,12 +209,14 @@ class ReminderRenderer:
         """The notice for this reminder's recipient. Everyone reminded of one subject by one rule who may
         know the same materials gets the same text but for the greeting, so it is rendered once with a
         stand-in name and the recipient's name is put in its place (escaped for the HTML part)."""
-        reader = self._reader(reminder.user_id)
-        if reader is None:  # the account is gone: nobody to tell
-            return None
         late = now - reminder.due_at > notices.LATE_AFTER
         meeting = self._meeting_of(reminder)
-        known = self._known_materials(meeting, reader) if meeting is not None else ()
+        reader: Actor | None = None
+        if meeting is not None and self._has_materials(meeting):  # only then does the reader matter
+            reader = self._reader(reminder.user_id)
+            if reader is None:  # the account is gone: nobody to tell
+                return None
+        known = self._known_materials(meeting, reader) if meeting is not None and reader is not None else ()
         key = (rule.key, reminder.subject_type, reminder.subject_id, reminder.fact_at, reminder.due_at, late, known)
         if key not in self._rendered:
             common = notices.Common.due(reminder.due_at.astimezone(TOKYO), now, custom_message=rule.custom_message,

@@ -10,7 +10,7 @@ import contextlib
 import hashlib
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, TypeGuard, get_args
@@ -206,6 +206,20 @@ def actor_for(session: Session, user: UserAccount, *, via: str | None = None, so
     bodies = {m.body_id: Position(m.position) for m in session.exec(
         select(Membership).where(Membership.user_id == user.id)).all()}
     return _actor(user, stored_id(user), office_name, bodies, via=via, source=source, csrf_token=csrf_token)
+
+
+def actors_for(session: Session, user_ids: Collection[int]) -> dict[int, Actor]:
+    """The actors of many users in two queries (the recipients of a batch of reminders)."""
+    if not user_ids:
+        return {}
+    users = session.exec(select(UserAccount, Office.name).outerjoin(Office, col(Office.id) == UserAccount.office_id)
+                         .where(col(UserAccount.id).in_(list(user_ids)))).all()
+    seats: dict[int, dict[int, Position]] = {}
+    for membership in session.exec(select(Membership).where(col(Membership.user_id).in_(list(user_ids)))).all():
+        seats.setdefault(membership.user_id, {})[membership.body_id] = Position(membership.position)
+    return {stored_id(user): _actor(user, stored_id(user), office_name, seats.get(stored_id(user), {}), via=None,
+                                    source=None, csrf_token=None)
+            for user, office_name in users}
 
 
 def _actor(user: UserAccount | Row[Any], user_id: int, office_name: str | None, bodies: dict[int, Position], *, via: str | None,

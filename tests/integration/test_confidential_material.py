@@ -148,3 +148,33 @@ def test_one_rendering_is_shared_only_by_recipients_who_may_know_the_same(world,
                  for number, role in enumerate(("member", "office", "chair"), start=1)}
     assert TITLES[Classification.MEMBERS_ONLY] in texts["member"] and TITLES[Classification.MEMBERS_ONLY] in texts["chair"]
     assert TITLES[Classification.MEMBERS_ONLY] not in texts["office"]
+
+
+def test_the_recipients_of_a_batch_are_read_together(world, db, workflows, reminder_rules, user_actor):
+    """Choosing each recipient's materials costs two queries for the whole batch, not two per person."""
+    from sqlalchemy import event
+
+    from notifications.messages import ReminderRenderer
+    from notifications.models import Reminder, ReminderRule
+
+    _case, meeting, _documents, _actors = world
+    members = [user_actor(f"委員{n}", roles={"member"}, bodies={REVIEWING_BODY: "member"}) for n in range(30)]
+    reads: list[str] = []
+
+    def seen(_connection, _cursor, statement, *_):
+        if "FROM user_account" in statement or "FROM membership" in statement:
+            reads.append(statement)
+
+    with db.reading() as session:
+        rule = session.exec(select(ReminderRule).where(ReminderRule.key == "meeting_start_7d")).one()
+        renderer = ReminderRenderer(session, workflows, None, users={member.user_id for member in members})
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            texts = [renderer.rendered(Reminder(id=number, rule_key=rule.key, subject_type="meeting",
+                                                subject_id=meeting.id, user_id=member.user_id,
+                                                fact_at=meeting.starts_at, due_at=meeting.starts_at),
+                                       rule, meeting.starts_at).text for number, member in enumerate(members, start=1)]
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+    assert all(TITLES[Classification.MEMBERS_ONLY] in text for text in texts)
+    assert len(reads) <= 3, reads  # the recipients with their offices, their seats (and the names)
