@@ -5,9 +5,10 @@ questions and answers of the cases whose records they may read (the staff, the r
 office), and the minutes of the meetings they may see — the public passages of published minutes, or
 the whole text for those who may read it (`Action.READ_FULL_MINUTES`).
 
-Text is matched as it is written, anywhere in it (Japanese has no word breaks): on PostgreSQL the
-trigram indexes of migration 0007 (pg_trgm) serve the matches; on SQLite they are a scan, which stays
-quick at the size of one organisation.
+Text is matched as it is written, anywhere in it (Japanese has no word breaks), by trigram indexes:
+PostgreSQL's pg_trgm (migration 0007) serves the LIKE itself; on SQLite the FTS5 trigram tables of
+migration 0008 name the rows first, and a query of fewer than three characters, which no trigram
+holds, reads the rows.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, cast, or_
+from sqlalchemy import Integer, String, and_, cast, column, or_, text
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 
 from workflow.db import Database
@@ -68,6 +70,23 @@ def _excerpt(text: str, query: str) -> str:
     return ("…" if start else "") + text[start:end].replace("\n", " ") + ("…" if end < len(text) else "")
 
 
+#: SQLite: the FTS5 table over each searched table (migration 0008), and the shortest query it serves.
+_FTS = {"assessment": "fts_assessment_title", "finding": "fts_finding"}
+_TRIGRAM = 3
+
+
+def _matching(db: Database, table: str, query: str, where: ColumnElement[bool],
+              id_column: Any) -> ColumnElement[bool]:
+    """`where` (the LIKE of the text), narrowed first to the rows SQLite's full-text index names."""
+    if not db.is_sqlite or len(query) < _TRIGRAM:
+        return where
+    index = _FTS[table]
+    phrase = '"' + query.replace('"', '""') + '"'  # one FTS5 phrase: the characters as written
+    named = (text(f"SELECT rowid FROM {index} WHERE {index} MATCH :phrase").bindparams(phrase=phrase)
+             .columns(column("rowid", Integer)))
+    return and_(id_column.in_(named), where)
+
+
 def search(db: Database, actor: Actor, query: str, limit: int = 20) -> Results:
     """Up to `limit` hits of each kind, the newest first; `query` is matched as written (the caller
     checks its length: MIN_QUERY to MAX_QUERY characters)."""
@@ -76,8 +95,10 @@ def search(db: Database, actor: Actor, query: str, limit: int = 20) -> Results:
     hits: list[Hit] = []
     more = False
     with db.reading() as session:
+        titled = _matching(db, "assessment", query, col(Assessment.title).ilike(pattern, escape=_ESCAPE),
+                           col(Assessment.id))
         cases = session.exec(
-            select(Assessment).where(visible_cases(actor), col(Assessment.title).ilike(pattern, escape=_ESCAPE))
+            select(Assessment).where(visible_cases(actor), titled)
             .order_by(col(Assessment.id).desc()).limit(limit + 1)).all()
         more |= len(cases) > limit
         hits += [Hit("case", case.id, case.title, None, _excerpt(case.title, query)) for case in cases[:limit]]
@@ -85,8 +106,9 @@ def search(db: Database, actor: Actor, query: str, limit: int = 20) -> Results:
         findings = session.exec(
             select(Finding, Assessment).join(Assessment, col(Assessment.id) == Finding.assessment_id)
             .where(visible_cases(actor), readable_records(actor),
-                   or_(col(Finding.text).ilike(pattern, escape=_ESCAPE),
-                       col(Finding.answer).ilike(pattern, escape=_ESCAPE)))
+                   _matching(db, "finding", query, or_(col(Finding.text).ilike(pattern, escape=_ESCAPE),
+                                                       col(Finding.answer).ilike(pattern, escape=_ESCAPE)),
+                             col(Finding.id)))
             .order_by(col(Finding.id).desc()).limit(limit + 1)).all()
         more |= len(findings) > limit
         for finding, case in findings[:limit]:

@@ -469,14 +469,19 @@ def send(public, person) -> Callable[[str, tuple[str, str, Body]], httpx.Respons
     return as_role
 
 
+#: Headers that differ between any two requests, whatever they ask for: the length (the keys read as one
+#: another may differ in length) and the id every request is given (api/observability.py).
+PER_REQUEST = {"content-length", "x-request-id"}
+
+
 def difference(hidden: httpx.Response, missing: httpx.Response, hidden_key: Any, missing_key: Any) -> str | None:
     """None when the two answers are the same bytes (the missing key read as the hidden one), else what differs."""
     before, after = str(missing_key), str(hidden_key)
     expected = (missing.status_code,
                 {name: value.replace(before, after) for name, value in missing.headers.items()
-                 if name != "content-length"},
+                 if name not in PER_REQUEST},
                 missing.content.replace(before.encode(), after.encode()))
-    actual = (hidden.status_code, {name: value for name, value in hidden.headers.items() if name != "content-length"},
+    actual = (hidden.status_code, {name: value for name, value in hidden.headers.items() if name not in PER_REQUEST},
               hidden.content)
     if actual == expected:
         return None

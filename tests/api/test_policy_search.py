@@ -121,3 +121,32 @@ def test_a_query_too_short_or_blank_names_the_rule(client, q, rule):
 def test_wildcards_are_text(world, client):
     assert client.get("/api/search", params={"q": "%%"}).json()["items"] == []
     assert client.get("/api/search", params={"q": "__"}).json()["items"] == []
+
+
+def test_the_index_follows_every_change_of_the_text(make_case, db, client):
+    """Titles and answers found as they are now: after an insert, an update and a delete (on SQLite the
+    full-text tables are kept by triggers, on PostgreSQL the trigram indexes by the database)."""
+    from sqlalchemy import text
+
+    case = make_case("drafted", title="旧い名前の事務")
+
+    def titles(q):
+        return [hit["case_title"] for hit in client.get("/api/search", params={"q": q}).json()["items"]]
+
+    assert titles("旧い名前") == ["旧い名前の事務"]
+    with db.engine.begin() as connection:  # as a correction of the title would
+        connection.execute(text("UPDATE assessment SET title = '新しい名前の事務' WHERE id = :id"), {"id": case.id})
+    assert titles("旧い名前") == [] and titles("新しい名前") == ["新しい名前の事務"]
+    assert titles("新し") == ["新しい名前の事務"]  # two characters: no trigram holds them; the rows are read
+    with db.engine.begin() as connection:
+        connection.execute(text("DELETE FROM assessment WHERE id = :id"), {"id": case.id})
+    assert titles("新しい名前") == []
+
+
+def test_quotes_and_operators_of_the_index_are_text(make_case, client):
+    make_case("drafted", title='「"AND" OR NOT*」の事務')
+    for q in ('"AND"', "OR NOT*", 'NOT*」', '"'):
+        answer = client.get("/api/search", params={"q": q})
+        assert answer.status_code in (200, 422), answer.text
+    hits = client.get("/api/search", params={"q": '"AND" OR'}).json()["items"]
+    assert [hit["case_title"] for hit in hits] == ['「"AND" OR NOT*」の事務']
