@@ -140,12 +140,8 @@ class ReminderRenderer:
 
     def _meeting(self, meeting: Meeting, reader: Actor | None) -> dict[str, Any]:
         """The meeting's facts; without a reader, the meeting has no materials to choose among."""
-        if reader is None:
-            key: tuple[Any, ...] = ("meeting", stored_id(meeting))
-            if key not in self._facts:
-                self._facts[key] = meeting_facts(self.session, meeting, None)
-            return self._facts[key]
-        key = ("meeting", stored_id(meeting), self._known_materials(meeting, reader))
+        known = self._known_materials(meeting, reader) if reader is not None else ()
+        key = ("meeting", stored_id(meeting), known)
         if key not in self._facts:
             self._facts[key] = meeting_facts(self.session, meeting, reader)
         return self._facts[key]

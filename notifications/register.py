@@ -173,8 +173,7 @@ class Register:
                 "Excel 形式で出力するか、実施機関・年度・状態で絞り込んでください。",
                 f"A Word register holds at most {DOCX_MAX_ROWS:,} cases ({self.total:,} match): "
                 "choose xlsx, or narrow it by office, fiscal year or state.")
-        html = "".join(self.html())
-        return Paper("register", self.title, html, {SHEET: [HEADER, *map(_sheet_values, self.rows())]})
+        return Paper("register", self.title, "".join(self.html()))
 
     def docx(self) -> bytes:
         return html_to_docx(self.paper().html)

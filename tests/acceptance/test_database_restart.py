@@ -9,7 +9,6 @@ import contextlib
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -21,7 +20,7 @@ import pytest
 from sqlmodel import select
 
 from shingi import migrations
-from tests.helpers.net import free_port
+from tests.helpers.net import free_port, serving
 from tests.helpers.people import SYSTEM
 from workflow import accounts
 from workflow.clock import SystemClock
@@ -90,29 +89,12 @@ def served(cluster, tmp_path):
                                                   roles={"secretariat"}), SYSTEM)
     token = accounts.create_token(db, clock, "restart@example.jp", SYSTEM, name="tests",
                                   lifetime=timedelta(days=1)).token
-    port = free_port()
-    env = {**os.environ, "SHINGI_DATABASE_URL": cluster.url, "SHINGI_PORT": str(port),
-           "SHINGI_FILES_DIR": str(tmp_path / "files"), "SHINGI_DATABASE_POOL_TIMEOUT_SECONDS": "5",
-           "SHINGI_DATABASE_CONNECT_TIMEOUT_SECONDS": "2"}
-    process = subprocess.Popen([sys.executable, "-m", "shingi.cli", "serve"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    env = {"SHINGI_DATABASE_URL": cluster.url, "SHINGI_FILES_DIR": str(tmp_path / "files"),
+           "SHINGI_DATABASE_POOL_TIMEOUT_SECONDS": "5", "SHINGI_DATABASE_CONNECT_TIMEOUT_SECONDS": "2"}
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail("shingi serve exited before it answered")
-            try:
-                if httpx.get(f"{base}/api/assessments", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("shingi serve did not answer within 120 s")
-        yield base, {"Authorization": f"Bearer {token}"}, db
+        with serving(env) as (_process, base):
+            yield base, {"Authorization": f"Bearer {token}"}, db
     finally:
-        process.kill()
-        process.wait(10)
         db.dispose()
 
 

@@ -2,10 +2,7 @@
 that was answered 2xx is in the database afterwards, and nothing is half-written — each case has its
 whole history, each history entry its case's version, and the audit chain holds every act."""
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 
@@ -13,7 +10,7 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
-from tests.helpers.net import free_port
+from tests.helpers.net import serving
 from tests.helpers.people import SYSTEM
 from workflow import audit
 from workflow.models import Assessment, AuditEntry, HistoryEntry
@@ -24,26 +21,8 @@ NEW_CASE = {"title": "強制終了の確認", "office": "市民課", "target_cou
 
 @pytest.fixture
 def server(db):
-    port = free_port()
-    env = {**os.environ, "SHINGI_DATABASE_URL": db.url, "SHINGI_PORT": str(port)}
-    process = subprocess.Popen([sys.executable, "-m", "shingi.cli", "serve"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail("shingi serve exited before it answered")
-        try:
-            if httpx.get(f"{base}/api/assessments", timeout=5).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    else:
-        pytest.fail("shingi serve did not answer within 120 s")
-    yield process, base
-    if process.poll() is None:
-        process.kill()
-        process.wait(10)
+    with serving({"SHINGI_DATABASE_URL": db.url}) as running:
+        yield running
 
 
 def test_a_killed_instance_leaves_every_answered_write_and_nothing_half_written(server, db, person):
