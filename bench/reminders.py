@@ -44,6 +44,7 @@ from workflow.clock import TOKYO, SystemClock  # noqa: E402
 from workflow.db import Database, normalise_url  # noqa: E402
 from workflow.engine import Workflows  # noqa: E402
 from workflow.models import UserAccount  # noqa: E402
+from workflow.organisations import DEFAULT_ORGANISATION, EVERY_ORGANISATION  # noqa: E402
 from workflow.records import AgendaItem, Meeting  # noqa: E402
 
 PEOPLE = 1000
@@ -74,7 +75,7 @@ def setup(db: Database) -> tuple[list[int], list[int]]:
     migrations.upgrade(db)
     reminders.ensure_default_rules(db)
     now = datetime.now(TOKYO)
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         rule = session.exec(select(ReminderRule).where(ReminderRule.key == "meeting_start_7d")).one()
         rule.channels = ["inbox"]  # the inbox is what this measures; e-mail has its own sender
         session.add(rule)
@@ -99,8 +100,9 @@ def insert(db: Database, users: list[int], meetings: list[int], count: int, firs
         rows.append({"rule_key": "meeting_start_7d", "subject_type": "meeting",
                      "subject_id": meetings[n // len(users) % len(meetings)], "user_id": users[n % len(users)],
                      "fact_at": now + timedelta(days=30), "due_at": first_due + timedelta(seconds=n * step),
-                     "status": "pending", "created_at": now, "updated_at": now})
-    with db.writing() as session:
+                     "status": "pending", "created_at": now, "updated_at": now,
+                     "organisation_id": DEFAULT_ORGANISATION})
+    with db.writing(EVERY_ORGANISATION) as session:
         if db.is_sqlite:
             session.execute(text("DELETE FROM notice"))
             session.execute(text("DELETE FROM reminder"))
@@ -111,17 +113,17 @@ def insert(db: Database, users: list[int], meetings: list[int], count: int, firs
 
 
 def pending(db: Database) -> int:
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         return session.exec(select(func.count()).select_from(Reminder).where(Reminder.status == "pending")).one()
 
 
 def any_pending(db: Database) -> bool:
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         return session.exec(select(Reminder.id).where(Reminder.status == "pending").limit(1)).first() is not None
 
 
 def lags(db: Database) -> list[float]:
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         pairs = session.exec(select(Reminder.due_at, Reminder.sent_at).where(Reminder.status == "sent")).all()
     return sorted((sent - due).total_seconds() for due, sent in pairs)
 

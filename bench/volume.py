@@ -48,6 +48,7 @@ from workflow.columns import table_of  # noqa: E402
 from workflow.db import Database  # noqa: E402
 from workflow.engine import Workflows  # noqa: E402
 from workflow.models import Assessment  # noqa: E402
+from workflow.organisations import DEFAULT_ORGANISATION, EVERY_ORGANISATION  # noqa: E402
 
 SHIPPED = Workflows.load()
 GOAL_MEDIAN_MS = 50.0
@@ -89,6 +90,7 @@ def load_cases(url: str, count: int) -> float:
                 "annual_review_due": published and published + timedelta(days=365),
                 "reassessment_due": published and published + timedelta(days=5 * 365 - 1),
                 "state_entered_at": opened, "created_at": opened, "updated_at": opened,
+                "organisation_id": DEFAULT_ORGANISATION,
             })
             if len(rows) == 5000:
                 connection.execute(insert(table), rows)
@@ -146,15 +148,17 @@ def baseline_in_memory(url: str) -> None:
     """The register as it was built before it streamed: all rows in a list, one string, one workbook."""
     from notifications import papers
     from notifications.formats import sheets_to_xlsx
-    from notifications.letterhead import Letterhead
+    from notifications.letterhead import letterhead_of
     from notifications.register import HEADER, SHEET, Register, RegisterFilter, _sheet_values
 
     db = Database(url)
     env = papers.environment()
     started = time.perf_counter()
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         total = session.exec(select(func.count()).select_from(Assessment)).one()
-    register = Register(db, SHIPPED, Letterhead(), env, RegisterFilter(), total)
+    with db.reading(EVERY_ORGANISATION) as session:
+        letterhead = letterhead_of(session, DEFAULT_ORGANISATION)
+    register = Register(db, SHIPPED, letterhead, env, RegisterFilter(), total, EVERY_ORGANISATION)
     rows = list(register.rows())
     html = env.get_template("papers/register.html").render(kind_title=SHEET, letterhead=register.letterhead,
                                                            rows=rows, total=total)

@@ -22,6 +22,7 @@ from workflow.clock import Clock
 from workflow.columns import table_of
 from workflow.db import Database
 from workflow.engine import Workflows
+from workflow.organisations import EVERY_ORGANISATION
 
 
 @dataclass(frozen=True)
@@ -38,27 +39,28 @@ class Deliverer:
         No reminder of a subject changed since its last recomputation goes out before that recomputation.
         """
         now = self.clock.now()
-        with self.db.writing() as session:
+        with self.db.writing(EVERY_ORGANISATION) as session:
             due = session.exec(self.db.claiming(
                 select(Reminder).where(Reminder.status == "pending", Reminder.due_at <= now,
                                        ~reminders.of_changed_subject())
                 .order_by(col(Reminder.due_at), col(Reminder.id)).limit(limit))).all()
             if not due:
                 return 0
-            rules = {rule.key: rule for rule in session.exec(
+            rules = {(rule.organisation_id, rule.key): rule for rule in session.exec(
                 select(ReminderRule).where(col(ReminderRule.key).in_({row.rule_key for row in due}))).all()}
             renderer = messages.ReminderRenderer(session, self.workflows, self.templates_dir,
                                                  users={row.user_id for row in due})
             outbox: list[dict[str, Any]] = []
             with session.no_autoflush:  # the batch only reads until it writes everything at the end
                 for reminder in due:
-                    rule = rules.get(reminder.rule_key)
+                    rule = rules.get((reminder.organisation_id, reminder.rule_key))
                     if rule is None or not rule.enabled:
                         reminder.status = "withdrawn"
                     elif reminders.expired(rule, reminder.fact_at, now):
                         reminder.status = "expired"  # the meeting or deadline it announced has passed (downtime)
                     else:
-                        outbox.extend(renderer.notices(reminder, rule, now))
+                        outbox.extend({**notice, "organisation_id": reminder.organisation_id}
+                                      for notice in renderer.notices(reminder, rule, now))
                         reminder.status = "sent"
                 handed_over = self.clock.now()  # when the batch is written: the delivery time its rows record
                 for reminder in due:

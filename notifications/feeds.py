@@ -40,6 +40,7 @@ from workflow.db import Database
 from workflow.engine import Workflows
 from workflow.errors import Message, NotFound, Record, RecordNotFound
 from workflow.models import Assessment, Body, Membership, UserAccount
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.policy import Action, Actor, authorize, feed_meetings
 from workflow.records import AgendaItem, Meeting, Minutes
 
@@ -100,7 +101,7 @@ def issue_token(db: Database, clock: Clock, actor: Actor, *, body_id: int | None
     authorize(actor, Action.ISSUE_OWN_CALENDAR if body_id is None else Action.ISSUE_BODY_CALENDAR)
     now = clock.now()
     token = _new_secret()
-    with db.writing() as session:
+    with db.writing(actor) as session:
         if body_id is not None and (not 0 < body_id <= MAX_ID or session.get(Body, body_id) is None):
             raise RecordNotFound(Record.BODY, body_id)
         record = CalendarToken(token_hash=digest(token), user_id=None if body_id is not None else actor.user_id,
@@ -116,7 +117,7 @@ def rotate_token(db: Database, clock: Clock, token_id: int, actor: Actor) -> Iss
     """Revoke the token and issue its replacement (same member or body): the old URL stops working."""
     now = clock.now()
     token = _new_secret()
-    with db.writing() as session:
+    with db.writing(actor) as session:
         old = session.get(CalendarToken, token_id, with_for_update=True) if 0 < token_id <= MAX_ID else None
         live = old if old is not None and old.revoked_at is None else None
         # Someone else's token, or one already revoked, is not there for this actor (the public signs in first).
@@ -152,7 +153,7 @@ def _live_token(session: Session, token: str) -> CalendarToken:
 
 def member_feed(db: Database, clock: Clock, workflows: Workflows, token: str) -> bytes:
     """The member's meetings and deadlines, for the bodies they sit on at this moment."""
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         record = _live_token(session, token)
         if record.user_id is None:
             raise FeedNotFound()
@@ -171,7 +172,7 @@ def member_feed(db: Database, clock: Clock, workflows: Workflows, token: str) ->
 
 def body_feed(db: Database, clock: Clock, token: str) -> bytes:
     """All of one body's meetings (closed ones included: the URL is given to the body's people)."""
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         record = _live_token(session, token)
         if record.body_id is None:
             raise FeedNotFound()
@@ -186,7 +187,7 @@ def body_feed(db: Database, clock: Clock, token: str) -> bytes:
 
 def public_feed(db: Database, clock: Clock, *, name: str = PUBLIC_CALENDAR_NAME) -> bytes:
     """Public meetings only (a cancelled public one included, as STATUS:CANCELLED); nothing else."""
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         calendar = _calendar(name)
         meetings = _meetings(session, feed_meetings(None))
         bodies = _bodies(session, {meeting.body_id for meeting in meetings})

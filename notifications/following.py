@@ -32,6 +32,7 @@ from workflow.findings import FindingStatus
 from workflow.meetings import MeetingStatus
 from workflow.minutes import MinutesStatus
 from workflow.models import Assessment
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.records import Finding, Meeting, Minutes
 
 log = logging.getLogger("shingi.reminders")
@@ -123,7 +124,7 @@ class Follower:
         done = 0
         while True:
             now = self.clock.now()
-            with self.db.writing() as session:
+            with self.db.writing(EVERY_ORGANISATION) as session:
                 query = (select(Assessment).where(changes.cases_changed_since_reminders())
                          .order_by(col(Assessment.id)).limit(batch))
                 # A case locked by a change in progress is left for the next run, which sees the change.
@@ -152,7 +153,7 @@ class Follower:
         done = 0
         while True:
             now = self.clock.now()
-            with self.db.writing() as session:
+            with self.db.writing(EVERY_ORGANISATION) as session:
                 pending = changes.pending(session, limit=batch, skip_locked=not self.db.is_sqlite)
                 subjects: dict[tuple[Subject, int], list[int]] = defaultdict(list)
                 for change in pending:

@@ -10,10 +10,11 @@ from sqlmodel import col, select
 from notifications.models import Heartbeat
 from workflow.clock import TOKYO
 from workflow.db import Database
+from workflow.organisations import EVERY_ORGANISATION
 
 
 def beat(db: Database, instance: str, now: datetime, delivered: int) -> None:
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         row = session.get(Heartbeat, instance) or Heartbeat(instance=instance, beat_at=now)
         row.beat_at, row.delivered = now, row.delivered + delivered
         session.add(row)
@@ -40,7 +41,7 @@ def scheduler_status(db: Database, now: datetime, interval_seconds: float, *,
     query = select(Heartbeat)
     if instance is not None:
         query = query.where(Heartbeat.instance == instance)
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         last = session.exec(query.order_by(col(Heartbeat.beat_at).desc()).limit(1)).first()
     if last is None:
         return SchedulerStatus(status="never_ran", late=True)

@@ -1,9 +1,13 @@
-"""The letterhead of the generated documents: the organisation they come from and the head its council
-replies to (the register, the papers and the notices' senders read it)."""
+"""The letterhead of the generated documents: the organisation they come from and the head its councils
+reply to (the register, the papers and the notices' senders read it), from the organisation's row."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from workflow.organisations import DEFAULT_ORGANISATION, Organisation
 
 
 @dataclass(frozen=True)
@@ -12,3 +16,11 @@ class Letterhead:
 
     organisation: str = "当市"
     organisation_head: str = "市長"
+
+
+def letterhead_of(session: Session, organisation_id: int | None) -> Letterhead:
+    """The letterhead of an organisation (None: the install's first, for the service's own papers)."""
+    organisation = session.get(Organisation, organisation_id or DEFAULT_ORGANISATION)
+    if organisation is None:
+        return Letterhead()
+    return Letterhead(organisation.name, organisation.head_title)

@@ -10,19 +10,22 @@ from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from workflow.columns import UTCDateTime
+from workflow.organisations import Owned, organisation_field
 
 
 def _instant(**kwargs: Any) -> Any:
     return Field(sa_type=UTCDateTime, **kwargs)
 
 
-class ReminderRule(SQLModel, table=True):
+class ReminderRule(SQLModel, Owned, table=True):
     """A reminder rule as data: what it watches, how long before, whom, with which template."""
 
     __tablename__ = "reminder_rule"
+    __table_args__ = (UniqueConstraint("organisation_id", "key"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=64, unique=True)
+    organisation_id: int | None = organisation_field()
+    key: str = Field(max_length=64)
     #: meeting_start | public_comment_end | minutes_correction_deadline | finding_unanswered |
     #: annual_review_due | reassessment_due | planned_holding_date | state_overdue
     watches: str = Field(max_length=40)
@@ -41,7 +44,7 @@ class ReminderRule(SQLModel, table=True):
     custom_message: str | None = Field(default=None, sa_type=Text, nullable=True)
 
 
-class Reminder(SQLModel, table=True):
+class Reminder(SQLModel, Owned, table=True):
     """One reminder due to one person: derived from the records and kept as a row (the source of truth)."""
 
     __tablename__ = "reminder"
@@ -51,6 +54,7 @@ class Reminder(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     rule_key: str = Field(max_length=64)
     subject_type: str = Field(max_length=16)  # meeting | assessment | minutes | finding
     subject_id: int
@@ -65,13 +69,14 @@ class Reminder(SQLModel, table=True):
     updated_at: datetime = _instant()
 
 
-class Notice(SQLModel, table=True):
+class Notice(SQLModel, Owned, table=True):
     """A rendered message to one person on one channel (the outbox; the inbox is its `inbox` rows)."""
 
     __tablename__ = "notice"
     __table_args__ = (Index("ix_notice_pending", "channel", "status", "next_attempt_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     #: Unique per message and channel, so that a retried delivery never doubles a notice.
     dedupe_key: str = Field(max_length=200, unique=True)
     user_id: int = Field(foreign_key="user_account.id", index=True)
@@ -97,12 +102,13 @@ class Notice(SQLModel, table=True):
     created_at: datetime = _instant()
 
 
-class CalendarToken(SQLModel, table=True):
+class CalendarToken(SQLModel, Owned, table=True):
     """The secret in a private calendar feed's URL (a member's own, or a body's); rotatable."""
 
     __tablename__ = "calendar_token"
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     token_hash: str = Field(max_length=64, unique=True)
     user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
     body_id: int | None = Field(default=None, foreign_key="body.id", index=True)

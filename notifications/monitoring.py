@@ -19,6 +19,7 @@ from sqlmodel import col, select
 
 from notifications.models import Heartbeat, Notice, Reminder
 from workflow.db import Database
+from workflow.organisations import EVERY_ORGANISATION
 
 #: The heartbeats told apart, by instance: those of the schedulers that beat within this time (a
 #: process's instance is its host and pid, so every restart adds one), and the latest in any case.
@@ -50,7 +51,7 @@ class Queues:
 
 def queues(db: Database, now: datetime, *, timeout_seconds: float = 2.0) -> Queues:
     """The queues now, read in one transaction (one snapshot on PostgreSQL)."""
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         if not db.is_sqlite:
             session.execute(text(f"SET LOCAL statement_timeout = {max(1, int(timeout_seconds * 1000))}"))
         by_status = session.exec(select(Reminder.status, func.count()).group_by(Reminder.status)).all()

@@ -33,6 +33,7 @@ from workflow.clock import Clock
 from workflow.columns import stored_id
 from workflow.db import Database
 from workflow.models import UserAccount
+from workflow.organisations import EVERY_ORGANISATION
 
 log = logging.getLogger("shingi.email")
 
@@ -134,7 +135,7 @@ def send_outbox(db: Database, channel: Channel, clock: Clock, *, limit: int = 10
 
 def failed_notices(db: Database, *, limit: int = 200) -> list[FailedNotice]:
     """Notices that failed for good, newest first, with whom they were for and why."""
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         rows = session.exec(
             select(Notice, UserAccount).join(UserAccount, col(UserAccount.id) == Notice.user_id)
             .where(Notice.status == "failed").order_by(col(Notice.id).desc()).limit(limit)).all()
@@ -161,7 +162,7 @@ def _claim(db: Database, channel: str, now: datetime, limit: int, lease: timedel
     if not db.is_sqlite:
         query = query.with_for_update(skip_locked=True, of=Notice)
     leased, failed = [], 0
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         for notice, user in session.exec(query).all():
             if user.disabled_at is not None:
                 notice.status, notice.claimed_by, notice.claimed_until = "failed", None, None
@@ -191,7 +192,7 @@ def _send(channel: Channel, notice: Outgoing, clock: Clock) -> TransportError | 
 
 def _record(db: Database, notice: _Leased, values: dict) -> bool:
     """Write the outcome if the notice is still ours (same attempt, still pending); True if written."""
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         result = session.exec(
             update(Notice).where(col(Notice.id) == notice.id, col(Notice.attempts) == notice.attempts,
                                  col(Notice.status) == "pending")
@@ -201,7 +202,7 @@ def _record(db: Database, notice: _Leased, values: dict) -> bool:
 
 def _release(db: Database, notices: Sequence[_Leased]) -> None:
     """Hand back notices leased but not tried: unlocked, and the attempt not counted."""
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         for notice in notices:
             session.exec(
                 update(Notice).where(col(Notice.id) == notice.id, col(Notice.attempts) == notice.attempts,

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from notifications import templating
 from notifications.formats import Paper
-from notifications.letterhead import Letterhead
+from notifications.letterhead import letterhead_of
 from notifications.register import Register, RegisterFilter, open_register
 from workflow import cases, lifecycle, meetings, public_comments, reading
 from workflow.clock import TOKYO, Clock, local_today
@@ -116,10 +116,10 @@ def _public_comment(session: Session, case: Assessment) -> dict[str, Any]:
             "rows": rows}
 
 
-def _case_facts(session: Session, case: Assessment, letterhead: Letterhead) -> dict[str, Any]:
+def _case_facts(session: Session, case: Assessment) -> dict[str, Any]:
     body = session.get(Body, case.body_id) if case.body_id else None
     return {
-        "case": case, "letterhead": letterhead, "body": body,
+        "case": case, "letterhead": letterhead_of(session, case.organisation_id), "body": body,
         "council": council_of(session, body) if body else None,
         "subject": case.title,
         "meetings": _case_meetings(session, case),
@@ -140,59 +140,59 @@ def _render(kind: str, env: Environment, **context: Any) -> str:
     return env.get_template(f"papers/{kind}.html").render(kind_title=KIND_TITLES[kind], **context)
 
 
-def _meeting_paper(kind: str, db: Database, meeting_id: int, actor: Actor, letterhead: Letterhead,
+def _meeting_paper(kind: str, db: Database, meeting_id: int, actor: Actor,
                    env: Environment, title: str) -> Paper:
     """A document about one meeting, for those who may read the meeting; `title` is formatted with its facts."""
-    with db.reading() as session:
+    with db.reading(actor) as session:
         meeting = meetings.load(session, meeting_id)
         authorize(actor, Action.READ_MEETING, (meeting, reading.offices_on_agenda(session, meeting)))
         facts = _meeting_facts(session, meeting, actor)
-        html = _render(kind, env, letterhead=letterhead, **facts)
+        html = _render(kind, env, letterhead=letterhead_of(session, meeting.organisation_id), **facts)
     return Paper(kind, title.format(**facts), html)
 
 
-def _case_paper(kind: str, db: Database, case_id: int, actor: Actor, letterhead: Letterhead,
+def _case_paper(kind: str, db: Database, case_id: int, actor: Actor,
                 env: Environment, title: str) -> Paper:
     """A document about one case's record, for those who may read the record."""
-    with db.reading() as session:
+    with db.reading(actor) as session:
         case = cases.load(session, case_id)
         authorize(actor, Action.READ_RECORDS, case)
-        html = _render(kind, env, **_case_facts(session, case, letterhead))
+        html = _render(kind, env, **_case_facts(session, case))
     return Paper(kind, title.format(subject=case.title), html)
 
 
-def convocation(db: Database, meeting_id: int, actor: Actor, letterhead: Letterhead,
+def convocation(db: Database, meeting_id: int, actor: Actor,
                 env: Environment) -> Paper:
     """開催通知: date, time, venue, agenda and materials, to the members of the body."""
-    return _meeting_paper("convocation", db, meeting_id, actor, letterhead, env, "{title}の開催について（通知）")
+    return _meeting_paper("convocation", db, meeting_id, actor, env, "{title}の開催について（通知）")
 
 
-def meeting_result(db: Database, meeting_id: int, actor: Actor, letterhead: Letterhead,
+def meeting_result(db: Database, meeting_id: int, actor: Actor,
                    env: Environment) -> Paper:
     """会議結果報告, in the form Matsusaka publishes."""
-    return _meeting_paper("meeting_result", db, meeting_id, actor, letterhead, env, "審議会等の会議結果報告（{title}）")
+    return _meeting_paper("meeting_result", db, meeting_id, actor, env, "審議会等の会議結果報告（{title}）")
 
 
-def subcommittee_report(db: Database, case_id: int, actor: Actor, letterhead: Letterhead,
+def subcommittee_report(db: Database, case_id: int, actor: Actor,
                         env: Environment) -> Paper:
     """部会報告: 1 審議事項, 2 調査審議の内容, 3 部会の意見, 4 審議経過, and the annex of findings (Chiba)."""
-    return _case_paper("subcommittee_report", db, case_id, actor, letterhead, env, "{subject}について（部会報告）")
+    return _case_paper("subcommittee_report", db, case_id, actor, env, "{subject}について（部会報告）")
 
 
-def reply(db: Database, case_id: int, actor: Actor, letterhead: Letterhead,
+def reply(db: Database, case_id: int, actor: Actor,
           env: Environment) -> Paper:
     """答申書: the council's reply to the head of the organisation."""
-    return _case_paper("reply", db, case_id, actor, letterhead, env, "{subject}について（答申）")
+    return _case_paper("reply", db, case_id, actor, env, "{subject}について（答申）")
 
 
-def findings(db: Database, case_id: int, actor: Actor, letterhead: Letterhead,
+def findings(db: Database, case_id: int, actor: Actor,
              env: Environment, today: date) -> Paper:
     """委員からの質問事項及び回答 (Chiba's 資料3): every finding of this cycle, its answer, its status and the
     report version where its change landed, with the list of changes (修正箇所)."""
-    with db.reading() as session:
+    with db.reading(actor) as session:
         case = cases.load(session, case_id)
         authorize(actor, Action.READ_RECORDS, case)
-        facts = _case_facts(session, case, letterhead)
+        facts = _case_facts(session, case)
         versions = reading.version_numbers(session, case)
         revisions = {finding.id: f"第{versions[finding.resolved_in_version_id]}版で修正"
                      for finding in facts["findings"] if finding.resolved_in_version_id in versions}
@@ -201,55 +201,55 @@ def findings(db: Database, case_id: int, actor: Actor, letterhead: Letterhead,
     return Paper("findings", f"{case.title} 委員からの質問事項及び回答", html)
 
 
-def public_comment_result(db: Database, case_id: int, actor: Actor, letterhead: Letterhead,
+def public_comment_result(db: Database, case_id: int, actor: Actor,
                           env: Environment) -> Paper:
     """意見募集の結果: the period, the number of comments (none is a result) and 意見の概要と実施機関の考え方."""
-    with db.reading() as session:
+    with db.reading(actor) as session:
         case = cases.load(session, case_id)
         if decide(actor, Action.READ_RECORDS, case) is not Decision.ALLOW:
             authorize(actor, Action.READ_CASE, case)  # the result of a public call is public with its case
-        facts = _case_facts(session, case, letterhead)
+        facts = _case_facts(session, case)
         html = _render("public_comment_result", env, **facts)
     return Paper("public_comment_result", f"{case.title}（案）に対する意見募集の結果", html)
 
 
-def resolution_text(db: Database, case_id: int, kind: ResolutionKind, letterhead: Letterhead,
+def resolution_text(db: Database, case_id: int, kind: ResolutionKind,
                     env: Environment) -> str:
     """The text a report or reply is drafted with: the generated document, as plain text."""
     maker = subcommittee_report if kind is ResolutionKind.SUBCOMMITTEE_REPORT else reply
-    return maker(db, case_id, system_actor(), letterhead, env).text()
+    return maker(db, case_id, system_actor(), env).text()
 
 
 @dataclass(frozen=True)
 class Papers:
-    """Writes the generated documents; built once with the organisation's letterhead and templates."""
+    """Writes the generated documents with the secretariat's templates; each carries the letterhead of the
+    organisation its case or meeting belongs to."""
 
     db: Database
     workflows: Workflows
     clock: Clock
-    letterhead: Letterhead
     templates: Environment
 
     def convocation(self, meeting_id: int, actor: Actor) -> Paper:
-        return convocation(self.db, meeting_id, actor, self.letterhead, self.templates)
+        return convocation(self.db, meeting_id, actor, self.templates)
 
     def meeting_result(self, meeting_id: int, actor: Actor) -> Paper:
-        return meeting_result(self.db, meeting_id, actor, self.letterhead, self.templates)
+        return meeting_result(self.db, meeting_id, actor, self.templates)
 
     def subcommittee_report(self, case_id: int, actor: Actor) -> Paper:
-        return subcommittee_report(self.db, case_id, actor, self.letterhead, self.templates)
+        return subcommittee_report(self.db, case_id, actor, self.templates)
 
     def reply(self, case_id: int, actor: Actor) -> Paper:
-        return reply(self.db, case_id, actor, self.letterhead, self.templates)
+        return reply(self.db, case_id, actor, self.templates)
 
     def findings(self, case_id: int, actor: Actor) -> Paper:
-        return findings(self.db, case_id, actor, self.letterhead, self.templates, local_today(self.clock))
+        return findings(self.db, case_id, actor, self.templates, local_today(self.clock))
 
     def public_comment_result(self, case_id: int, actor: Actor) -> Paper:
-        return public_comment_result(self.db, case_id, actor, self.letterhead, self.templates)
+        return public_comment_result(self.db, case_id, actor, self.templates)
 
     def register(self, actor: Actor, which: RegisterFilter | None = None) -> Register:
-        return open_register(self.db, actor, self.workflows, self.letterhead, self.templates, which)
+        return open_register(self.db, actor, self.workflows, self.templates, which)
 
     def resolution_text(self, case_id: int, kind: ResolutionKind) -> str:
-        return resolution_text(self.db, case_id, kind, self.letterhead, self.templates)
+        return resolution_text(self.db, case_id, kind, self.templates)

@@ -27,13 +27,14 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, func, select
 
 from notifications.formats import Paper, html_to_docx, keep_as_text
-from notifications.letterhead import Letterhead
+from notifications.letterhead import Letterhead, letterhead_of
 from workflow.clock import TOKYO
 from workflow.dates import wareki
 from workflow.db import Database
 from workflow.engine import Workflows
 from workflow.errors import InvalidInput
 from workflow.models import Assessment
+from workflow.organisations import Scoped
 from workflow.policy import Action, Actor, authorize
 from workflow.threshold import LEVEL_TITLES, Level
 
@@ -85,6 +86,8 @@ class Register:
     env: Environment
     which: RegisterFilter
     total: int
+    #: Whose register it is: rows are read in the reader's organisation.
+    reader: Scoped
 
     @property
     def title(self) -> str:
@@ -93,7 +96,7 @@ class Register:
     def rows(self) -> Iterator[dict[str, Any]]:
         last = 0
         while True:
-            with self.db.reading() as session:
+            with self.db.reading(self.reader) as session:
                 batch = session.exec(select(Assessment).where(*self.which.criteria(), col(Assessment.id) > last)
                                      .order_by(col(Assessment.id)).limit(BATCH)).all()
             yield from (self._row(case) for case in batch)
@@ -185,12 +188,13 @@ def _sheet_values(row: dict[str, Any]) -> list[Any]:
             row["published_on"], row["annual_review_due"], row["reassessment_due"]]
 
 
-def open_register(db: Database, actor: Actor, workflows: Workflows, letterhead: Letterhead, env: Environment,
+def open_register(db: Database, actor: Actor, workflows: Workflows, env: Environment,
                   which: RegisterFilter | None = None) -> Register:
     """The register for the secretariat and the administrator, counted before any row is written (so that
     a refusal is an answer, not a broken stream)."""
     authorize(actor, Action.READ_REGISTER)
     which = which or RegisterFilter()
-    with db.reading() as session:
+    with db.reading(actor) as session:
         total = session.exec(select(func.count()).select_from(Assessment).where(*which.criteria())).one()
-    return Register(db, workflows, letterhead, env, which, total)
+        letterhead = letterhead_of(session, actor.organisation_id)
+    return Register(db, workflows, letterhead, env, which, total, actor)

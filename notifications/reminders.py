@@ -38,6 +38,7 @@ from workflow.columns import table_of
 from workflow.db import Database
 from workflow.errors import Message, NotFound
 from workflow.models import Assessment, Membership, Office, RecordChange, UserAccount
+from workflow.organisations import EVERY_ORGANISATION, Organisation, record_owner
 from workflow.policy import Action, Actor, authorize
 from workflow.validation import JSON_INTEGER, Text2000OrEmpty, has_control_characters
 
@@ -73,32 +74,35 @@ CHAIR_POSITIONS = ("chair", "acting_chair")
 # --- rules ---------------------------------------------------------------------------------------
 
 def ensure_default_rules(db: Database, path: Path = DEFAULT_RULES) -> int:
-    """Add the shipped rules that are missing; rules the secretariat changed stay as they are."""
+    """Give every organisation the shipped rules it is missing; rules its secretariat changed stay as they are."""
     defaults = yaml.safe_load(path.read_text(encoding="utf-8"))
     added = 0
     forget_rules()
-    with db.writing() as session:
-        known = set(session.exec(select(ReminderRule.key)).all())
-        for rule in defaults:
-            if rule["key"] not in known:
-                session.add(ReminderRule(**rule))
-                added += 1
+    with db.writing(EVERY_ORGANISATION) as session:
+        known = set(session.exec(select(ReminderRule.organisation_id, ReminderRule.key)).all())
+        for organisation in session.exec(select(Organisation.id)).all():
+            for rule in defaults:
+                if (organisation, rule["key"]) not in known:
+                    session.add(ReminderRule(**rule, organisation_id=organisation))
+                    added += 1
     return added
 
 
 #: Rules change rarely (the secretariat edits them); each process reads them at most every few seconds.
 RULES_TTL_SECONDS = 5.0
-_rules_cache: dict[Subject, tuple[float, list[ReminderRule]]] = {}
+_rules_cache: dict[tuple[int, Subject], tuple[float, list[ReminderRule]]] = {}
 
 
-def _rules_watching(session: Session, subject: Subject) -> list[ReminderRule]:
-    cached = _rules_cache.get(subject)
+def _rules_watching(session: Session, organisation: int, subject: Subject) -> list[ReminderRule]:
+    """The organisation's rules that watch moments of `subject`."""
+    cached = _rules_cache.get((organisation, subject))
     if cached is not None and _time.monotonic() - cached[0] < RULES_TTL_SECONDS:
         return cached[1]
-    found = list(session.exec(select(ReminderRule).where(col(ReminderRule.watches).in_(WATCHES[subject]))).all())
+    found = list(session.exec(select(ReminderRule).where(ReminderRule.organisation_id == organisation,
+                                                         col(ReminderRule.watches).in_(WATCHES[subject]))).all())
     for rule in found:
         session.expunge(rule)  # kept beyond this session: plain values only
-    _rules_cache[subject] = (_time.monotonic(), found)
+    _rules_cache[(organisation, subject)] = (_time.monotonic(), found)
     return found
 
 
@@ -109,7 +113,7 @@ def forget_rules() -> None:
 
 def rules(db: Database, actor: Actor) -> list[ReminderRule]:
     authorize(actor, Action.MANAGE_REMINDER_RULES)
-    with db.reading() as session:
+    with db.reading(actor) as session:
         return list(session.exec(select(ReminderRule).order_by(col(ReminderRule.id))).all())
 
 
@@ -166,7 +170,7 @@ def change_rule(db: Database, key: str, change: RuleChange, actor: Actor, now: d
     """The secretariat changes a rule (on/off, offset, before/after, recipients, channels, its own message)."""
     authorize(actor, Action.MANAGE_REMINDER_RULES)
     values = change.changes()
-    with db.writing() as session:
+    with db.writing(actor) as session:
         rule = session.exec(select(ReminderRule).where(ReminderRule.key == key)).first() \
             if not has_control_characters(key) else None
         if rule is None:
@@ -344,7 +348,8 @@ def refresh(session: Session, subject: Subject, subject_id: int, facts: Mapping[
             tell: ChangeNotices | None = None) -> Plan:
     """Bring the subject's reminder rows in line with its facts (in the caller's transaction)."""
     with session.no_autoflush:
-        all_rules = _rules_watching(session, subject)
+        organisation = record_owner(session, subject.value, subject_id)
+        all_rules = _rules_watching(session, organisation, subject)
         people: dict[tuple[str, ...], set[int]] = {}
 
         def people_of(roles: tuple[str, ...]) -> set[int]:
@@ -370,7 +375,7 @@ def refresh(session: Session, subject: Subject, subject_id: int, facts: Mapping[
             connection.execute(_INSERT_REMINDERS, [
                 {"rule_key": rule_key, "subject_type": subject.value, "subject_id": subject_id, "user_id": user_id,
                  "fact_at": wanted.fact_at, "due_at": wanted.due_at, "status": "pending", "created_at": now,
-                 "updated_at": now}
+                 "updated_at": now, "organisation_id": organisation}
                 for (rule_key, user_id), wanted in decided.add.items()])
         if tell is not None:
             tell(session, subject, subject_id, decided, now)

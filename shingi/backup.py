@@ -46,6 +46,7 @@ from workflow.db import Database
 from workflow.errors import Conflict, DomainError, Message
 from workflow.files import FileStore
 from workflow.models import Assessment, AuditEntry, Document
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.policy import Actor
 
 FORMAT = "shingi-backup"
@@ -255,7 +256,13 @@ def _attempt(db: Database, files: FileStore, clock: Clock, actor: Actor, output:
 
 
 def _checkpoint(db: Database, actor: Actor, now: datetime) -> tuple[Checkpoint | None, Message | None]:
-    """The audit chain's head; a head that disagrees with the entries is said, and the backup goes on."""
+    """The audit chain's head; a head that disagrees with the entries is said, and the backup goes on.
+
+    A database of an older schema (backed up before its upgrade) is copied as it is, without a
+    checkpoint: this version reads the chain only as its own schema keeps it."""
+    if migrations.current(db) != migrations.heads():
+        return None, Message("スキーマが現行の版より古いため、監査記録のチェックポイントは記録していません",
+                             "the schema is older than this version's: no checkpoint of the audit trail is recorded")
     try:
         return audit.checkpoint(db, actor, now), None
     except Conflict as refused:
@@ -656,7 +663,7 @@ def _restore_postgres(db: Database, staged: Path) -> None:
 
 def _state(db: Database) -> tuple[str, Counts]:
     """The restored database's schema revision and counts, read in one transaction."""
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         connection = session.connection()
         revision = connection.exec_driver_sql(_REVISION).scalar_one()
         cases, documents_, entries = connection.exec_driver_sql(_COUNTS).one()

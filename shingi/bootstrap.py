@@ -24,7 +24,7 @@ from notifications.mailer import Mailer, SmtpMailer, SmtpSettings
 from shingi import migrations
 from shingi.config import Settings
 from shingi.scheduler import Jobs, instance_name, start_in_background
-from workflow import documents, service
+from workflow import accounts, documents, service
 from workflow.calendar import BusinessCalendar
 from workflow.clock import Clock, SystemClock
 from workflow.db import Database
@@ -42,7 +42,6 @@ class Core:
     clock: Clock
     files: FileStore
     calendar: BusinessCalendar
-    letterhead: papers.Letterhead
     paper_templates: Environment
     mailer: Mailer | None
     #: Whether this process made the database (and so disposes of it).
@@ -52,7 +51,7 @@ class Core:
 
     @property
     def papers(self) -> papers.Papers:
-        return papers.Papers(self.db, self.workflows, self.clock, self.letterhead, self.paper_templates)
+        return papers.Papers(self.db, self.workflows, self.clock, self.paper_templates)
 
     def jobs(self) -> Jobs:
         return Jobs(db=self.db, workflows=self.workflows, clock=self.clock,
@@ -90,6 +89,7 @@ class Core:
         content a crash left behind between a commit and its purge."""
         if self.settings.migrate_on_start:
             migrations.upgrade(self.db)
+        accounts.name_first_organisation(self.db, self.settings.organisation, self.settings.organisation_head)
         reminders.ensure_default_rules(self.db)
         service.reconcile_public(self.db, self.workflows)
         self.files.sweep(documents.live_keys(self.db))
@@ -118,12 +118,12 @@ def build(settings: Settings, *, database: Database | None = None, workflows: Wo
     workflows.observe(metrics.count_advance)  # once, however many times the same procedures are built on
     return Core(
         settings=settings,
-        db=database or Database(settings.database_url, pool=settings.database_pool),
+        db=database or Database(settings.database_url, pool=settings.database_pool,
+                                row_security=settings.database_row_security),
         workflows=workflows,
         clock=clock or SystemClock(),
         files=files or FileStore(settings.files_dir),
         calendar=BusinessCalendar.from_settings(settings.closure_days),
-        letterhead=papers.Letterhead(settings.organisation, settings.organisation_head),
         paper_templates=papers.environment(settings.templates_dir),
         mailer=mailer(settings),
         owns_database=database is None,

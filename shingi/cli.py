@@ -19,21 +19,70 @@ procedures_app = typer.Typer(help="Procedure definitions.", no_args_is_help=True
 users_app = typer.Typer(help="Users (operators' commands).", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+organisations_app = typer.Typer(help="Organisations the install serves (operators' commands).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(procedures_app, name="procedures")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
+app.add_typer(organisations_app, name="organisations")
 
 
-def _operator_context():
-    """The services (the database migrated) and the operator acting through the CLI."""
+def _operator_context(organisation: str | None = None):
+    """The services (the database migrated) and the operator acting through the CLI: in the organisation
+    with this code, or (None) in the install's first."""
     from shingi import bootstrap, migrations
+    from workflow import accounts
     from workflow.policy import system_actor
 
     core = bootstrap.build(Settings())
     migrations.upgrade(core.db)
-    return core, system_actor("運用者（CLI）")
+    organisation_id = None
+    if organisation is not None:
+        found = accounts.organisation_by_code(core.db, organisation)
+        if found is None:
+            _fail(ValueError(f"no organisation with code {organisation} (shingi organisations list)"))
+        organisation_id = found.id if found else None
+    return core, system_actor("運用者（CLI）", organisation_id=organisation_id)
+
+
+_ORGANISATION_OPTION = typer.Option("--organisation", help="The code of the user's organisation (default: the first).")
+
+
+@organisations_app.command("add")
+def organisations_add(
+    code: Annotated[str, typer.Argument(help="全国地方公共団体コード or another short code (letters, digits, - _).")],
+    name: Annotated[str, typer.Option(help="Its name, e.g. 千葉市.")],
+    head_title: Annotated[str, typer.Option("--head", help="The head its councils reply to, e.g. 千葉市長.")],
+    kind: Annotated[str, typer.Option(help="prefecture, municipality or association.")] = "municipality",
+) -> None:
+    """Add an organisation: its own councils, offices, users, reminder rules and audit chain."""
+    from pydantic import ValidationError
+
+    from notifications import reminders
+    from workflow import accounts
+    from workflow.errors import DomainError
+
+    core, _operator = _operator_context()
+    try:
+        organisation = accounts.add_organisation(core.db, accounts.NewOrganisation(
+            code=code, name=name, head_title=head_title, kind=kind))
+    except ValidationError as error:
+        _fail(ValueError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())))
+    except DomainError as error:
+        _fail(error)
+    reminders.ensure_default_rules(core.db)
+    typer.echo(f"added {organisation.name} ({organisation.code}, id {organisation.id})")
+
+
+@organisations_app.command("list")
+def organisations_list() -> None:
+    """The organisations the install serves."""
+    from workflow import accounts
+
+    core, _operator = _operator_context()
+    for organisation in accounts.organisations(core.db):
+        typer.echo(f"{organisation.code}\t{organisation.name}\t{organisation.kind}\t{organisation.head_title}")
 
 
 def _fail(error: Exception) -> None:
@@ -181,6 +230,7 @@ def users_add(
     body: Annotated[list[str] | None, typer.Option("--body", help="Body of a member; BODY or BODY=chair|acting_chair.")] = None,
     office: Annotated[str | None, typer.Option(help="Office of an office user.")] = None,
     password: Annotated[str | None, typer.Option(help="Password (asked for when omitted).")] = None,
+    organisation: Annotated[str | None, _ORGANISATION_OPTION] = None,
 ) -> None:
     """Register a user."""
     from pydantic import ValidationError
@@ -191,7 +241,7 @@ def users_add(
     if password is None:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     bodies = dict(_seat(item) for item in body or [])
-    core, operator = _operator_context()
+    core, operator = _operator_context(organisation)
     try:
         data = accounts.NewUser(email=email, display_name=name or email, password=password, roles=set(role),
                                 bodies=bodies, office=office)

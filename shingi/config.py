@@ -39,9 +39,14 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 20 * 1024 * 1024
     #: The organisation's closure days besides weekends and national holidays (MM-DD, ranges with ..).
     closure_days: str = "12-29..01-03"
-    #: The organisation (例: 千葉市) and the head its council replies to (例: 千葉市長), for generated documents.
-    organisation: str = "当市"
-    organisation_head: str = "市長"
+    #: The first organisation's name (例: 千葉市) and the head its councils reply to (例: 千葉市長), written
+    #: to its row at start (the letterhead of its documents); left out, the row stays as it is. Other
+    #: organisations are added with `shingi organisations add`.
+    organisation: str | None = None
+    organisation_head: str | None = None
+    #: PostgreSQL: run every transaction as the role `shingi_app` under row-level security (a second wall
+    #: between organisations). The database user must be a member of that role (the migrations make it so).
+    database_row_security: bool = True
     #: The secretariat's own document templates (papers/*.html), used before the shipped ones.
     templates_dir: Path | None = None
     #: Run the reminder sweeper inside `shingi serve` (embedded); off when `shingi worker` runs apart.

@@ -25,6 +25,7 @@ from workflow.columns import stored_id
 from workflow.db import Database
 from workflow.engine import Workflows
 from workflow.models import Assessment, UserAccount
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.policy import Actor, Position, Role, system_actor
 
 DEMO_FILE = Path(__file__).parent / "demo_cases.yaml"
@@ -70,7 +71,7 @@ def load_demo(db: Database, workflows: Workflows, writer: papers.Papers, clock: 
     """Load the demo cases into an empty database (a database holding cases is left alone), and
     make sure the demo users exist with a fresh password each."""
     passwords = _demo_users(db, clock)
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         if session.exec(select(func.count()).select_from(Assessment)).one():
             return DemoResult(loaded=0, skipped=True, passwords=passwords)
     operator = system_actor("デモデータ")
@@ -140,7 +141,7 @@ def _adopt(db: Database, writer: papers.Papers, clock: Clock, case: Assessment, 
 
 
 def _ensure_body(db: Database, entry: dict[str, Any]) -> None:
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         accounts.body_by_name(session, entry["council"])
         if body_name(entry) != entry["council"]:
             accounts.body_by_name(session, body_name(entry), kind="subcommittee", parent=entry["council"])
@@ -149,19 +150,19 @@ def _ensure_body(db: Database, entry: dict[str, Any]) -> None:
 def _demo_users(db: Database, clock: Clock) -> dict[str, str]:
     passwords: dict[str, str] = {}
     hasher = PasswordHasher()
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         accounts.body_by_name(session, FUKUOKA)
         accounts.body_by_name(session, FUKUOKA_SUBCOMMITTEE, kind="subcommittee", parent=FUKUOKA)
     for email, name, roles, bodies, office in DEMO_USERS:
         password = secrets.token_urlsafe(12)
-        with db.reading() as session:
+        with db.reading(EVERY_ORGANISATION) as session:
             exists = session.exec(select(UserAccount).where(UserAccount.email == email)).first() is not None
         if not exists:
             accounts.add_user(db, clock, accounts.NewUser(
                 email=email, display_name=name, password=password, roles=roles, bodies=bodies, office=office,
             ), system_actor("デモデータ"))
         else:
-            with db.writing() as session:
+            with db.writing(EVERY_ORGANISATION) as session:
                 user = session.exec(select(UserAccount).where(UserAccount.email == email)).one()
                 user.password_hash = hasher.hash(password)
                 session.add(user)

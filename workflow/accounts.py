@@ -30,7 +30,8 @@ from workflow.clock import Clock
 from workflow.columns import MAX_ID, stored_id
 from workflow.db import Database
 from workflow.errors import Conflict, DomainError, InvalidInput, Message, NotFound, Record, RecordNotFound
-from workflow.models import ApiToken, Body, Membership, Office, SignInThrottle, UserAccount, WebSession
+from workflow.models import ApiToken, AuditHead, Body, Membership, Office, SignInThrottle, UserAccount, WebSession
+from workflow.organisations import DEFAULT_ORGANISATION, EVERY_ORGANISATION, Organisation, scope_of
 from workflow.policy import Action, Actor, Position, Role, authorize
 from workflow.validation import EmailText, PasswordText, Text100, Text200, has_control_characters, keys_as_names
 
@@ -106,6 +107,54 @@ class NewUser(BaseModel):
         return frozenset(Role(role) for role in self.roles)
 
 
+class NewOrganisation(BaseModel):
+    """An organisation the install serves (an operator's command: `shingi organisation add`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[0-9A-Za-z_-]+$",
+                               description="全国地方公共団体コード or another short code: letters, digits, - and _")]
+    name: Text100
+    kind: Literal["prefecture", "municipality", "association"] = "municipality"
+    head_title: Text100
+
+
+def add_organisation(db: Database, data: NewOrganisation) -> Organisation:
+    """A new organisation with its own, empty record and audit chain. The operators' command only: no
+    user of an organisation may make another."""
+    with db.writing(EVERY_ORGANISATION) as session:
+        if session.exec(select(Organisation).where(Organisation.code == data.code)).first() is not None:
+            raise Conflict(Message(f"団体コード {data.code} の団体はすでにあります。",
+                                   f"An organisation with code {data.code} already exists."))
+        organisation = Organisation(code=data.code, name=data.name, kind=data.kind, head_title=data.head_title)
+        session.add(organisation)
+        session.flush()
+        session.add(AuditHead(organisation_id=stored_id(organisation), last_hash=audit.GENESIS))
+    return organisation
+
+
+def name_first_organisation(db: Database, name: str | None, head_title: str | None) -> None:
+    """The install's first organisation as the settings name it (SHINGI_ORGANISATION, _HEAD), at start."""
+    if not name and not head_title:
+        return
+    with db.writing(EVERY_ORGANISATION) as session:
+        first = session.get(Organisation, DEFAULT_ORGANISATION)
+        if first is None:
+            return
+        first.name, first.head_title = name or first.name, head_title or first.head_title
+        session.add(first)
+
+
+def organisation_by_code(db: Database, code: str) -> Organisation | None:
+    with db.reading(EVERY_ORGANISATION) as session:
+        return session.exec(select(Organisation).where(Organisation.code == code)).first()
+
+
+def organisations(db: Database) -> list[Organisation]:
+    with db.reading(EVERY_ORGANISATION) as session:
+        return list(session.exec(select(Organisation).order_by(col(Organisation.id))).all())
+
+
 class Credentials(BaseModel):
     """What signs a user in: the e-mail address (any case) and the password."""
 
@@ -132,7 +181,12 @@ def _named(session: Session, model: type[Office] | type[Body], name: str, make: 
     Two requests naming a new office or body at once both miss it; the savepoint lets the one whose
     INSERT loses to the unique name read the winner's row instead of failing its whole transaction.
     """
-    found = session.exec(select(model).where(model.name == name)).first()
+    # Names are unique in an organisation; the service's own sessions (of every organisation) name the
+    # first organisation's, where they also make what they name.
+    query = select(model).where(model.name == name)
+    if scope_of(session) is None:
+        query = query.where(model.organisation_id == DEFAULT_ORGANISATION)
+    found = session.exec(query).first()
     if found is not None:
         return found
     try:
@@ -141,7 +195,7 @@ def _named(session: Session, model: type[Office] | type[Body], name: str, make: 
             session.add(created)
         return created
     except IntegrityError:
-        return session.exec(select(model).where(model.name == name)).one()
+        return session.exec(query).one()
 
 
 def add_user(db: Database, clock: Clock, data: NewUser, by: Actor) -> UserAccount:
@@ -153,7 +207,7 @@ def add_user(db: Database, clock: Clock, data: NewUser, by: Actor) -> UserAccoun
     if Role.OFFICE in roles and not data.office:
         raise InvalidInput.single("office", "office_needs_name", "実施機関の利用者には担当課を指定してください。",
                                   "An office user needs an office.")
-    with db.writing() as session:
+    with db.writing(by) as session:
         authorize(by, Action.MANAGE_USERS)
         if session.exec(select(UserAccount).where(UserAccount.email == email)).first():
             raise Conflict(Message(f"{email} は既に登録されています。", f"{email} is already registered."))
@@ -176,7 +230,7 @@ def add_user(db: Database, clock: Clock, data: NewUser, by: Actor) -> UserAccoun
 
 
 def disable_user(db: Database, clock: Clock, email: str, by: Actor) -> UserAccount:
-    with db.writing() as session:
+    with db.writing(by) as session:
         authorize(by, Action.MANAGE_USERS)
         user = _user_by_email(session, email)
         user.disabled_at = clock.now()
@@ -235,7 +289,8 @@ def _actor(user: UserAccount | Row[Any], user_id: int, office_name: str | None, 
     if bodies:
         roles.add(Role.MEMBER)
     return Actor(user_id=user_id, label=user.display_name, roles=frozenset(roles), email=user.email,
-                 office=office_name, bodies=bodies, via=via, source=source, csrf_token=csrf_token)
+                 office=office_name, bodies=bodies, via=via, source=source, csrf_token=csrf_token,
+                 organisation_id=user.organisation_id)
 
 
 def audit_actor(actor: Actor) -> audit.AuditActor:
@@ -259,7 +314,7 @@ def sign_in(db: Database, clock: Clock, email: str, password: str, source: str) 
     email = normalise_email(email)[:254]
     source = (source or "unknown")[:64]
     now = clock.now()
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         throttle = session.exec(select(SignInThrottle).where(
             SignInThrottle.email == email, SignInThrottle.source == source)).first()
         if throttle and throttle.locked_until and throttle.locked_until > now:
@@ -306,7 +361,7 @@ def _password_matches(user: UserAccount | None, password: str) -> TypeGuard[User
 
 
 def sign_out(db: Database, clock: Clock, token: str, actor: Actor) -> None:
-    with db.writing() as session:
+    with db.writing(actor) as session:
         web_session = session.exec(select(WebSession).where(WebSession.token_hash == digest(token))).first()
         if web_session is not None:
             session.delete(web_session)
@@ -315,7 +370,7 @@ def sign_out(db: Database, clock: Clock, token: str, actor: Actor) -> None:
 
 
 def actor_from_session(db: Database, clock: Clock, token: str, source: str | None) -> Actor | None:
-    rows = db.read(_SESSION_ACTOR, {"token_hash": digest(token)})
+    rows = db.read(_SESSION_ACTOR, {"token_hash": digest(token)}, scope=EVERY_ORGANISATION)
     if not rows or rows[0].expires_at <= clock.now() or rows[0].disabled_at is not None:
         return None
     return _actor_of(rows, via="session", source=source, csrf_token=rows[0].csrf_token)
@@ -326,7 +381,8 @@ def _credential_query(credential: type[ApiToken] | type[WebSession], *columns: M
     return (
         core_select(*columns, col(UserAccount.id).label("user_id"), col(UserAccount.display_name),
                     col(UserAccount.email), col(UserAccount.is_secretariat), col(UserAccount.is_admin),
-                    col(UserAccount.disabled_at), col(Office.name).label("office_name"), col(Membership.body_id),
+                    col(UserAccount.disabled_at), col(UserAccount.organisation_id), col(Office.name).label("office_name"),
+                    col(Membership.body_id),
                     col(Membership.position))
         .select_from(credential)
         .join(UserAccount, col(UserAccount.id) == credential.user_id)
@@ -373,7 +429,7 @@ def create_token(db: Database, clock: Clock, email: str | None, by: Actor, *, na
     """A new API token for the user with this e-mail address, or (email None) for `by`."""
     now = clock.now()
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with db.writing() as session:
+    with db.writing(by) as session:
         user = _token_holder(session, by, email, Action.ISSUE_TOKEN)
         record = ApiToken(user_id=stored_id(user), name=name[:100], prefix=token[:12], token_hash=digest(token),
                           created_at=now, expires_at=now + lifetime)
@@ -386,7 +442,7 @@ def create_token(db: Database, clock: Clock, email: str | None, by: Actor, *, na
 
 
 def revoke_token(db: Database, clock: Clock, token_id: int, by: Actor) -> ApiToken:
-    with db.writing() as session:
+    with db.writing(by) as session:
         record = session.get(ApiToken, token_id) if 0 < token_id <= MAX_ID else None
         # The public is asked to sign in; someone else's token, like one that is not there, is not found.
         authorize(by, Action.REVOKE_TOKEN, record, hidden=RecordNotFound(Record.API_TOKEN, token_id))
@@ -418,7 +474,7 @@ def actor_from_token(db: Database, clock: Clock, token: str, source: str | None,
     cached = _token_actors.get(key)
     if cached is not None and time.monotonic() < cached[0] and now < cached[1]:
         return replace(cached[2], source=source)
-    rows = db.read(_TOKEN_ACTOR, {"token_hash": key})
+    rows = db.read(_TOKEN_ACTOR, {"token_hash": key}, scope=EVERY_ORGANISATION)
     if not rows:
         return None
     user = rows[0]
@@ -439,14 +495,14 @@ def forget_cached_tokens() -> None:
 
 def tokens_of(db: Database, by: Actor, email: str | None = None) -> list[ApiToken]:
     """The API tokens of the user with this e-mail address, or (email None) of `by`."""
-    with db.reading() as session:
+    with db.reading(by) as session:
         user = _token_holder(session, by, email, Action.LIST_TOKENS)
         return list(session.exec(select(ApiToken).where(ApiToken.user_id == user.id).order_by(col(ApiToken.id))).all())
 
 
 def users(db: Database, by: Actor) -> Iterable[UserAccount]:
     authorize(by, Action.MANAGE_USERS)
-    with db.reading() as session:
+    with db.reading(by) as session:
         return list(session.exec(select(UserAccount).order_by(col(UserAccount.id))).all())
 
 

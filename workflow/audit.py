@@ -35,6 +35,7 @@ from workflow.columns import table_of
 from workflow.db import Database
 from workflow.errors import Conflict, DomainError, Message
 from workflow.models import Assessment, AuditEntry, AuditHead, Document
+from workflow.organisations import DEFAULT_ORGANISATION, EVERY_ORGANISATION, of, record_owner
 from workflow.policy import Action, Actor, authorize, can_know_document
 
 GENESIS = "0" * 64
@@ -74,20 +75,24 @@ _ENTRIES = table_of(AuditEntry)
 _HEAD = table_of(AuditHead)
 #: Built once: a statement object keeps its compiled form and cache key between executions.
 _APPEND = insert(_ENTRIES)
-_LOCK_HEAD = select(_HEAD.c.last_seq, _HEAD.c.last_hash, _HEAD.c.length).where(_HEAD.c.id == 1).with_for_update()
-_UNSEALED = (_ENTRIES.select().where(_ENTRIES.c.seq.is_(None)).order_by(_ENTRIES.c.id)
-             .limit(bindparam("batch", type_=Integer, literal_execute=True)))
+_PENDING_CHAINS = select(_ENTRIES.c.organisation_id).where(_ENTRIES.c.seq.is_(None)).distinct()
+_LOCK_HEAD = (select(_HEAD.c.last_seq, _HEAD.c.last_hash, _HEAD.c.length)
+              .where(_HEAD.c.organisation_id == bindparam("organisation")).with_for_update())
+_UNSEALED = (_ENTRIES.select().where(_ENTRIES.c.seq.is_(None), _ENTRIES.c.organisation_id == bindparam("organisation"))
+             .order_by(_ENTRIES.c.id).limit(bindparam("batch", type_=Integer, literal_execute=True)))
 _SEAL = update(_ENTRIES).where(_ENTRIES.c.id == bindparam("entry_id")).values(
     seq=bindparam("new_seq"), prev_hash=bindparam("new_prev_hash"), hash=bindparam("new_hash"))
-_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.organisation_id == bindparam("organisation")).values(
     last_seq=bindparam("new_last_seq"), last_hash=bindparam("new_last_hash"), length=bindparam("new_length"))
 SEAL_BATCH = 1000
 
 
 def record(session: Session, actor: AuditActor, action: str, *, at: datetime,
            object_type: str | None = None, object_id: Any = None, detail: dict[str, Any] | None = None) -> None:
-    """Append one entry inside the caller's transaction (it commits or rolls back with the act)."""
+    """Append one entry inside the caller's transaction (it commits or rolls back with the act), to the
+    chain of the organisation the act is in (the session's, or that of the object it names)."""
     session.connection().execute(_APPEND, {
+        "organisation_id": record_owner(session, object_type or "", object_id),
         "at": at.astimezone(UTC), "actor_user_id": actor.user_id, "actor": actor.label[:254], "action": action,
         "object_type": object_type, "object_id": None if object_id is None else str(object_id)[:64],
         "source": actor.source[:64] if actor.source else actor.source, "detail": detail or {},
@@ -95,20 +100,34 @@ def record(session: Session, actor: AuditActor, action: str, *, at: datetime,
 
 
 def seal(db: Database, *, batch: int = SEAL_BATCH) -> int:
-    """Chain the entries written since the last run, oldest first; returns how many were sealed.
+    """Chain the entries written since the last run, oldest first, each into its organisation's chain;
+    returns how many were sealed.
 
     Safe to run anywhere at any time: sealers queue on the head row's lock, and an entry of a
     transaction not yet committed is sealed by a later run.
     """
+    pending = [row[0] for row in db.read(_PENDING_CHAINS, scope=EVERY_ORGANISATION)]
+    sealed, headless = 0, []
+    for organisation in pending:
+        try:
+            sealed += _seal_chain(db, organisation, batch)
+        except HeadMissing:
+            headless.append(organisation)  # the other chains are still sealed
+    if headless:
+        raise HeadMissing(f"the audit head row of organisation {headless[0]} is missing")
+    return sealed
+
+
+def _seal_chain(db: Database, organisation: int, batch: int) -> int:
     sealed = 0
     while True:
-        with db.writing() as session:
+        with db.writing(of(organisation)) as session:
             connection = session.connection()
-            head = connection.execute(_LOCK_HEAD).one_or_none()
+            head = connection.execute(_LOCK_HEAD, {"organisation": organisation}).one_or_none()
             if head is None:
                 raise HeadMissing("the audit head row is missing")
             last_seq, last_hash, length = head
-            entries = connection.execute(_UNSEALED, {"batch": batch}).mappings().all()
+            entries = connection.execute(_UNSEALED, {"batch": batch, "organisation": organisation}).mappings().all()
             if not entries:
                 return sealed
             links = []
@@ -119,7 +138,7 @@ def seal(db: Database, *, batch: int = SEAL_BATCH) -> int:
                               "new_hash": last_hash})
             connection.execute(_SEAL, links)
             connection.execute(_MOVE_HEAD, {"new_last_seq": last_seq, "new_last_hash": last_hash,
-                                            "new_length": length + len(links)})
+                                            "new_length": length + len(links), "organisation": organisation})
         sealed += len(links)
         if len(entries) < batch:
             return sealed
@@ -245,11 +264,12 @@ def _entries(count: int) -> str:
     return f"{count} entry" if count == 1 else f"{count} entries"
 
 
-def _sealed(session: Session) -> Iterator[AuditEntry]:
+def _sealed(session: Session, organisation: int) -> Iterator[AuditEntry]:
     last = 0
     while True:
         batch = session.exec(
-            select(AuditEntry).where(col(AuditEntry.seq) > last).order_by(col(AuditEntry.seq)).limit(_BATCH)
+            select(AuditEntry).where(AuditEntry.organisation_id == organisation, col(AuditEntry.seq) > last)
+            .order_by(col(AuditEntry.seq)).limit(_BATCH)
         ).all()
         if not batch:
             return
@@ -274,6 +294,7 @@ def verify(db: Database, actor: Actor, *, checkpoint: Checkpoint | str | bytes |
     a verdict.
     """
     authorize(actor, Action.READ_AUDIT)
+    organisation = chain_of(actor)
     if checkpoint is not None and not isinstance(checkpoint, Checkpoint):
         try:
             checkpoint = Checkpoint.from_json(checkpoint)
@@ -281,16 +302,17 @@ def verify(db: Database, actor: Actor, *, checkpoint: Checkpoint | str | bytes |
             return Verdict(False, 0, problem=error.message, walked=False)
     with suppress(HeadMissing):  # the walk below still checks every entry; the verdict names the missing head
         seal(db)
-    with db.reading() as session:
+    with db.reading(actor) as session:
         if not db.is_sqlite:
             # One snapshot for the walk and the head: the sweeper keeps sealing meanwhile, and a head read
             # after it moved on would look like entries deleted at the tail. (SQLite's read transaction is one.)
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        pending = session.exec(select(func.count()).select_from(AuditEntry).where(col(AuditEntry.seq).is_(None))).one()
+        pending = session.exec(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.organisation_id == organisation, col(AuditEntry.seq).is_(None))).one()
         anchor = checkpoint.seq if checkpoint else None
-        checked, last_hash, anchored, broken = _walk(session, anchor)
+        checked, last_hash, anchored, broken = _walk(session, organisation, anchor)
         if broken is None:
-            broken = _head_break(session.get(AuditHead, 1), checked, last_hash)
+            broken = _head_break(session.get(AuditHead, organisation), checked, last_hash)
         if broken is None and checkpoint is not None:
             broken = _checkpoint_break(checkpoint, checked, anchored)
     if broken is not None:
@@ -298,11 +320,11 @@ def verify(db: Database, actor: Actor, *, checkpoint: Checkpoint | str | bytes |
     return Verdict(True, checked, pending=pending, checkpoint=checkpoint)
 
 
-def _walk(session: Session, anchor: int | None) -> tuple[int, str, str | None, _Break | None]:
+def _walk(session: Session, organisation: int, anchor: int | None) -> tuple[int, str, str | None, _Break | None]:
     """The entries in seq order: how many hold, the last one's hash, the hash at seq `anchor`, the first break."""
     previous_hash, checked = GENESIS, 0
     anchored = GENESIS if anchor == 0 else None
-    for entry in _sealed(session):
+    for entry in _sealed(session, organisation):
         expected = checked + 1
         if entry.seq != expected:
             return checked, previous_hash, anchored, (expected, Message(
@@ -369,8 +391,14 @@ def _checkpoint_break(checkpoint: Checkpoint, end: int, anchored: str | None) ->
 
 #: The head and the entry it names, read in one statement (one snapshot).
 _HEAD_AND_LAST = (select(_HEAD.c.last_seq, _HEAD.c.length, _HEAD.c.last_hash, _ENTRIES.c.hash)
-                  .select_from(_HEAD.outerjoin(_ENTRIES, _ENTRIES.c.seq == _HEAD.c.last_seq))
-                  .where(_HEAD.c.id == 1))
+                  .select_from(_HEAD.outerjoin(_ENTRIES, (_ENTRIES.c.seq == _HEAD.c.last_seq)
+                                               & (_ENTRIES.c.organisation_id == _HEAD.c.organisation_id)))
+                  .where(_HEAD.c.organisation_id == bindparam("organisation")))
+
+
+def chain_of(actor: Actor) -> int:
+    """The chain an actor verifies: their organisation's (the service's own commands: the first one's)."""
+    return actor.organisation_id if actor.organisation_id is not None else DEFAULT_ORGANISATION
 
 
 def checkpoint(db: Database, actor: Actor, now: datetime) -> Checkpoint:
@@ -382,7 +410,7 @@ def checkpoint(db: Database, actor: Actor, now: datetime) -> Checkpoint:
     authorize(actor, Action.READ_AUDIT)
     with suppress(HeadMissing):  # refused below
         seal(db)
-    rows = db.read(_HEAD_AND_LAST)
+    rows = db.read(_HEAD_AND_LAST, {"organisation": chain_of(actor)}, scope=actor)
     if not rows:
         raise Conflict(Message("連鎖の末尾を記録する行（audit_head）がないため、チェックポイントを作れません。",
                                "The head row (audit_head) is missing: no checkpoint can be taken."))
@@ -398,7 +426,7 @@ def entries(db: Database, actor: Actor, *, after_id: int = 0, limit: int = 100) 
     """A page of the trail, oldest first, for the secretariat and the administrator."""
 
     authorize(actor, Action.READ_AUDIT)
-    with db.reading() as session:
+    with db.reading(actor) as session:
         page = list(session.exec(
             select(AuditEntry).where(col(AuditEntry.id) > after_id).order_by(col(AuditEntry.id)).limit(limit)
         ).all())

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from workflow.columns import table_of
 from workflow.models import Assessment, RecordChange
+from workflow.organisations import record_owner
 
 
 class Subject(StrEnum):
@@ -34,7 +35,8 @@ _RECORD = insert(_CHANGES)
 def record(session: Session, subject: Subject, subject_id: int, now: datetime) -> None:
     """Note in this transaction that `subject` changed (one INSERT; no unit of work)."""
     session.connection().execute(_RECORD, {"subject_type": subject.value, "subject_id": subject_id,
-                                           "changed_at": now})
+                                           "changed_at": now,
+                                           "organisation_id": record_owner(session, subject.value, subject_id)})
 
 
 def pending(session: Session, *, limit: int, skip_locked: bool) -> Sequence[RecordChange]:

@@ -17,6 +17,8 @@ from sqlalchemy import Connection, Engine, Executable, Row, Select, create_engin
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from workflow.organisations import Scoped, session_info
+
 #: A SELECT of rows or of scalars (sqlmodel's SelectOfScalar is one): `claiming` gives back what it was given.
 SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
 
@@ -48,7 +50,7 @@ class Pool:
 class Database:
     """Engines and transactions for one database URL."""
 
-    def __init__(self, url: str, *, pool: Pool | None = None):
+    def __init__(self, url: str, *, pool: Pool | None = None, row_security: bool = True):
         self.url = normalise_url(url)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -65,6 +67,9 @@ class Database:
             # so that the first request after a restart does not fail; recycle: none is kept for ever.
             self.engine = create_engine(self.url, pool_pre_ping=True, pool_recycle=pool.recycle_seconds,
                                         connect_args={"connect_timeout": pool.connect_timeout_seconds}, **sizes)
+        #: PostgreSQL: every transaction of a session runs as the role the row-level security policies
+        #: bind (migration 0009), for the session's organisation.
+        self.row_security = row_security and not self.is_sqlite
         self._writer_lock = _writer_lock(self.url) if self.is_sqlite else None
         # Same pool; on SQLite its transactions begin with BEGIN IMMEDIATE (see _configure_sqlite).
         self._write_engine = self.engine.execution_options(shingi_write=True)
@@ -74,16 +79,25 @@ class Database:
             **({"shingi_autocommit": True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}))
 
     @contextmanager
-    def reading(self) -> Iterator[Session]:
-        """A session for reads; nothing it changes is committed."""
-        with Session(self.engine, expire_on_commit=False) as session:
+    def reading(self, scope: Scoped) -> Iterator[Session]:
+        """A session for reads of `scope`'s organisation (an actor's; or EVERY_ORGANISATION); nothing it
+        changes is committed."""
+        with Session(self.engine, expire_on_commit=False, info=self._info(scope)) as session:
             yield session
 
     @contextmanager
-    def writing(self) -> Iterator[Session]:
-        """One write transaction: committed when the block ends, rolled back whole on any error."""
-        with self._writer_turn(), Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+    def writing(self, scope: Scoped) -> Iterator[Session]:
+        """One write transaction in `scope`'s organisation: committed when the block ends, rolled back
+        whole on any error."""
+        with self._writer_turn(), Session(self._write_engine, expire_on_commit=False,
+                                          info=self._info(scope)) as session, session.begin():
             yield session
+
+    def _info(self, scope: Scoped) -> dict[str, Any]:
+        info = session_info(scope)
+        if self.row_security:
+            info[_ROW_SECURITY] = _row_security_settings(scope.organisation_id)
+        return info
 
     @contextmanager
     def _writer_turn(self) -> Iterator[None]:
@@ -109,13 +123,20 @@ class Database:
         number of workers each take different rows; on SQLite the write transaction is exclusive anyway."""
         return query if self.is_sqlite else query.with_for_update(skip_locked=True)
 
-    def read(self, statement: Executable, parameters: Mapping[str, Any] | None = None) -> list[Row]:
-        """One read statement, without a Session or a transaction around it (for hot paths).
+    def read(self, statement: Executable, parameters: Mapping[str, Any] | None = None, *,
+             scope: Scoped) -> list[Row]:
+        """One read statement of Core tables for `scope`, without a Session (for hot paths): the statement
+        names the organisation itself where it reads owned rows.
 
-        A single statement sees one consistent snapshot by itself; BEGIN and ROLLBACK around it would
-        only add two round trips.
+        A single statement sees one consistent snapshot by itself; on SQLite, BEGIN and ROLLBACK around it
+        would only add two round trips. On PostgreSQL with row-level security, the role and organisation
+        are set for a transaction around it.
         """
-        with self._autocommit_engine.connect() as connection:
+        if not self.row_security:
+            with self._autocommit_engine.connect() as connection:
+                return list(connection.execute(statement, parameters or {}))
+        with self.engine.connect() as connection, connection.begin():
+            connection.execute(_SET_ROW_SECURITY, _row_security_settings(scope.organisation_id))
             return list(connection.execute(statement, parameters or {}))
 
     def ping(self) -> None:
@@ -128,6 +149,26 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+#: The role the row-level security policies bind, and the settings they read (migration 0009).
+ROW_SECURITY_ROLE = "shingi_app"
+_ROW_SECURITY = "shingi_row_security"
+_SET_ROW_SECURITY = text(
+    "SELECT set_config('role', :role, true), set_config('shingi.organisation', :organisation, true), "
+    "set_config('shingi.every_organisation', :every, true)")
+
+
+def _row_security_settings(organisation_id: int | None) -> dict[str, str]:
+    return {"role": ROW_SECURITY_ROLE, "organisation": "" if organisation_id is None else str(organisation_id),
+            "every": "on" if organisation_id is None else "off"}
+
+
+@event.listens_for(Session, "after_begin")
+def _enter_row_security(session: Session, _transaction: Any, connection: Connection) -> None:
+    settings = session.info.get(_ROW_SECURITY)
+    if settings is not None:
+        connection.execute(_SET_ROW_SECURITY, settings)
 
 
 #: How long a writer waits for its turn in this process before leaving it to SQLite's busy timeout.

@@ -27,6 +27,7 @@ from workflow.db import Database
 from workflow.errors import DomainError, InvalidInput, Message, Record, RecordNotFound
 from workflow.files import FileStore
 from workflow.models import Assessment, Document
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.policy import Action, Actor, Classification, authorize, visible_documents
 from workflow.validation import has_control_characters
 
@@ -137,12 +138,12 @@ def check_upload(upload: Upload, max_bytes: int) -> str:
 
 def attach(db: Database, files: FileStore, clock: Clock, case_id: int, upload: Upload, actor: Actor,
            max_bytes: int) -> Document:
-    with db.reading() as session:
+    with db.reading(actor) as session:
         authorize(actor, Action.UPLOAD_DOCUMENT, cases.load(session, case_id))
     content_type = check_upload(upload, max_bytes)
     key = files.put(upload.content)
     try:
-        with db.writing() as session:
+        with db.writing(actor) as session:
             authorize(actor, Action.UPLOAD_DOCUMENT, cases.load(session, case_id))
             document = Document(
                 assessment_id=case_id, title=upload.title, filename=_clean_filename(upload.filename),
@@ -163,7 +164,7 @@ def attach(db: Database, files: FileStore, clock: Clock, case_id: int, upload: U
 
 def documents_of(db: Database, case_id: int, actor: Actor) -> list[Document]:
     """The case's documents this actor may know of (KNOW_DOCUMENT); the others are not even counted."""
-    with db.reading() as session:
+    with db.reading(actor) as session:
         case = cases.load(session, case_id)
         authorize(actor, Action.READ_CASE, case)
         return list(session.exec(select(Document).where(
@@ -181,13 +182,13 @@ def _document(session: Session, document_id: int, actor: Actor) -> tuple[Assessm
 
 
 def describe(db: Database, document_id: int, actor: Actor) -> Document:
-    with db.reading() as session:
+    with db.reading(actor) as session:
         return _document(session, document_id, actor)[1]
 
 
 def read(db: Database, files: FileStore, clock: Clock, document_id: int, actor: Actor) -> tuple[Document, bytes]:
     """The content; a read of confidential material is written to the audit trail first."""
-    with db.writing() as session:
+    with db.writing(actor) as session:
         case, document = _document(session, document_id, actor)
         if document.purged_at is not None or document.storage_key is None:
             raise DocumentGone(document)
@@ -225,7 +226,7 @@ def purge_review_material(session: Session, case: Assessment, actor: audit.Audit
 
 
 def live_keys(db: Database) -> set[str]:
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         keys = session.exec(select(Document.storage_key).where(col(Document.storage_key).is_not(None))).all()
         return {key for key in keys if key is not None}  # (the query asks for keys that are there)
 

@@ -194,7 +194,7 @@ def meeting_day(meeting: Meeting) -> date:
 def raise_finding(db: Database, clock: Clock, case_id: int, data: NewFinding, actor: Actor) -> Finding:
     """Record a finding: the secretariat names the member; a member raises one in writing in their own name."""
     now, today = clock.now(), local_today(clock)
-    with db.writing() as session:
+    with db.writing(actor) as session:
         case = cases.load(session, case_id)
         authorize(actor, Action.RECORD_FINDING, case)
         if records_for_members(actor):
@@ -243,7 +243,7 @@ Apply = Callable[[Session, Assessment, Finding, date], dict[str, Any]]
 def _fire(db: Database, clock: Clock, finding_id: int, event: str, actor: Actor, apply: Apply) -> Finding:
     """Fire `event` on the finding: authorize, check the status, apply the inputs, audit."""
     now, today = clock.now(), local_today(clock)
-    with db.writing() as session:
+    with db.writing(actor) as session:
         finding = load_row(session, Finding, finding_id, Record.FINDING, for_update=True)
         case = cases.load(session, finding.assessment_id)
         # A finding of a case the actor may not know of is not there: the words of a missing finding.
@@ -324,7 +324,7 @@ def reopen_finding(db: Database, clock: Clock, finding_id: int, data: FindingReo
 def list_findings(db: Database, case_id: int, actor: Actor, *, status: FindingStatus | None = None,
                   cycle: int | None = None) -> list[Finding]:
     """The case's findings of one cycle (the current one unless given), in the order they were raised."""
-    with db.reading() as session:
+    with db.reading(actor) as session:
         case = cases.load(session, case_id)
         authorize(actor, Action.READ_RECORDS, case)
         conditions = [Finding.assessment_id == case.id, Finding.cycle == (cycle or case.cycle)]
@@ -336,7 +336,7 @@ def list_findings(db: Database, case_id: int, actor: Actor, *, status: FindingSt
 
 def open_findings(db: Database, case_id: int, actor: Actor) -> list[Finding]:
     """委員からの質問事項: the current cycle's findings still open, answered or carried, oldest first."""
-    with db.reading() as session:
+    with db.reading(actor) as session:
         case = cases.load(session, case_id)
         authorize(actor, Action.READ_RECORDS, case)
         return list(session.exec(

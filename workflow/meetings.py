@@ -306,7 +306,7 @@ def schedule(db: Database, clock: Clock, data: NewMeeting, actor: Actor) -> Meet
     _check_times(data.starts_at, data.ends_at)
     _check_public(data.is_public, data.closed_reason)
     now = clock.now()
-    with db.writing() as session:
+    with db.writing(actor) as session:
         body = _lock(session, stored_id(_body(session, data)))
         number = data.number or _next_number(session, stored_id(body), data.term)
         meeting = _create(session, body, data.term, number, data.starts_at, data.ends_at, data.venue, data.is_public,
@@ -321,7 +321,7 @@ def schedule(db: Database, clock: Clock, data: NewMeeting, actor: Actor) -> Meet
 
 
 def get_meeting(db: Database, meeting_id: int, actor: Actor) -> MeetingRecord:
-    with db.reading() as session:
+    with db.reading(actor) as session:
         meeting = load(session, meeting_id)
         authorize_read(session, actor, meeting)
         return _record(session, meeting, actor)
@@ -342,7 +342,7 @@ def list_meetings(db: Database, filters: MeetingFilter, limit: int, offset: int,
         conditions.append(col(Meeting.starts_at) >= _tokyo_midnight(filters.date_from))
     if filters.date_to is not None:
         conditions.append(col(Meeting.starts_at) < _tokyo_midnight(filters.date_to + timedelta(days=1)))
-    with db.reading() as session:
+    with db.reading(actor) as session:
         total = session.exec(select(func.count()).select_from(Meeting).where(*conditions)).one()
         meetings = session.exec(select(Meeting).where(*conditions)
                                 .order_by(col(Meeting.starts_at), col(Meeting.id)).limit(limit).offset(offset)).all()
@@ -352,7 +352,7 @@ def list_meetings(db: Database, filters: MeetingFilter, limit: int, offset: int,
 def move(db: Database, clock: Clock, meeting_id: int, change: MeetingMove, actor: Actor) -> MeetingRecord:
     """Reschedule: a new date, time or venue. The sequence goes up once per effective change."""
     now = clock.now()
-    with db.writing() as session:
+    with db.writing(actor) as session:
         meeting = _for_change(session, actor, meeting_id, change.expected_version, "move")
         starts_at = change.starts_at or meeting.starts_at
         if change.ends_at is not None:
@@ -380,7 +380,7 @@ def move(db: Database, clock: Clock, meeting_id: int, change: MeetingMove, actor
 
 def cancel(db: Database, clock: Clock, meeting_id: int, cancellation: Cancellation, actor: Actor) -> MeetingRecord:
     now = clock.now()
-    with db.writing() as session:
+    with db.writing(actor) as session:
         meeting = _for_change(session, actor, meeting_id, cancellation.expected_version, "cancel")
         meeting.status = lifecycle.require(MEETING, "cancel", meeting.status)
         meeting.cancelled_reason = cancellation.reason
@@ -397,7 +397,7 @@ def cancel(db: Database, clock: Clock, meeting_id: int, cancellation: Cancellati
 def record_held(db: Database, clock: Clock, meeting_id: int, held: HeldMeeting, actor: Actor) -> MeetingRecord:
     """The meeting took place: observers (傍聴者数) and, if given, who attended."""
     now = clock.now()
-    with db.writing() as session:
+    with db.writing(actor) as session:
         meeting = _for_change(session, actor, meeting_id, held.expected_version, "hold")
         if meeting.starts_at > now:
             raise Conflict(Message(f"この会議は{_ja_instant(meeting.starts_at)}開始の予定です。開始前に開催済みとはできません。",
@@ -423,7 +423,7 @@ def set_attendance(db: Database, clock: Clock, meeting_id: int, update: Attendan
                    actor: Actor) -> MeetingRecord:
     """Replace the attendance (出席者): names linked to accounts when they match a member of the body."""
     now = clock.now()
-    with db.writing() as session:
+    with db.writing(actor) as session:
         meeting = _for_change(session, actor, meeting_id, update.expected_version, "record_attendance")
         _replace_attendance(session, meeting, update.attendance)
         _touch(meeting, now)
@@ -438,7 +438,7 @@ def link_material(db: Database, clock: Clock, meeting_id: int, material: Materia
                   actor: Actor) -> MeetingRecord:
     """Hand out an existing document of a case on the agenda at this meeting, as 資料N."""
     now = clock.now()
-    with db.writing() as session:
+    with db.writing(actor) as session:
         meeting = _for_change(session, actor, meeting_id, None, "link_material")
         document = _link_material(session, actor, meeting, material, None)
         audit.record(session, audit_actor(actor), "meeting.material_linked", at=now, object_type="meeting",
@@ -457,7 +457,7 @@ def attach_material(db: Database, files: FileStore, clock: Clock, meeting_id: in
         label = TypeAdapter(MaterialLabel).validate_python(label)
     except ValidationError as error:
         raise InvalidInput(problems_from_validation_error(error, ("label",))) from None
-    with db.reading() as session:
+    with db.reading(actor) as session:
         meeting = _for_change(session, actor, meeting_id, None, "link_material", lock=False)
         if case_id not in _agenda_cases(session, stored_id(meeting)):
             raise _not_on_agenda("case_id")
@@ -471,7 +471,7 @@ def schedule_next(db: Database, clock: Clock, meeting_id: int, data: NextMeeting
     number + 1 of the same body and term."""
     _check_times(data.starts_at, data.ends_at)
     now = clock.now()
-    with db.writing() as session:
+    with db.writing(actor) as session:
         current = _for_change(session, actor, meeting_id, None, "schedule_next")
         is_public = current.is_public if data.is_public is None else data.is_public
         closed_reason = data.closed_reason

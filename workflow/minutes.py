@@ -134,7 +134,7 @@ def draft(db: Database, clock: Clock, meeting_id: int, data: MinutesDraft, actor
     """Draft the minutes of a held meeting, or replace the draft's passages. True when created."""
     _check_size(data.passages)
     now = clock.now()
-    with db.writing() as session:
+    with db.writing(actor) as session:
         meeting = _meeting_for_staff(session, actor, meeting_id)
         if meeting.status != MeetingStatus.HELD.value:
             raise Conflict(Message("会議録は開催済みの会議についてのみ作成できます。",
@@ -174,7 +174,7 @@ def send_for_corrections(db: Database, clock: Clock, meeting_id: int, data: Send
             f"{data.deadline:%Y-%m-%d} is a closed day ({reason}); the deadline moves to the next open day, "
             f"{deadline:%Y-%m-%d}."))
     now = clock.now()
-    with db.writing() as session:
+    with db.writing(actor) as session:
         meeting = _meeting_for_staff(session, actor, meeting_id)
         minutes = _fire(session, meeting, "send")
         minutes.correction_deadline, minutes.sent_on, minutes.updated_at = deadline, today, now
@@ -191,7 +191,7 @@ def record_correction(db: Database, clock: Clock, meeting_id: int, data: Correct
                       actor: Actor) -> MinutesCorrection:
     """A member's correction to the draft (the member is the actor; the staff may record one received in writing)."""
     now = clock.now()
-    with db.writing() as session:
+    with db.writing(actor) as session:
         meeting = _visible_meeting(session, actor, meeting_id)
         authorize(actor, Action.CORRECT_MINUTES, meeting)
         member = actor.label
@@ -221,7 +221,7 @@ def apply_correction(db: Database, clock: Clock, meeting_id: int, correction_id:
                      actor: Actor) -> MinutesView:
     """The secretariat applies a correction to its passage."""
     now = clock.now()
-    with db.writing() as session:
+    with db.writing(actor) as session:
         meeting = _meeting_for_staff(session, actor, meeting_id)
         minutes = _fire(session, meeting, "apply")
         correction = load_row(session, MinutesCorrection, correction_id, Record.CORRECTION)
@@ -263,7 +263,7 @@ def confirm(db: Database, clock: Clock, meeting_id: int, data: Confirmation, act
     """The chair (or acting chair) confirms; the secretariat may record the chair's confirmation."""
     today = local_today(clock)
     now = clock.now()
-    with db.writing() as session:
+    with db.writing(actor) as session:
         meeting = _visible_meeting(session, actor, meeting_id)
         authorize(actor, Action.CONFIRM_MINUTES, meeting)
         minutes = _fire(session, meeting, "confirm")
@@ -288,7 +288,7 @@ def confirm(db: Database, clock: Clock, meeting_id: int, data: Confirmation, act
 def publish(db: Database, clock: Clock, meeting_id: int, data: Publication, actor: Actor) -> MinutesView:
     today = local_today(clock)
     now = clock.now()
-    with db.writing() as session:
+    with db.writing(actor) as session:
         meeting = _meeting_for_staff(session, actor, meeting_id)
         minutes = _fire(session, meeting, "publish")
         published_on = data.published_on or today
@@ -310,7 +310,7 @@ def publish(db: Database, clock: Clock, meeting_id: int, data: Publication, acto
 def read(db: Database, meeting_id: int, actor: Actor, version: Literal["full", "public"] | None = None) -> MinutesView:
     """The minutes: the full version for those who may read it (unless `public` is asked for), else
     the public one — which exists only once published (before that the minutes are not found)."""
-    with db.reading() as session:
+    with db.reading(actor) as session:
         meeting = _visible_meeting(session, actor, meeting_id)
         may_read_full = decide(actor, Action.READ_FULL_MINUTES, meeting) is Decision.ALLOW
         if version == "full":

@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 # metadata wherever the models are used (foreign keys such as document.meeting_id resolve by name).
 from workflow import records as _records  # noqa: F401
 from workflow.columns import UTCDateTime
+from workflow.organisations import Owned, organisation_field
 
 
 def _instant(**kwargs: Any) -> Any:
@@ -23,7 +24,7 @@ def _instant(**kwargs: Any) -> Any:
 _assessment_version = Column("version", Integer, nullable=False)
 
 
-class Assessment(SQLModel, table=True):
+class Assessment(SQLModel, Owned, table=True):
     """One assessment (特定個人情報保護評価) of one 事務, across its cycles (再実施 starts a new one)."""
 
     __tablename__ = "assessment"
@@ -31,6 +32,7 @@ class Assessment(SQLModel, table=True):
     __mapper_args__ = {"version_id_col": _assessment_version}
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     title: str = Field(max_length=200)
     office: str = Field(max_length=100, index=True)
     #: assessment (特定個人情報保護評価) | consultation (諮問: オンライン結合, 再委託, 条例改正 …)
@@ -79,13 +81,14 @@ class Assessment(SQLModel, table=True):
     updated_at: datetime = _instant()
 
 
-class HistoryEntry(SQLModel, table=True):
+class HistoryEntry(SQLModel, Owned, table=True):
     """One fired event: append-only; the case's whole story across its cycles."""
 
     __tablename__ = "assessment_history"
     __table_args__ = (Index("ix_history_assessment_id_id", "assessment_id", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     assessment_id: int = Field(sa_column=Column(Integer, ForeignKey("assessment.id", ondelete="CASCADE"), nullable=False))
     cycle: int
     at: datetime = _instant()
@@ -102,32 +105,37 @@ class HistoryEntry(SQLModel, table=True):
 
 # --- accounts -----------------------------------------------------------------------------------
 
-class Office(SQLModel, table=True):
+class Office(SQLModel, Owned, table=True):
     """実施機関 / 担当課: the office that does the work assessed."""
 
     __tablename__ = "office"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=100, unique=True)
+    organisation_id: int | None = organisation_field()
+    name: str = Field(max_length=100)
 
 
-class Body(SQLModel, table=True):
+class Body(SQLModel, Owned, table=True):
     """A council (審議会) or one of its subcommittees (部会)."""
 
     __tablename__ = "body"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=200, unique=True)
+    organisation_id: int | None = organisation_field()
+    name: str = Field(max_length=200)
     kind: str = Field(default="council", max_length=16)  # council | subcommittee
     parent_id: int | None = Field(default=None, foreign_key="body.id")
     #: Members needed for a quorum: None means a majority of the members.
     quorum: int | None = None
 
 
-class UserAccount(SQLModel, table=True):
+class UserAccount(SQLModel, Owned, table=True):
     __tablename__ = "user_account"
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     email: str = Field(max_length=254, unique=True)  # stored lower-case
     display_name: str = Field(max_length=200)
     password_hash: str | None = Field(default=None, max_length=255)
@@ -138,24 +146,26 @@ class UserAccount(SQLModel, table=True):
     disabled_at: datetime | None = _instant(default=None, nullable=True)
 
 
-class Membership(SQLModel, table=True):
+class Membership(SQLModel, Owned, table=True):
     """A member's seat on a body, and the position they hold there."""
 
     __tablename__ = "membership"
     __table_args__ = (UniqueConstraint("user_id", "body_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     user_id: int = Field(foreign_key="user_account.id", index=True)
     body_id: int = Field(foreign_key="body.id", index=True)
     position: str = Field(default="member", max_length=16)  # member | chair | acting_chair
 
 
-class WebSession(SQLModel, table=True):
+class WebSession(SQLModel, Owned, table=True):
     """A signed-in browser: the cookie carries a random token, the table keeps only its hash."""
 
     __tablename__ = "web_session"
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     token_hash: str = Field(max_length=64, unique=True)
     user_id: int = Field(foreign_key="user_account.id", index=True)
     csrf_token: str = Field(max_length=64)
@@ -163,12 +173,13 @@ class WebSession(SQLModel, table=True):
     expires_at: datetime = _instant()
 
 
-class ApiToken(SQLModel, table=True):
+class ApiToken(SQLModel, Owned, table=True):
     """A token for programs: shown once, stored hashed, revocable, with an expiry."""
 
     __tablename__ = "api_token"
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     user_id: int = Field(foreign_key="user_account.id", index=True)
     name: str = Field(max_length=100)
     prefix: str = Field(max_length=16)  # shown in listings so a token can be recognised
@@ -195,12 +206,13 @@ class SignInThrottle(SQLModel, table=True):
 
 # --- documents ----------------------------------------------------------------------------------
 
-class Document(SQLModel, table=True):
+class Document(SQLModel, Owned, table=True):
     """An attached document (資料). Its content lives in the file store, never in the database."""
 
     __tablename__ = "document"
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     assessment_id: int = Field(sa_column=Column(Integer, ForeignKey("assessment.id", ondelete="CASCADE"),
                                                 nullable=False, index=True))
     #: The meeting it was handed out at, if any, and its number there (資料1, 資料3-1 …).
@@ -222,12 +234,14 @@ class Document(SQLModel, table=True):
 
 # --- audit --------------------------------------------------------------------------------------
 
-class AuditEntry(SQLModel, table=True):
+class AuditEntry(SQLModel, Owned, table=True):
     """One audited act, chained to the previous entry by a hash (tamper-evident, append-only)."""
 
     __tablename__ = "audit_entry"
+    __table_args__ = (UniqueConstraint("organisation_id", "seq"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     at: datetime = _instant()
     actor_user_id: int | None = None
     actor: str = Field(max_length=254)
@@ -236,24 +250,24 @@ class AuditEntry(SQLModel, table=True):
     object_id: str | None = Field(default=None, max_length=64)
     source: str | None = Field(default=None, max_length=64)
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    #: The entry's place in the chain, and its links: None until the sweeper seals it (within seconds).
-    seq: int | None = Field(default=None, unique=True, index=True)
+    #: The entry's place in its organisation's chain, and its links: None until the sweeper seals it.
+    seq: int | None = Field(default=None, index=True)
     prev_hash: str | None = Field(default=None, max_length=64)
     hash: str | None = Field(default=None, max_length=64, unique=True)
 
 
 class AuditHead(SQLModel, table=True):
-    """The chain's last sealed entry and length: deleting entries at the tail shows as a mismatch here."""
+    """An organisation's chain: its last sealed entry and length (deleting entries at the tail shows here)."""
 
     __tablename__ = "audit_head"
 
-    id: int = Field(default=1, primary_key=True)
+    organisation_id: int = Field(primary_key=True, foreign_key="organisation.id")
     last_seq: int = 0
     last_hash: str = Field(max_length=64)
     length: int = 0
 
 
-class ScheduledEvent(SQLModel, table=True):
+class ScheduledEvent(SQLModel, Owned, table=True):
     """An event the scheduler fires at a set time (e.g. opening and closing a public comment)."""
 
     __tablename__ = "scheduled_event"
@@ -261,6 +275,7 @@ class ScheduledEvent(SQLModel, table=True):
                       UniqueConstraint("assessment_id", "event", "run_at"))
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     assessment_id: int = Field(foreign_key="assessment.id", index=True)
     event: str = Field(max_length=64)
     inputs: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
@@ -275,7 +290,7 @@ class ScheduledEvent(SQLModel, table=True):
     done_at: datetime | None = _instant(default=None, nullable=True)
 
 
-class RecordChange(SQLModel, table=True):
+class RecordChange(SQLModel, Owned, table=True):
     """"Something changed": written in the transaction that changes a meeting, its minutes or a finding,
     so that whoever must react (the reminders) pulls the change after the commit. The domain never
     calls out. (A case carries the same news in its own `version`, ahead of `reminders_version`.)"""
@@ -284,6 +299,7 @@ class RecordChange(SQLModel, table=True):
     __table_args__ = (Index("ix_record_change_subject", "subject_type", "subject_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     #: meeting | minutes | finding
     subject_type: str = Field(max_length=16)
     subject_id: int

@@ -129,6 +129,9 @@ class Actor:
     via: str | None = None  # "session" | "token" | None
     source: str | None = None  # the client's address, for the audit trail
     csrf_token: str | None = None
+    #: The organisation whose records the actor reads and changes (None: every organisation — the
+    #: service's sweeps, and the public, who reads only what is published anywhere).
+    organisation_id: int | None = None
 
     @property
     def signed_in(self) -> bool:
@@ -141,8 +144,9 @@ class Actor:
 ANONYMOUS = Actor(user_id=None, label="一般（未ログイン）")
 
 
-def system_actor(label: str = "システム") -> Actor:
-    return Actor(user_id=None, label=label, roles=frozenset({Role.SYSTEM}))
+def system_actor(label: str = "システム", *, organisation_id: int | None = None) -> Actor:
+    """The service itself: for every organisation, or acting in one (the demo, an operator's command)."""
+    return Actor(user_id=None, label=label, roles=frozenset({Role.SYSTEM}), organisation_id=organisation_id)
 
 
 class Unauthenticated(DomainError):

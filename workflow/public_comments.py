@@ -89,7 +89,7 @@ def _period(case: Assessment) -> tuple[date, date] | None:
 def record_comment(db: Database, clock: Clock, case_id: int, data: NewPublicComment, actor: Actor) -> PublicComment:
     """Record a comment received during the case's public comment period."""
     now, today = clock.now(), local_today(clock)
-    with db.writing() as session:
+    with db.writing(actor) as session:
         case = cases.load(session, case_id)
         authorize(actor, Action.RECORD_DELIBERATION, case)
         period = _period(case)
@@ -148,7 +148,7 @@ def respond(db: Database, clock: Clock, comment_id: int, data: CommentResponse, 
                                   "意見を受けた修正箇所（change_id）か、修正しない理由を指定してください。",
                                   "Give the change the comment caused (change_id) or the reason for none.")
     now = clock.now()
-    with db.writing() as session:
+    with db.writing(actor) as session:
         comment = load_row(session, PublicComment, comment_id, Record.PUBLIC_COMMENT, for_update=True)
         case = cases.load(session, comment.assessment_id)
         # A comment on a case the actor may not know of is not there: the words of a missing comment.
@@ -167,7 +167,7 @@ def respond(db: Database, clock: Clock, comment_id: int, data: CommentResponse, 
 
 def comments_of(db: Database, case_id: int, actor: Actor, *, cycle: int | None = None) -> list[PublicComment]:
     """The comments of one cycle (the current one unless given), in the order received."""
-    with db.reading() as session:
+    with db.reading(actor) as session:
         case = cases.load(session, case_id)
         authorize(actor, Action.READ_RECORDS, case)
         return list(session.exec(select(PublicComment).where(
@@ -214,7 +214,7 @@ class Disposition:
 
 def disposition(db: Database, case_id: int, actor: Actor) -> Disposition:
     """The disposition table of the current cycle's public comment, with any mismatch reported."""
-    with db.reading() as session:
+    with db.reading(actor) as session:
         case = cases.load(session, case_id)
         authorize(actor, Action.READ_RECORDS, case)
         return disposition_of(session, case)

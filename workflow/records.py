@@ -14,6 +14,7 @@ from sqlalchemy import JSON, Column, ForeignKey, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from workflow.columns import UTCDateTime
+from workflow.organisations import Owned, organisation_field
 
 _meeting_version = Column("version", Integer, nullable=False)
 
@@ -31,7 +32,7 @@ def _instant(**kwargs: Any) -> Any:
     return Field(sa_type=UTCDateTime, **kwargs)
 
 
-class Meeting(SQLModel, table=True):
+class Meeting(SQLModel, Owned, table=True):
     """A meeting of a body (第N回), scheduled, held or cancelled."""
 
     __tablename__ = "meeting"
@@ -39,6 +40,7 @@ class Meeting(SQLModel, table=True):
     __mapper_args__ = {"version_id_col": _meeting_version}
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     body_id: int = Field(foreign_key="body.id", index=True)
     term: str = Field(default="", max_length=20)  # 第16期 — numbering restarts with each term
     number: int  # 第N回
@@ -58,12 +60,13 @@ class Meeting(SQLModel, table=True):
     updated_at: datetime = _instant()
 
 
-class AgendaItem(SQLModel, table=True):
+class AgendaItem(SQLModel, Owned, table=True):
     """議題: one item of a meeting, usually about one case."""
 
     __tablename__ = "agenda_item"
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     meeting_id: int = Field(sa_column=Column(Integer, ForeignKey("meeting.id", ondelete="CASCADE"), nullable=False,
                                              index=True))
     position: int
@@ -73,13 +76,14 @@ class AgendaItem(SQLModel, table=True):
     title: str = Field(max_length=300)
 
 
-class Attendance(SQLModel, table=True):
+class Attendance(SQLModel, Owned, table=True):
     """Who attended (出席者), by name as the minutes write it, linked to the account when there is one."""
 
     __tablename__ = "attendance"
     __table_args__ = (UniqueConstraint("meeting_id", "name"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     meeting_id: int = Field(sa_column=Column(Integer, ForeignKey("meeting.id", ondelete="CASCADE"), nullable=False,
                                              index=True))
     user_id: int | None = Field(default=None, foreign_key="user_account.id")
@@ -89,12 +93,13 @@ class Attendance(SQLModel, table=True):
     present: bool = True
 
 
-class Finding(SQLModel, table=True):
+class Finding(SQLModel, Owned, table=True):
     """A member's question or opinion (委員からの質問事項・意見) and the office's answer."""
 
     __tablename__ = "finding"
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     assessment_id: int = _case_id()
     cycle: int = 1
     meeting_id: int | None = Field(default=None, foreign_key="meeting.id", index=True)  # None: raised in writing
@@ -115,13 +120,14 @@ class Finding(SQLModel, table=True):
     updated_at: datetime = _instant()
 
 
-class ReportVersion(SQLModel, table=True):
+class ReportVersion(SQLModel, Owned, table=True):
     """One version of the assessment report (評価書): the full one and, if any, the public one."""
 
     __tablename__ = "report_version"
     __table_args__ = (UniqueConstraint("assessment_id", "number"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     assessment_id: int = _case_id()
     cycle: int = 1
     number: int  # 第N版, counted across cycles
@@ -133,12 +139,13 @@ class ReportVersion(SQLModel, table=True):
     created_at: datetime = _instant()
 
 
-class ReportChange(SQLModel, table=True):
+class ReportChange(SQLModel, Owned, table=True):
     """修正箇所: one change a version makes, with before/after, its reason and the findings it answers."""
 
     __tablename__ = "report_change"
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     version_id: int = Field(sa_column=Column(Integer, ForeignKey("report_version.id", ondelete="CASCADE"),
                                              nullable=False, index=True))
     position: int
@@ -149,24 +156,26 @@ class ReportChange(SQLModel, table=True):
     finding_ids: list[int] = Field(default_factory=list, sa_type=JSON)
 
 
-class WithheldPart(SQLModel, table=True):
+class WithheldPart(SQLModel, Owned, table=True):
     """A part of the public version withheld (非公開部分), with the recorded reason."""
 
     __tablename__ = "withheld_part"
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     version_id: int = Field(sa_column=Column(Integer, ForeignKey("report_version.id", ondelete="CASCADE"),
                                              nullable=False, index=True))
     section: str = Field(max_length=200)
     reason: str = _text()
 
 
-class PublicComment(SQLModel, table=True):
+class PublicComment(SQLModel, Owned, table=True):
     """A comment received during the public comment (住民等の意見), and the office's response."""
 
     __tablename__ = "public_comment"
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     assessment_id: int = _case_id()
     cycle: int = 1
     received_on: date
@@ -179,13 +188,14 @@ class PublicComment(SQLModel, table=True):
     created_at: datetime = _instant()
 
 
-class Opinion(SQLModel, table=True):
+class Opinion(SQLModel, Owned, table=True):
     """部会の意見: the verdict, its conditions and supplementary opinions (附帯意見・なお書き)."""
 
     __tablename__ = "opinion"
     __table_args__ = (UniqueConstraint("assessment_id", "cycle", "body_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     assessment_id: int = _case_id()
     cycle: int = 1
     body_id: int = Field(foreign_key="body.id")
@@ -199,7 +209,7 @@ class Opinion(SQLModel, table=True):
     created_at: datetime = _instant()
 
 
-class Resolution(SQLModel, table=True):
+class Resolution(SQLModel, Owned, table=True):
     """The subcommittee's report to the plenary (部会報告) or the council's reply (答申): drafted,
     possibly delegated to the chair to finalise (会長一任), then adopted with a date."""
 
@@ -207,6 +217,7 @@ class Resolution(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("assessment_id", "cycle", "kind"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     assessment_id: int = _case_id()
     cycle: int = 1
     kind: str = Field(max_length=24)  # subcommittee_report | reply
@@ -222,12 +233,13 @@ class Resolution(SQLModel, table=True):
     updated_at: datetime = _instant()
 
 
-class Minutes(SQLModel, table=True):
+class Minutes(SQLModel, Owned, table=True):
     """会議録: drafted, sent to members for corrections, corrected, confirmed by the chair, published."""
 
     __tablename__ = "minutes"
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     meeting_id: int = Field(sa_column=Column(Integer, ForeignKey("meeting.id", ondelete="CASCADE"), nullable=False,
                                              unique=True))
     #: draft | correcting | confirmed | published
@@ -243,12 +255,13 @@ class Minutes(SQLModel, table=True):
     updated_at: datetime = _instant()
 
 
-class MinutesCorrection(SQLModel, table=True):
+class MinutesCorrection(SQLModel, Owned, table=True):
     """A member's correction to the draft minutes."""
 
     __tablename__ = "minutes_correction"
 
     id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = organisation_field()
     minutes_id: int = Field(sa_column=Column(Integer, ForeignKey("minutes.id", ondelete="CASCADE"), nullable=False,
                                              index=True))
     member: str = Field(max_length=200)

@@ -146,7 +146,7 @@ def _check(session: Session, actor: Actor, case: Assessment, data: NewReportVers
 def add_version(db: Database, clock: Clock, case_id: int, data: NewReportVersion, actor: Actor) -> VersionEntry:
     """Record the next version of the case's report with its changes and withheld parts."""
     now, today = clock.now(), local_today(clock)
-    with db.writing() as session:
+    with db.writing(actor) as session:
         # The case row is locked so that two versions added at once cannot take the same number.
         case = cases.load(session, case_id, for_update=True)
         authorize(actor, Action.RECORD_DELIBERATION, case)
@@ -194,7 +194,7 @@ def _visible_document(session: Session, actor: Actor, case: Assessment, document
 
 def versions_of(db: Database, case_id: int, actor: Actor, *, cycle: int | None = None) -> list[VersionEntry]:
     """The case's versions (all cycles unless one is given), oldest first, with changes and withheld parts."""
-    with db.reading() as session:
+    with db.reading(actor) as session:
         case = cases.load(session, case_id)
         authorize(actor, Action.READ_RECORDS, case)
         conditions = [ReportVersion.assessment_id == case.id]
@@ -217,7 +217,7 @@ def versions_of(db: Database, case_id: int, actor: Actor, *, cycle: int | None =
 
 def changes_of(db: Database, case_id: int, actor: Actor, *, cycle: int | None = None) -> list[ChangeEntry]:
     """修正箇所一覧: every change of the case (all cycles unless one is given) with the findings it answers."""
-    with db.reading() as session:
+    with db.reading(actor) as session:
         case = cases.load(session, case_id)
         authorize(actor, Action.READ_RECORDS, case)
         conditions = [ReportVersion.assessment_id == case.id]

@@ -94,7 +94,7 @@ def record_opinion(db: Database, clock: Clock, case_id: int, data: OpinionInput,
     if data.verdict is Verdict.APPROPRIATE_WITH_CONDITIONS and not data.conditions:
         raise InvalidInput.single("conditions", "required_for_verdict", "条件付きで妥当とする場合は条件を記載してください。",
                                   "An appropriate-with-conditions verdict needs its conditions.")
-    with db.writing() as session:
+    with db.writing(actor) as session:
         case = cases.load(session, case_id)
         authorize(actor, Action.RECORD_DELIBERATION, case)
         body = _reviewing_body(session, case)
@@ -136,7 +136,7 @@ def is_adopted(session: Session, case: Assessment, kind: ResolutionKind) -> bool
 def draft(db: Database, clock: Clock, case_id: int, kind: ResolutionKind, actor: Actor, *, text: str,
           title: str | None = None) -> Resolution:
     """Start (or redraft) the report or reply of this cycle; `text` is usually generated from the record."""
-    with db.writing() as session:
+    with db.writing(actor) as session:
         case = cases.load(session, case_id)
         authorize(actor, Action.RECORD_DELIBERATION, case)
         body = _reviewing_body(session, case)
@@ -162,7 +162,7 @@ def draft(db: Database, clock: Clock, case_id: int, kind: ResolutionKind, actor:
 
 
 def _fire(db: Database, clock: Clock, resolution_id: int, actor: Actor, event: str, **changes: object) -> Resolution:
-    with db.writing() as session:
+    with db.writing(actor) as session:
         resolution = load_row(session, Resolution, resolution_id, Record.RESOLUTION)
         # One of a case the actor may not know of is not there: the words of a missing report or reply.
         authorize(actor, Action.RECORD_DELIBERATION, cases.load(session, resolution.assessment_id),
@@ -188,7 +188,7 @@ def adopt(db: Database, clock: Clock, resolution_id: int, adopted_on: date, adop
 
 
 def resolutions_of(db: Database, case_id: int, actor: Actor) -> list[Resolution]:
-    with db.reading() as session:
+    with db.reading(actor) as session:
         case = cases.load(session, case_id)
         authorize(actor, Action.READ_RECORDS, case)
         return list(session.exec(select(Resolution).where(Resolution.assessment_id == case.id)

@@ -29,6 +29,7 @@ from workflow.engine import Workflows
 from workflow.errors import Conflict, DomainError, InvalidInput, Message
 from workflow.files import FileStore
 from workflow.models import ScheduledEvent
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.policy import Action, Actor, authorize, system_actor
 from workflow.validation import RecordInstant, Text64, instant_in_range, keys_as_names
 
@@ -79,7 +80,7 @@ def schedule(db: Database, workflows: Workflows, clock: Clock, case_id: int, eve
     """Have the scheduler fire `event` at `run_at` (within the dates kept, not in the past); the actor
     must be allowed to fire it now, and the inputs must be ones the event takes."""
     now = clock.now()
-    with db.writing() as session:
+    with db.writing(actor) as session:
         case = cases.load(session, case_id)
         spec = workflows.procedure(case.procedure).events.get(event)
         if spec is None:
@@ -111,7 +112,7 @@ def _already_scheduled() -> Conflict:
 
 
 def of_case(db: Database, case_id: int, actor: Actor) -> list[ScheduledEvent]:
-    with db.reading() as session:
+    with db.reading(actor) as session:
         authorize(actor, Action.RECORD_DELIBERATION, cases.load(session, case_id))
         return list(session.exec(select(ScheduledEvent).where(ScheduledEvent.assessment_id == case_id)
                                  .order_by(col(ScheduledEvent.run_at))).all())
@@ -133,7 +134,7 @@ def fire_due(db: Database, workflows: Workflows, clock: Clock, *, worker: str, f
     for row in claimed:
         outcome, error = "done", None
         try:
-            with db.reading() as session:
+            with db.reading(EVERY_ORGANISATION) as session:
                 version = cases.load(session, row.case_id).version
             service.advance(db, workflows, clock, row.case_id, event=row.event, expected_version=version,
                             inputs=row.inputs, actor=system_actor(SCHEDULER_ACTOR), files=files,
@@ -146,7 +147,7 @@ def fire_due(db: Database, workflows: Workflows, clock: Clock, *, worker: str, f
 
 
 def _claim(db: Database, now: datetime, worker: str, limit: int) -> Sequence[_Claimed]:
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         due = session.exec(db.claiming(
             select(ScheduledEvent).where(ScheduledEvent.status == "pending", ScheduledEvent.run_at <= now)
             .order_by(col(ScheduledEvent.run_at)).limit(limit))).all()
@@ -157,7 +158,7 @@ def _claim(db: Database, now: datetime, worker: str, limit: int) -> Sequence[_Cl
 
 
 def _finish(db: Database, event_id: int, outcome: str, error: str | None, now: datetime) -> None:
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         row = session.get(ScheduledEvent, event_id)
         if row is None:  # its case was deleted meanwhile
             return
@@ -168,7 +169,7 @@ def _finish(db: Database, event_id: int, outcome: str, error: str | None, now: d
 
 def reap(db: Database, now: datetime) -> int:
     """Events claimed by a worker that died go back to the queue when their claim runs out."""
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         stuck = session.exec(select(ScheduledEvent).where(ScheduledEvent.status == "running",
                                                           col(ScheduledEvent.claimed_until) < now)).all()
         for row in stuck:

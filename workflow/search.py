@@ -94,7 +94,7 @@ def search(db: Database, actor: Actor, query: str, limit: int = 20) -> Results:
     pattern = _pattern(query)
     hits: list[Hit] = []
     more = False
-    with db.reading() as session:
+    with db.reading(actor) as session:
         titled = _matching(db, "assessment", query, col(Assessment.title).ilike(pattern, escape=_ESCAPE),
                            col(Assessment.id))
         cases = session.exec(

@@ -28,6 +28,7 @@ from workflow.errors import EventNotAllowed, InvalidInput, Message, StaleVersion
 from workflow.files import FileStore
 from workflow.guards import TransitionContext
 from workflow.models import Assessment, HistoryEntry
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.policy import Action, Actor, authorize, visible_cases
 from workflow.threshold import Level, judge
 from workflow.validation import JSON_INTEGER, RecordDate, Text100, Text200, Text2000, validate
@@ -128,7 +129,7 @@ def _open_case(db: Database, procedure: Procedure, case: Assessment, data: NewAs
                actor: Actor, recorded: dict[str, Any]) -> Assessment:
     now = case.created_at
     case.is_public = procedure.states[case.state].has("public")
-    with db.writing() as session:
+    with db.writing(actor) as session:
         if data.body:
             case.body_id = body_by_name(session, data.body).id
         session.add(case)
@@ -144,7 +145,7 @@ def reconcile_public(db: Database, workflows: Workflows) -> int:
     """Bring every case's `is_public` in line with the procedures in force (at start-up: a procedure
     file may have been replaced). Returns how many cases changed."""
     changed = 0
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         for procedure in workflows.procedures.values():
             public = procedure.states_tagged("public")
             in_procedure = col(Assessment.procedure) == procedure.name
@@ -158,7 +159,7 @@ def reconcile_public(db: Database, workflows: Workflows) -> int:
 
 
 def get_assessment(db: Database, case_id: int, actor: Actor) -> Assessment:
-    with db.reading() as session:
+    with db.reading(actor) as session:
         case = cases.load(session, case_id)
         authorize(actor, Action.READ_CASE, case)
         return case
@@ -171,7 +172,7 @@ def list_assessments(db: Database, filters: AssessmentFilter, limit: int, offset
         if value is not None
     ]
     conditions.append(visible_cases(actor))
-    with db.reading() as session:
+    with db.reading(actor) as session:
         total = session.exec(select(func.count()).select_from(Assessment).where(*conditions)).one()
         items = session.exec(
             select(Assessment).where(*conditions).order_by(col(Assessment.id)).limit(limit).offset(offset)
@@ -182,14 +183,14 @@ def list_assessments(db: Database, filters: AssessmentFilter, limit: int, offset
 def count_by_state(db: Database, actor: Actor) -> dict[str, int]:
     """How many cases the actor may see are in each state (states without any are left out): one query,
     grouped, whatever the number of states."""
-    with db.reading() as session:
+    with db.reading(actor) as session:
         rows = session.exec(select(Assessment.state, func.count()).where(visible_cases(actor))
                             .group_by(col(Assessment.state))).all()
     return dict(rows)
 
 
 def history(db: Database, case_id: int, actor: Actor) -> list[HistoryEntry]:
-    with db.reading() as session:
+    with db.reading(actor) as session:
         authorize(actor, Action.READ_HISTORY, cases.load(session, case_id))
         return list(session.exec(
             select(HistoryEntry).where(HistoryEntry.assessment_id == case_id).order_by(col(HistoryEntry.id))
@@ -218,7 +219,7 @@ def advance(db: Database, workflows: Workflows, clock: Clock, case_id: int, *, e
     now = clock.now()
     if note is not None:
         note = validate(_Note, {"note": note}).note
-    with db.writing() as session:
+    with db.writing(actor) as session:
         # FOR UPDATE: on PostgreSQL a concurrent advance waits here and then sees the new version.
         case = cases.load(session, case_id, for_update=True)
         procedure = workflows.procedure(case.procedure)
@@ -288,6 +289,7 @@ def _append_history(session: Session, case: Assessment, actor: Actor, now: datet
         "assessment_id": case.id, "cycle": case.cycle, "at": now, "actor": actor.label[:200],
         "actor_user_id": actor.user_id, "event": event, "from_state": from_state, "to_state": case.state,
         "procedure": case.procedure, "version": case.version, "note": note, "inputs": inputs,
+        "organisation_id": case.organisation_id,
     })
 
 

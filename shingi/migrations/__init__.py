@@ -31,10 +31,20 @@ def alembic_config(url: str) -> Config:
 def upgrade(database: Database) -> None:
     """Apply the migrations up to head."""
     with database.migration_connection() as connection:
-        config = alembic_config(database.url)
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-        connection.commit()
+        # SQLite changes a table's constraints only by copying the table, and adds a column with a
+        # foreign key, only with foreign keys off; that is set outside a transaction, before the
+        # migration's own (each migration that copies checks the keys itself: PRAGMA foreign_key_check).
+        driver = connection.connection.driver_connection if database.is_sqlite else None
+        if driver is not None:
+            driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            config = alembic_config(database.url)
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+            connection.commit()
+        finally:
+            if driver is not None:
+                driver.execute("PRAGMA foreign_keys=ON")
 
 
 @functools.cache

@@ -8,6 +8,7 @@ from tests.helpers.papers import NAOGAKI, add_meeting, docx_text
 from tests.helpers.people import SYSTEM
 from workflow import resolutions
 from workflow.clock import TOKYO
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.records import Finding
 from workflow.resolutions import OpinionInput, ResolutionKind
 
@@ -16,7 +17,7 @@ CHIBA_BODY = f"{CHIBA_COUNCIL} 特定個人情報保護評価部会"
 
 
 def add_finding(db, case, meeting, raised_by, section, text, answer):
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         session.add(Finding(assessment_id=case.id, cycle=case.cycle, meeting_id=meeting.id, raised_by=raised_by,
                             raised_on=meeting.starts_at.astimezone(TOKYO).date(), section=section, text=text,
                             answer=answer, status="answered", created_at=meeting.starts_at,

@@ -39,6 +39,7 @@ from tests.helpers.mail import SENDER, add_notice, notice
 from tests.helpers.net import free_port
 from tests.helpers.people import SYSTEM
 from workflow import accounts
+from workflow.organisations import EVERY_ORGANISATION
 
 # --- a real SMTP server ---------------------------------------------------------------------------
 
@@ -306,7 +307,7 @@ def test_two_senders_at_once_never_send_one_notice_twice(db, clock, person, smtp
     message_ids = [received.message["Message-ID"] for received in server.received]
     assert len(message_ids) == 40 and len(set(message_ids)) == 40
     assert sum(report.sent for report in reports) == 40
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         rows = session.exec(select(Notice).where(Notice.id.in_(ids))).all()
     assert {(row.status, row.attempts) for row in rows} == {("sent", 1)}
 

@@ -31,6 +31,7 @@ from workflow.db import Database
 from workflow.engine import Workflows
 from workflow.guards import DEFAULTS, EFFECTS, GUARDS
 from workflow.models import UserAccount
+from workflow.organisations import EVERY_ORGANISATION
 
 PROCEDURES = ROOT / "states" / "procedures"
 
@@ -108,13 +109,13 @@ MOMENTS: dict[str, tuple[Moment, Callable[..., None]]] = {
 
 
 def _people(db: Database, notices: list[Notice]) -> set[str]:
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         return {session.get(UserAccount, notice.user_id).email.split("@")[0].replace("-", "_")  # type: ignore[union-attr]
                 for notice in notices}
 
 
 def _inbox_of_rule(db: Database, rule: str) -> list[Notice]:
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         ids = select(Reminder.id).where(Reminder.rule_key == rule)
         return list(session.exec(select(Notice).where(Notice.channel == "inbox",
                                                       Notice.reminder_id.in_(ids))).all())  # type: ignore[union-attr]
@@ -209,7 +210,7 @@ def test_a_secretariats_procedure_speaks_in_notices_pages_and_papers(tmp_path, d
         assert signed.status_code == 303, signed.text
         page = client.get(f"/assessments/{case.id}")
         assert page.status_code == 200 and "独自手続の作成中" in page.text
-    register = open_register(db, SYSTEM, own, core.letterhead, core.paper_templates)
+    register = open_register(db, SYSTEM, own, core.paper_templates)
     assert "独自手続の作成中" in "".join(register.html())
 
 
@@ -237,7 +238,7 @@ def test_the_secretariats_notice_templates_are_the_ones_delivered(tmp_path, db, 
     meetings.move(db, clock, meeting_id, meetings.MeetingMove(expected_version=1, starts_at=at(2025, 6, 27, 10)),
                   SYSTEM)
     jobs.follower.follow()
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         (changed,) = session.exec(select(Notice).where(Notice.kind == "change", Notice.channel == "inbox")).all()
     assert changed.subject == "【当市様式】meeting_changed"
 
@@ -251,6 +252,6 @@ def test_the_organisations_closure_days_reach_the_reminders(db, clock, workflows
     case = make_case("subcommittee_review", body=REVIEWING_BODY)
     meeting_id = _meeting(db, clock, case.id, at(2025, 6, 20, 10))
     core.jobs().follower.follow()
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         dues = {row.rule_key: row.due_at for row in reminders.pending_for(session, "meeting", meeting_id)}
     assert dues["meeting_start_7d"] == at(2025, 6, 12, 9)

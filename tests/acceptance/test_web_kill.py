@@ -14,6 +14,7 @@ from tests.helpers.net import serving
 from tests.helpers.people import SYSTEM
 from workflow import audit
 from workflow.models import Assessment, AuditEntry, HistoryEntry
+from workflow.organisations import EVERY_ORGANISATION
 
 NEW_CASE = {"title": "強制終了の確認", "office": "市民課", "target_count": 400_000, "handler_count": 10,
             "serious_incident": False}
@@ -62,7 +63,7 @@ def test_a_killed_instance_leaves_every_answered_write_and_nothing_half_written(
         thread.join(30)
     assert len(answered) >= 20, "the load did not get going"
 
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         cases = {case.id: case for case in session.exec(select(Assessment)).all()}
         history = session.exec(select(HistoryEntry).order_by(col(HistoryEntry.id))).all()
         created = {int(entry.object_id) for entry in session.exec(

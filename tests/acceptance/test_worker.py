@@ -17,6 +17,7 @@ from tests.helpers.people import REVIEWING_BODY
 from workflow import accounts
 from workflow.clock import TOKYO
 from workflow.models import UserAccount
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.records import Meeting
 
 pytestmark = pytest.mark.usefixtures("reminder_rules")
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.usefixtures("reminder_rules")
 def _fill(db, meetings=50, people=100):
     """meetings × people due reminders (one rule, inbox only)."""
     now = datetime.now(TOKYO)
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         rule = session.exec(select(ReminderRule).where(ReminderRule.key == "meeting_start_7d")).one()
         rule.channels = ["inbox"]
         session.add(rule)
@@ -57,7 +58,7 @@ def test_two_workers_deliver_five_thousand_reminders_exactly_once_despite_a_kill
         deadline = time.monotonic() + 180
         killed = False
         while time.monotonic() < deadline:
-            with db.reading() as session:
+            with db.reading(EVERY_ORGANISATION) as session:
                 sent = session.exec(select(func.count()).select_from(Reminder).where(Reminder.status == "sent")).one()
             if not killed and sent > 300:
                 workers[0].send_signal(signal.SIGKILL)  # mid-delivery: its open transaction is lost, not its rows
@@ -73,7 +74,7 @@ def test_two_workers_deliver_five_thousand_reminders_exactly_once_despite_a_kill
                 worker.terminate()
                 worker.wait(timeout=20)
     assert killed
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         statuses = dict(session.exec(select(Reminder.status, func.count()).group_by(Reminder.status)).all())
         notices = session.exec(select(func.count()).select_from(Notice).where(Notice.channel == "inbox")).one()
         distinct = session.exec(select(func.count(func.distinct(Notice.reminder_id)))).one()

@@ -13,6 +13,7 @@ from tests.helpers.core import with_web_options
 from tests.helpers.people import PASSWORD, REVIEWING_BODY, SYSTEM
 from workflow import accounts
 from workflow.models import ApiToken, UserAccount
+from workflow.organisations import EVERY_ORGANISATION
 
 
 def sign_in(public, email, password):
@@ -83,7 +84,7 @@ def test_api_tokens_are_shown_once_stored_hashed_and_revocable(public, person, d
     assert token.startswith("shg_")
     listed = public.get("/api/tokens", headers=member.headers).json()
     assert all("token" not in item for item in listed) and len(listed) == 2
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         stored = session.exec(select(ApiToken.token_hash)).all()
     assert token not in stored and accounts.digest(token) in stored
     headers = {"Authorization": f"Bearer {token}"}
@@ -106,7 +107,7 @@ def test_expired_tokens_are_refused(public, db, clock, person, trust_tokens_for,
 
 def revoke_elsewhere(db, token):
     """What another instance does: the row changes, this process's cache is not told."""
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         record = session.exec(select(ApiToken).where(ApiToken.token_hash == accounts.digest(token))).one()
         record.revoked_at = record.created_at
         session.add(record)
@@ -176,7 +177,7 @@ def test_cli_users_and_tokens(db, clock, public):
     added = run_cli(db, "users", "add", "bukaicho@example.jp", "--role", "member", "--name", "多賀谷 部会長",
                     "--body", f"{REVIEWING_BODY}=chair", "--password", PASSWORD)
     assert added.returncode == 0, added.stderr
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         user = session.exec(select(UserAccount).where(UserAccount.email == "bukaicho@example.jp")).one()
     assert user.display_name == "多賀谷 部会長" and user.password_hash.startswith("$argon2")
 

@@ -31,6 +31,7 @@ from workflow import documents, findings, public_comments, report_versions
 from workflow.clock import TOKYO
 from workflow.columns import MAX_ID
 from workflow.documents import Upload
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.policy import Classification
 from workflow.validation import NO_CONTROL_CHARACTERS, NOT_BLANK
 
@@ -101,7 +102,7 @@ def world(db, clock, files, make_case, make_meeting, fire):
     finding = findings.raise_finding(db, clock, case.id, findings.NewFinding(raised_by="櫻井委員", text="質問"), SYSTEM)
     document = documents.attach(db, files, clock, case.id, Upload("資料1", "資料1.pdf", PDF_BYTES,
                                                                   Classification.PUBLIC), SYSTEM, 10**6)
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         from workflow.records import AgendaItem
         session.add(AgendaItem(meeting_id=meeting.id, position=1, assessment_id=case.id, purpose="other",
                                title="議題"))

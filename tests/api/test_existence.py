@@ -52,6 +52,7 @@ from workflow.documents import Upload
 from workflow.findings import NewFinding
 from workflow.meetings import HeldMeeting, NewMeeting
 from workflow.minutes import CorrectionInput, MinutesDraft, Passage, SendForCorrections
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.policy import Classification
 from workflow.public_comments import NewPublicComment
 from workflow.records import AgendaItem, Meeting
@@ -163,7 +164,7 @@ class World:
         """A meeting without minutes at meeting_id + SIBLING, the case on its agenda (its office sees it)."""
         if meeting_id in self._siblings:
             return self._siblings[meeting_id]
-        with self.db.writing() as session:
+        with self.db.writing(EVERY_ORGANISATION) as session:
             body_id = accounts.body_by_name(session, REVIEWING_BODY).id
             sibling = Meeting(id=meeting_id + SIBLING, body_id=body_id, term="第8期", number=900 + meeting_id,
                               starts_at=datetime(2025, 5, 8, 18, tzinfo=TOKYO), venue="市政情報室", status="held",
@@ -210,7 +211,7 @@ class World:
     @cached_property
     def notice(self) -> int:  # in the member's inbox
         user_id = self._actor("member").user_id
-        with self.db.writing() as session:
+        with self.db.writing(EVERY_ORGANISATION) as session:
             notice = Notice(dedupe_key="existence:inbox", user_id=user_id, channel="inbox", kind="reminder",
                             subject="お知らせ", body_text="本文", due_at=self.clock.now(), status="sent",
                             sent_at=self.clock.now(), created_at=self.clock.now())
@@ -229,7 +230,7 @@ class World:
 
     @cached_property
     def revoked_body_feed(self) -> str:
-        with self.db.writing() as session:  # (the body is made on first mention)
+        with self.db.writing(EVERY_ORGANISATION) as session:  # (the body is made on first mention)
             body_id = accounts.body_by_name(session, REVIEWING_BODY).id
         return self._revoked(feeds.issue_token(self.db, self.clock, SYSTEM, body_id=body_id), SYSTEM)
 

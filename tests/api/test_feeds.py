@@ -21,6 +21,7 @@ from workflow import accounts, audit
 from workflow.accounts import body_by_name
 from workflow.clock import TOKYO
 from workflow.models import AuditEntry, Membership
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.records import AgendaItem, Meeting, Minutes
 
 VENUE = "県庁行政棟10階 特9会議室"
@@ -30,7 +31,7 @@ NOON = datetime(2023, 12, 21, 10, 0, tzinfo=TOKYO)  # 令和5年12月21日（木
 # --- helpers ------------------------------------------------------------------------------------
 
 def body_id(db, name: str = REVIEWING_BODY) -> int:
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         return body_by_name(session, name).id
 
 
@@ -38,7 +39,7 @@ def add_meeting(db, clock, body: int, number: int, starts_at: datetime = NOON, *
                 venue: str = VENUE, is_public: bool = True, status: str = "scheduled", term: str = "第16期",
                 agenda: tuple[str, ...] = ()) -> Meeting:
     """A meeting as a row (and its agenda), as the meetings service would have stored it."""
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         meeting = Meeting(body_id=body, term=term, number=number, starts_at=starts_at,
                           ends_at=starts_at + timedelta(minutes=minutes) if minutes else None, venue=venue,
                           is_public=is_public, status=status,
@@ -54,7 +55,7 @@ def add_meeting(db, clock, body: int, number: int, starts_at: datetime = NOON, *
 
 def move_meeting(db, clock, meeting_id: int, starts_at: datetime, venue: str | None = None) -> None:
     """What the meetings service does on a move: new date/time (and venue), sequence + 1."""
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         meeting = session.get(Meeting, meeting_id)
         length = meeting.ends_at - meeting.starts_at
         meeting.starts_at, meeting.ends_at = starts_at, starts_at + length
@@ -64,7 +65,7 @@ def move_meeting(db, clock, meeting_id: int, starts_at: datetime, venue: str | N
 
 
 def cancel_meeting(db, clock, meeting_id: int) -> None:
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         meeting = session.get(Meeting, meeting_id)
         meeting.status, meeting.cancelled_reason = "cancelled", "台風接近のため"
         meeting.sequence += 1
@@ -188,7 +189,7 @@ def test_a_member_of_another_body_sees_none_of_this_body_meetings(public, db, cl
 def test_a_member_who_leaves_a_body_no_longer_sees_its_meetings(public, db, clock, setup, person):
     meeting = add_meeting(db, clock, setup.body, 3)
     assert f"meeting-{meeting.id}@shingi" in events(fetch(public, setup.member_url))
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         user = session.exec(select(accounts.UserAccount).where(accounts.UserAccount.email == person("member").email)).one()
         session.delete(session.exec(select(Membership).where(Membership.user_id == user.id)).one())
     assert events(fetch(public, setup.member_url)) == {}
@@ -199,13 +200,13 @@ def test_deadlines_are_all_day_events_for_the_members_of_the_reviewing_body(publ
     elsewhere = make_case("public_comment", body=OTHER_BODY, title="他の会議体の案件")
     reviewed = make_case("published", body=REVIEWING_BODY)  # has an annual review and a re-assessment due
     held = add_meeting(db, clock, setup.body, 2, datetime(2025, 5, 15, 14, 0, tzinfo=TOKYO), status="held")
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         minutes = Minutes(meeting_id=held.id, status="correcting", correction_deadline=date(2025, 6, 13),
                           created_at=clock.now(), updated_at=clock.now())
         session.add(minutes)
         session.flush()
     other_held = add_meeting(db, clock, setup.other_body, 2, datetime(2025, 5, 15, 14, 0, tzinfo=TOKYO), status="held")
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         session.add(Minutes(meeting_id=other_held.id, status="correcting", correction_deadline=date(2025, 6, 20),
                             created_at=clock.now(), updated_at=clock.now()))
 
@@ -230,7 +231,7 @@ def test_deadlines_are_all_day_events_for_the_members_of_the_reviewing_body(publ
 
 
 def _minutes_id(db, meeting_id: int) -> int:
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         return session.exec(select(Minutes.id).where(Minutes.meeting_id == meeting_id)).one()
 
 
@@ -322,7 +323,7 @@ def test_tokens_are_stored_hashed_and_audited(public, db, person, setup):
     assert token.startswith("cal_") and len(token) >= 40
     rotated = public.post(f"/api/calendar-tokens/{issued['id']}/rotate", headers=member.headers).json()
     new_token = path_of(rotated["url"]).rsplit("/", 1)[1].removesuffix(".ics")
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         rows = {row.id: row for row in session.exec(select(CalendarToken)).all()}
         entries = session.exec(select(AuditEntry).where(AuditEntry.action.startswith("calendar_token."))
                                .order_by(AuditEntry.id)).all()

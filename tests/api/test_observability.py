@@ -34,6 +34,7 @@ from tests.helpers.core import ROOT, deliver_due
 from tests.helpers.database import POSTGRES_URL
 from tests.helpers.reminders import schedule_meeting
 from workflow.clock import TOKYO
+from workflow.organisations import EVERY_ORGANISATION
 
 LOOPBACK = ("127.0.0.1", 50000)
 METRICS_TOKEN = "scrape-me-9f8e7d6c"
@@ -86,7 +87,7 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 
 
 def count(db, statement) -> int:
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         return session.exec(statement).one()
 
 
@@ -116,12 +117,12 @@ def schema_behind(db) -> Iterator[str]:
     head = "".join(migrations.heads())
     previous = ScriptDirectory.from_config(migrations.alembic_config(db.url)).get_revision(head).down_revision
     assert isinstance(previous, str)
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         session.execute(text("UPDATE alembic_version SET version_num = :revision"), {"revision": previous})
     try:
         yield previous
     finally:
-        with db.writing() as session:
+        with db.writing(EVERY_ORGANISATION) as session:
             session.execute(text("UPDATE alembic_version SET version_num = :revision"), {"revision": head})
 
 

@@ -13,6 +13,7 @@ from tests.helpers.people import REVIEWING_BODY, SYSTEM
 from tests.helpers.policy import assert_answer, role_table
 from workflow import accounts, resolutions
 from workflow.clock import TOKYO
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.records import AgendaItem, Meeting
 
 POLICY_PATHS = {
@@ -41,7 +42,7 @@ def world(make_case, db, clock, person) -> World:
     resolution = resolutions.draft(db, clock, case.id, resolutions.ResolutionKind.SUBCOMMITTEE_REPORT, SYSTEM,
                                    text="案")
     member = person("member")
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         body = accounts.body_by_name(session, REVIEWING_BODY)
         meeting = Meeting(body_id=body.id, number=5, starts_at=datetime(2025, 7, 1, 10, tzinfo=TOKYO), venue="会議室",
                           is_public=False, closed_reason="個人情報を含むため", created_at=clock.now(),

@@ -19,6 +19,7 @@ import pytest
 from tests.helpers.people import REVIEWING_BODY
 from tests.helpers.policy import assert_answer, role_table
 from workflow.accounts import body_by_name
+from workflow.organisations import EVERY_ORGANISATION
 
 #: Route templates whose role table is here (read by tests/api/test_policy.py's coverage test).
 POLICY_PATHS = {"/api/calendar-tokens", "/api/calendar-tokens/{token_id}/rotate"}
@@ -34,7 +35,7 @@ class Tokens:
 
 @pytest.fixture
 def tokens(public, person, db) -> Tokens:
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         body_id = body_by_name(session, REVIEWING_BODY).id
     member = public.post("/api/calendar-tokens", headers=person("member").headers)
     body = public.post("/api/calendar-tokens", headers=person("secretariat").headers, json={"body_id": body_id})

@@ -17,6 +17,7 @@ from workflow.findings import NewFinding
 from workflow.meetings import HeldMeeting, NewMeeting
 from workflow.minutes import Confirmation, MinutesDraft, Passage, SendForCorrections
 from workflow.models import Assessment
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.policy import Action, Decision, decide, readable_records, visible_cases
 
 #: The route templates this module's table covers (tests/api/test_policy.py reads it).
@@ -93,7 +94,7 @@ def test_the_sql_condition_of_the_records_is_the_rule(world, db, user_actor):
     from workflow.policy import ANONYMOUS
 
     actors = {"public": ANONYMOUS, **{role: user_actor(f"{role} テスト", **account) for role, account in ROLES.items()}}
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         every = session.exec(select(Assessment)).all()
         for role, actor in actors.items():
             by_sql = set(session.exec(select(Assessment.id).where(visible_cases(actor), readable_records(actor))).all())

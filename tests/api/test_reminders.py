@@ -12,6 +12,7 @@ from tests.helpers.people import REVIEWING_BODY
 from tests.helpers.reminders import pending, schedule_meeting
 from workflow import scheduled_events
 from workflow.clock import TOKYO
+from workflow.organisations import EVERY_ORGANISATION
 
 pytestmark = pytest.mark.usefixtures("reminder_rules")
 
@@ -71,7 +72,7 @@ def test_an_unanswered_question_reminds_the_office_until_answered(client, make_c
     assert raised.status_code == 201, raised.text
     finding = raised.json()
     follow_changes(db, clock)
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         rows = reminders.pending_for(session, "finding", finding["id"])
     assert [(row.rule_key, row.due_at) for row in rows] == [
         ("finding_unanswered_14d", datetime(2025, 6, 16, 9, tzinfo=TOKYO))]  # 14 days after 6/2, a Monday
@@ -83,5 +84,5 @@ def test_an_unanswered_question_reminds_the_office_until_answered(client, make_c
                            json={"answer": "月1回、担当者が確認している。"})
     assert answered.status_code == 200, answered.text
     follow_changes(db, clock)
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         assert reminders.pending_for(session, "finding", finding["id"]) == []

@@ -27,6 +27,7 @@ import workflow.records
 from shingi import migrations
 from workflow.audit import GENESIS
 from workflow.db import Database, normalise_url
+from workflow.organisations import DEFAULT_ORGANISATION
 
 POSTGRES_URL = os.environ.get("SHINGI_TEST_DATABASE_URL")
 
@@ -34,7 +35,8 @@ POSTGRES_URL = os.environ.get("SHINGI_TEST_DATABASE_URL")
 MODEL_MODULES = (workflow.models, workflow.records, notifications.models)
 
 #: Every table, children first (the audit head is reset, not emptied).
-TABLES = tuple(table.name for table in reversed(SQLModel.metadata.sorted_tables) if table.name != "audit_head")
+TABLES = tuple(table.name for table in reversed(SQLModel.metadata.sorted_tables)
+               if table.name not in ("audit_head", "organisation"))
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -107,13 +109,17 @@ def migrated_database(database_url: str) -> Iterator[Database]:
 @pytest.fixture
 def db(migrated_database: Database) -> Iterator[Database]:
     yield migrated_database
-    with migrated_database.writing() as session:
+    # As the tables' owner (no row-level security): every organisation's rows go but the first organisation.
+    with migrated_database.migration_connection() as connection:
         if migrated_database.is_sqlite:
             for table in TABLES:
-                session.execute(text(f"DELETE FROM {table}"))
+                connection.execute(text(f"DELETE FROM {table}"))
         else:
-            session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-        session.execute(text(f"UPDATE audit_head SET last_seq = 0, length = 0, last_hash = '{GENESIS}'"))
+            connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        connection.execute(text(f"DELETE FROM audit_head WHERE organisation_id <> {DEFAULT_ORGANISATION}"))
+        connection.execute(text(f"DELETE FROM organisation WHERE id <> {DEFAULT_ORGANISATION}"))
+        connection.execute(text(f"UPDATE audit_head SET last_seq = 0, length = 0, last_hash = '{GENESIS}'"))
+        connection.commit()
 
 
 def sqlite_file_bytes(database: Database) -> bytes:

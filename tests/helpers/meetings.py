@@ -18,6 +18,7 @@ from workflow.documents import Upload
 from workflow.errors import Conflict, StaleVersion
 from workflow.meetings import NewMeeting
 from workflow.models import Body
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.policy import Classification
 
 PDF = b"%PDF-1.7\n% shiryou\n"
@@ -43,7 +44,7 @@ def fukuoka(db, clock, make_case):
                                                       roles={"member"}, bodies={FUKUOKA: position}), SYSTEM)
     case = make_case("subcommittee_review", title="住民基本台帳ネットワークに関する事務", office="行財政支援課",
                      body=FUKUOKA)
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         body = session.exec(select(Body).where(Body.name == FUKUOKA)).one()
     return SimpleNamespace(case=case, body=body)
 

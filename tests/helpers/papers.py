@@ -7,6 +7,7 @@ import io
 from docx import Document as WordDocument
 
 from workflow import accounts
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.records import AgendaItem, Attendance, Meeting
 
 #: Chiba's 部会の意見 (seed 002): what the subcommittee added to its opinion.
@@ -23,7 +24,7 @@ def docx_text(content: bytes) -> str:
 
 
 def add_meeting(db, body_name, number, starts, ends, venue, items, present=(), term=""):
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         body = accounts.body_by_name(session, body_name)
         meeting = Meeting(body_id=body.id, term=term, number=number, starts_at=starts, ends_at=ends, venue=venue,
                           created_at=starts, updated_at=starts)

@@ -16,6 +16,7 @@ from workflow import accounts
 from workflow.clock import FixedClock
 from workflow.db import Database
 from workflow.models import UserAccount
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.policy import system_actor
 
 #: The actor of service-level tests: the system acting for the secretariat.
@@ -113,7 +114,7 @@ def user_actor(db, clock):
     def make(name: str, **account):
         user = accounts.add_user(db, clock, accounts.NewUser(email=f"user{next(numbers)}@example.jp",
                                                              display_name=name, **account), SYSTEM)
-        with db.reading() as session:
+        with db.reading(EVERY_ORGANISATION) as session:
             return accounts.actor_for(session, session.get(UserAccount, user.id))
 
     return make

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from workflow.accounts import body_by_name
 from workflow.clock import TOKYO
 from workflow.findings import NewFinding
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.records import Meeting
 
 
@@ -23,7 +24,7 @@ def clean_records(db):
     """tests.helpers.database empties its own tables; the record rows that point at meetings go first
     (SQLite checks)."""
     yield
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         for table in ("public_comment", "finding", "report_version", "meeting"):
             session.execute(text(f"DELETE FROM {table}"))
 
@@ -35,7 +36,7 @@ def make_meeting(db, clock):
 
     def make(case, number: int, when: datetime, *, venue: str = "特9会議室", status: str = "held",
              body: str | None = None, term: str = "第16期") -> Meeting:
-        with db.writing() as session:
+        with db.writing(EVERY_ORGANISATION) as session:
             body_id = body_by_name(session, body).id if body else case.body_id
             meeting = Meeting(body_id=body_id, term=term, number=number, starts_at=when, venue=venue,
                               status=status, created_at=clock.now(), updated_at=clock.now())

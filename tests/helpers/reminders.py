@@ -14,6 +14,7 @@ from tests.helpers.people import REVIEWING_BODY
 from workflow import accounts
 from workflow.calendar import DEFAULT_CALENDAR
 from workflow.changes import Subject
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.records import AgendaItem, Meeting
 
 
@@ -24,7 +25,7 @@ def reminder_rules(db):
 
 
 def schedule_meeting(db, clock, starts, body=REVIEWING_BODY, number=3):
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         body_row = accounts.body_by_name(session, body)
         meeting = Meeting(body_id=body_row.id, term="第16期", number=number, starts_at=starts, venue="県庁行政棟10階 特9会議室",
                           created_at=clock.now(), updated_at=clock.now())
@@ -39,7 +40,7 @@ def schedule_meeting(db, clock, starts, body=REVIEWING_BODY, number=3):
 
 
 def move_meeting(db, clock, meeting_id, starts=None, cancel=False):
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         meeting = session.get(Meeting, meeting_id)
         if cancel:
             meeting.status, meeting.cancelled_reason = "cancelled", "委員の都合により"
@@ -55,12 +56,12 @@ def move_meeting(db, clock, meeting_id, starts=None, cancel=False):
 
 
 def pending(db, meeting_id):
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         return reminders.pending_for(session, "meeting", meeting_id)
 
 
 def case_reminders(db, clock, workflows, case_id):
     """The case's pending reminders once the sweeper has caught up with its facts."""
     follow_changes(db, clock, workflows)
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         return reminders.pending_for(session, "assessment", case_id)

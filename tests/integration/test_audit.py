@@ -18,11 +18,12 @@ from workflow import audit
 from workflow.audit import AuditActor
 from workflow.errors import Conflict
 from workflow.models import AuditEntry
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.policy import Actor, Forbidden, Role
 
 
 def fill(db, clock, count=5):
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         for number in range(count):
             audit.record(session, AuditActor(None, "tester", "127.0.0.1"), "test.act", at=clock.now(),
                          object_type="thing", object_id=number, detail={"n": number, "名前": "委員"})
@@ -74,7 +75,7 @@ def test_tampering_is_named(db, clock, statement, broken):
 def test_a_rehashed_entry_still_breaks_the_link(db, clock):
     """Recomputing the altered entry's own hash does not help: the next entry links to the old one."""
     fill(db, clock, 5)
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         entry = session.get(audit.AuditEntry, 2)
         entry.actor = "forger"
         entry.hash = audit.entry_hash(entry)
@@ -115,14 +116,14 @@ def head_restored(db):
     """For tests that delete the head row: put it back (the `db` fixture only resets it)."""
     yield
     run_sql(db, "DELETE FROM audit_head")
-    run_sql(db, "INSERT INTO audit_head (id, last_seq, last_hash, length) VALUES (1, 0, :genesis, 0)",
+    run_sql(db, "INSERT INTO audit_head (organisation_id, last_seq, last_hash, length) VALUES (1, 0, :genesis, 0)",
             genesis=audit.GENESIS)
 
 
 def rewrite_history(db, from_seq, actor="forger"):
     """What a writer with access to the database can do: alter entries from `from_seq` on, recompute
     every hash after them, and move the head row to match, so that the chain alone looks whole."""
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         chain = [entry.model_dump() for entry in session.exec(select(AuditEntry).order_by(col(AuditEntry.seq)))]
     previous = audit.GENESIS
     for values in chain:
@@ -145,7 +146,7 @@ def cut_tail(db, keep):
 def test_a_missing_head_row_is_a_verdict(db, clock, head_restored):
     fill(db, clock, 5)
     run_sql(db, "DELETE FROM audit_head")
-    with db.writing() as session:  # an entry that cannot be sealed without the head
+    with db.writing(EVERY_ORGANISATION) as session:  # an entry that cannot be sealed without the head
         audit.record(session, AuditActor(None, "tester"), "test.act", at=clock.now())
     verdict = audit.verify(db, SYSTEM)
     assert not verdict.ok and verdict.checked == 5 and verdict.pending == 1
@@ -172,7 +173,7 @@ def test_a_head_row_that_disagrees_says_how(db, clock, statement, broken, words)
 
 
 def test_a_checkpoint_is_the_head_after_sealing(db, clock):
-    with db.writing() as session:  # written, not sealed yet: the checkpoint seals them first
+    with db.writing(EVERY_ORGANISATION) as session:  # written, not sealed yet: the checkpoint seals them first
         for number in range(3):
             audit.record(session, AuditActor(None, "tester"), "test.act", at=clock.now(), object_id=number)
     checkpoint = audit.checkpoint(db, SYSTEM, clock.now())

@@ -31,6 +31,7 @@ from workflow.db import Database
 from workflow.documents import Upload
 from workflow.files import FileStore
 from workflow.models import Assessment
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.policy import Classification
 
 
@@ -300,7 +301,7 @@ def test_content_purged_while_the_backup_runs_starts_it_again(db, files, clock, 
 
         def open(self, key):
             if key == purged.storage_key and self.exists(key):
-                with db.writing() as session:
+                with db.writing(EVERY_ORGANISATION) as session:
                     session.execute(text("UPDATE document SET storage_key = NULL, purged_at = :now WHERE id = :id"),
                                     {"now": clock.now(), "id": purged.id})
                 self.purge(key)

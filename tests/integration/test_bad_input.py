@@ -18,6 +18,7 @@ from workflow.clock import TOKYO
 from workflow.documents import Upload
 from workflow.errors import Conflict, InvalidInput, NotFound
 from workflow.models import ScheduledEvent, UserAccount
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.policy import Classification
 
 PDF = b"%PDF-1.4\n% bad input\n"
@@ -51,7 +52,7 @@ def test_an_unknown_rule_is_not_found(db, clock, key):
     reminders.ensure_default_rules(db)
     with pytest.raises(NotFound):
         reminders.change_rule(db, key, reminders.RuleChange(enabled=False), SYSTEM, clock.now())
-    with db.reading() as session:  # (the transaction is whole: the database did not refuse the key)
+    with db.reading(EVERY_ORGANISATION) as session:  # (the transaction is whole: the database did not refuse the key)
         assert session.exec(select(ReminderRule).where(ReminderRule.key == "meeting_start_7d")).one().enabled
 
 
@@ -69,7 +70,7 @@ def test_an_event_is_scheduled_within_the_dates_and_not_in_the_past(db, workflow
     with pytest.raises(InvalidInput) as refused:
         scheduled_events.schedule(db, workflows, clock, case.id, "withdraw", run_at, {"reason": "事務の廃止"}, SYSTEM)
     assert problems(refused) == {("run_at", rule)}
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         assert session.exec(select(ScheduledEvent)).all() == []
 
 
@@ -128,7 +129,7 @@ def test_the_system_s_role_cannot_be_given(db, clock):
     (error,) = refused.value.errors()
     assert (error["loc"], error["type"]) == (("roles",), "literal_error")
     assert "system" not in error["msg"] and "secretariat" in error["msg"]
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         assert session.exec(select(UserAccount)).all() == []
 
 

@@ -9,6 +9,7 @@ from tests.helpers.cases import snapshot
 from tests.helpers.people import SYSTEM
 from workflow import service
 from workflow.errors import StaleVersion
+from workflow.organisations import EVERY_ORGANISATION
 
 RACERS = 8
 
@@ -74,6 +75,6 @@ def test_cases_naming_a_new_body_at_once_all_open_and_share_it(db, workflows, cl
 
     with ThreadPoolExecutor(RACERS) as pool:
         cases = list(pool.map(open_case, range(RACERS)))
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         bodies = session.exec(select(Body.id).where(Body.name == body)).all()
     assert len(bodies) == 1 and {case.body_id for case in cases} == set(bodies)

@@ -17,6 +17,7 @@ from tests.helpers.people import REVIEWING_BODY, ROLES, SYSTEM
 from workflow import meetings
 from workflow.clock import TOKYO
 from workflow.errors import NotFound
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.policy import ANONYMOUS, Actor, Classification, DomainError, can_know_document
 
 TITLES = {
@@ -119,7 +120,7 @@ def test_a_meeting_notice_names_the_materials_its_recipient_may_know_of(world, d
 
     case, meeting, documents, actors = world
     reader = actors[role]
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         rule = session.exec(select(ReminderRule).where(ReminderRule.key == "meeting_start_7d")).one()
         reminder = Reminder(id=1, rule_key=rule.key, subject_type="meeting", subject_id=meeting.id,
                             user_id=reader.user_id, fact_at=meeting.starts_at, due_at=meeting.starts_at)
@@ -138,7 +139,7 @@ def test_one_rendering_is_shared_only_by_recipients_who_may_know_the_same(world,
     from notifications.models import Reminder, ReminderRule
 
     _case, meeting, _documents, actors = world
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         rule = session.exec(select(ReminderRule).where(ReminderRule.key == "meeting_start_7d")).one()
         renderer = ReminderRenderer(session, workflows, None)
         texts = {role: renderer.rendered(Reminder(id=number, rule_key=rule.key, subject_type="meeting",
@@ -165,7 +166,7 @@ def test_the_recipients_of_a_batch_are_read_together(world, db, workflows, remin
         if "FROM user_account" in statement or "FROM membership" in statement:
             reads.append(statement)
 
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         rule = session.exec(select(ReminderRule).where(ReminderRule.key == "meeting_start_7d")).one()
         renderer = ReminderRenderer(session, workflows, None, users={member.user_id for member in members})
         event.listen(db.engine, "before_cursor_execute", seen)

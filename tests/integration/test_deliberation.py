@@ -61,7 +61,7 @@ def test_a_secretariat_template_replaces_the_shipped_one(tmp_path, make_case, db
     (tmp_path / "papers" / "reply.html").write_text(
         "<html><body><main><h1>{{ subject }}（答申・当市様式）</h1></main></body></html>", encoding="utf-8")
     case = make_case("subcommittee_review", title="独自様式の確認")
-    paper = papers.reply(db, case.id, SYSTEM, core.letterhead, papers.environment(tmp_path))
+    paper = papers.reply(db, case.id, SYSTEM, papers.environment(tmp_path))
     assert "独自様式の確認（答申・当市様式）" in paper.html
 
 

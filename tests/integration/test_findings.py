@@ -16,6 +16,7 @@ from workflow.accounts import body_by_name
 from workflow.errors import Conflict, InvalidInput, NotFound
 from workflow.findings import FindingAnswer, FindingCarry, FindingClose, FindingReopen, FindingStatus
 from workflow.lifecycle import FINDING
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.policy import Forbidden
 
 pytestmark = pytest.mark.usefixtures("clean_records")
@@ -82,7 +83,7 @@ def test_meetings_must_exist_belong_to_the_body_and_not_be_cancelled(db, clock, 
 
 
 def test_the_plenary_of_a_subcommittee_is_a_meeting_of_the_case(db, clock, make_case, make_meeting):
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         body_by_name(session, "千葉市情報公開・個人情報保護審議会 特定個人情報保護評価部会", kind="subcommittee",
                      parent="千葉市情報公開・個人情報保護審議会")
     case = make_case("subcommittee_review", body="千葉市情報公開・個人情報保護審議会 特定個人情報保護評価部会")
@@ -234,7 +235,7 @@ def test_reopen_keeps_the_earlier_answer_until_a_new_one(db, clock, review, offi
 
 def test_open_findings_are_of_the_current_cycle_only(db, clock, review):
     old = findings.raise_finding(db, clock, review.id, new(text="前回の評価での質問"), SYSTEM)
-    with db.writing() as session:  # a re-assessment (再実施) starts cycle 2; the old record stays
+    with db.writing(EVERY_ORGANISATION) as session:  # a re-assessment (再実施) starts cycle 2; the old record stays
         session.execute(text("UPDATE assessment SET cycle = 2, version = version + 1 WHERE id = :id"),
                         {"id": review.id})
     fresh = findings.raise_finding(db, clock, review.id, new(text="今回の質問"), SYSTEM)

@@ -29,6 +29,7 @@ from workflow.errors import Conflict, InvalidInput, StaleVersion
 from workflow.lifecycle import MEETING
 from workflow.meetings import AttendeeInput, Cancellation, HeldMeeting, MeetingMove, NextMeeting
 from workflow.models import Body
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.policy import Classification
 from workflow.records import Meeting
 
@@ -54,7 +55,7 @@ def test_the_quorum_follows_the_body_or_a_majority(db, clock, fukuoka):
     record = meetings.set_attendance(db, clock, record.meeting.id, meetings.AttendanceUpdate(
         expected_version=record.meeting.version, attendance=two), SYSTEM)
     assert (record.quorum.required, record.quorum.present, record.quorum.met) == (3, 2, False)
-    with db.writing() as session:
+    with db.writing(EVERY_ORGANISATION) as session:
         session.get(Body, fukuoka.body.id).quorum = 2
     quorum = meetings.quorum(db, record.meeting.id, SYSTEM)
     assert (quorum.required, quorum.present, quorum.met, quorum.basis) == (2, 2, True, "body")
@@ -90,10 +91,10 @@ def test_the_next_meeting_keeps_closed_and_its_reason(db, clock):
 def test_a_write_that_loses_the_race_is_a_stale_version(db, clock):
     """Two writers read version 1; the second one's UPDATE … WHERE version = 1 changes no row."""
     record = schedule(db, clock)
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         seen = session.get(Meeting, record.meeting.id)
     meetings.move(db, clock, record.meeting.id, MeetingMove(expected_version=1, venue="特8会議室"), SYSTEM)
-    with pytest.raises(StaleVersion), db.writing() as session:
+    with pytest.raises(StaleVersion), db.writing(EVERY_ORGANISATION) as session:
         session.add(seen)
         seen.venue = "特7会議室"
         meetings._flush(session)
@@ -198,7 +199,7 @@ def test_refusals_change_nothing(db, clock):
 
 def test_the_body_may_be_named_and_is_then_found(db, clock):
     record = schedule(db, clock)
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         assert record.body.id == body_by_name(session, REVIEWING_BODY).id
     with pytest.raises(InvalidInput) as refused:
         meetings.schedule(db, clock, new_meeting(body="別の名前", body_id=record.body.id), SYSTEM)

@@ -16,6 +16,7 @@ from workflow.calendar import DEFAULT_CALENDAR
 from workflow.clock import TOKYO
 from workflow.engine import Workflows
 from workflow.models import Assessment, UserAccount
+from workflow.organisations import EVERY_ORGANISATION
 
 pytestmark = pytest.mark.usefixtures("reminder_rules")
 
@@ -26,7 +27,7 @@ def test_scheduling_a_meeting_creates_reminders_for_its_members(db, clock, perso
     person("other_member")
     meeting = schedule_meeting(db, clock, datetime(2025, 6, 20, 10, tzinfo=TOKYO))
     rows = pending(db, meeting.id)
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         emails = {session.get(UserAccount, row.user_id).email for row in rows}
     assert emails == {member.email, chair.email, "secretariat@example.jp"}
     by_rule = {(row.rule_key, row.user_id): row.due_at for row in rows}
@@ -45,7 +46,7 @@ def test_moving_a_meeting_retimes_and_notifies_people_already_reminded(db, clock
     rows = {row.rule_key: row for row in pending(db, meeting.id) if row.user_id}
     assert rows["meeting_start_1d"].due_at == datetime(2025, 6, 26, 9, tzinfo=TOKYO)
     assert rows["meeting_start_7d"].due_at == datetime(2025, 6, 20, 9, tzinfo=TOKYO)  # re-armed for the new date
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         changes = session.exec(select(Notice).where(Notice.kind == "change", Notice.channel == "inbox")).all()
     assert len(changes) == 1
     assert "日時変更" in changes[0].subject
@@ -63,7 +64,7 @@ def test_cancelling_withdraws_and_tells_those_reminded(db, clock, person):
     assert pending(db, meeting.id) == []
     clock.set(datetime(2025, 6, 30, tzinfo=TOKYO))
     assert deliver_due(db, clock) == 0  # nobody is reminded of a meeting that no longer is
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         kinds = [n.kind for n in session.exec(select(Notice).where(Notice.channel == "inbox")).all()]
     assert kinds == ["reminder", "cancellation"]
 
@@ -74,7 +75,7 @@ def test_after_downtime_missed_reminders_go_out_once_with_their_due_time(db, clo
     clock.set(datetime(2025, 6, 19, 15, tzinfo=TOKYO))  # down since before the 7-day and the 1-day reminders
     assert deliver_due(db, clock) == 2
     assert deliver_due(db, clock) == 0
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         notices = session.exec(select(Notice).where(Notice.channel == "inbox").order_by(Notice.due_at)).all()
     assert [n.due_at for n in notices] == [datetime(2025, 6, 13, 9, tzinfo=TOKYO), datetime(2025, 6, 19, 9, tzinfo=TOKYO)]
     assert "令和7年6月13日" in notices[0].body_text  # the original due time is shown
@@ -113,7 +114,7 @@ def test_changes_to_a_case_are_recomputed_once_from_its_last_facts(make_case, fi
     assert follow_changes(db, clock, workflows) == 0
     overdue = [row for row in case_reminders(db, clock, workflows, case.id) if row.rule_key == "state_overdue"]
     assert [row.fact_at for row in overdue] == [clock.now() + timedelta(days=90)]  # subcommittee_review: 90 days
-    with db.reading() as session:  # the recomputation is not a change of the case
+    with db.reading(EVERY_ORGANISATION) as session:  # the recomputation is not a change of the case
         assert session.get(Assessment, case.id).version == case.version
 
 
@@ -127,12 +128,12 @@ def test_no_reminder_of_a_changed_case_goes_out_before_it_is_recomputed(make_cas
     follow_changes(db, clock, workflows)
     clock.set(datetime(2025, 7, 2, 8, tzinfo=TOKYO))
     fire(case, "close_public_comment", comment_count=0)
-    with db.reading() as session:  # the 3-day reminders are still pending in their rows, due since 6/26
+    with db.reading(EVERY_ORGANISATION) as session:  # the 3-day reminders are still pending in their rows, due since 6/26
         assert session.exec(select(func.count()).select_from(Reminder).where(
             Reminder.rule_key == "public_comment_end_3d", Reminder.status == "pending")).one() == 2
     assert deliver_due(db, clock) == 0  # not recomputed yet: held back
     assert (follow_changes(db, clock, workflows), deliver_due(db, clock))[1] == 0  # recomputed: withdrawn
-    with db.reading() as session:
+    with db.reading(EVERY_ORGANISATION) as session:
         assert session.exec(select(func.count()).select_from(Notice)).one() == 0
         statuses = set(session.exec(select(Reminder.status).where(Reminder.rule_key == "public_comment_end_3d")).all())
     assert statuses == {"withdrawn"}

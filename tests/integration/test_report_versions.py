@@ -14,6 +14,7 @@ from tests.helpers.report_versions import version
 from workflow import audit, findings, report_versions
 from workflow.errors import InvalidInput
 from workflow.findings import NewFinding
+from workflow.organisations import EVERY_ORGANISATION
 from workflow.policy import Classification, Forbidden
 from workflow.report_versions import NewChange, NewWithheldPart
 
@@ -26,7 +27,7 @@ def test_numbers_are_per_case_and_continue_across_cycles(db, clock, review, make
     assert report_versions.add_version(db, clock, review.id, version(), SYSTEM).version.number == 1
     assert report_versions.add_version(db, clock, other.id, version(), SYSTEM).version.number == 1
     assert report_versions.add_version(db, clock, review.id, version(), SYSTEM).version.number == 2
-    with db.writing() as session:  # a re-assessment (再実施) starts cycle 2
+    with db.writing(EVERY_ORGANISATION) as session:  # a re-assessment (再実施) starts cycle 2
         session.execute(text("UPDATE assessment SET cycle = 2, version = version + 1 WHERE id = :id"),
                         {"id": review.id})
     third = report_versions.add_version(db, clock, review.id, version(), SYSTEM).version
@@ -67,7 +68,7 @@ def test_full_and_public_versions_and_withheld_parts(db, clock, review, attach):
 def test_bad_versions_name_the_field_and_change_nothing(db, clock, review, make_case, attach, build, field, rule):
     other = make_case("subcommittee_review", body=REVIEWING_BODY)
     purged = attach(review, "点検後削除の資料", Classification.MEMBERS_ONLY_DELETE_AFTER_REVIEW)
-    with db.writing() as session:  # as the purge after the review leaves it
+    with db.writing(EVERY_ORGANISATION) as session:  # as the purge after the review leaves it
         session.execute(text("UPDATE document SET purged_at = uploaded_at, storage_key = NULL WHERE id = :id"),
                         {"id": purged.id})
     docs = {
