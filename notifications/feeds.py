@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar, Event, Timezone, vDuration
+from sqlalchemy import and_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -40,7 +41,7 @@ from workflow.db import Database
 from workflow.engine import Workflows
 from workflow.errors import Message, NotFound, Record, RecordNotFound
 from workflow.models import Assessment, Body, Membership, UserAccount
-from workflow.organisations import EVERY_ORGANISATION
+from workflow.organisations import EVERY_ORGANISATION, organisation_coded
 from workflow.policy import Action, Actor, authorize, feed_meetings
 from workflow.records import AgendaItem, Meeting, Minutes
 
@@ -185,11 +186,16 @@ def body_feed(db: Database, clock: Clock, token: str) -> bytes:
     return calendar.to_ical()
 
 
-def public_feed(db: Database, clock: Clock, *, name: str = PUBLIC_CALENDAR_NAME) -> bytes:
-    """Public meetings only (a cancelled public one included, as STATUS:CANCELLED); nothing else."""
+def public_feed(db: Database, clock: Clock, *, name: str = PUBLIC_CALENDAR_NAME,
+                organisation: str | None = None) -> bytes:
+    """Public meetings only (a cancelled public one included, as STATUS:CANCELLED); nothing else. Every
+    organisation's, or those of the organisation with the code `organisation`."""
     with db.reading(EVERY_ORGANISATION) as session:
         calendar = _calendar(name)
-        meetings = _meetings(session, feed_meetings(None))
+        condition = feed_meetings(None)
+        if organisation:
+            condition = and_(condition, col(Meeting.organisation_id) == organisation_coded(organisation))
+        meetings = _meetings(session, condition)
         bodies = _bodies(session, {meeting.body_id for meeting in meetings})
         _add_meetings(calendar, session, meetings, bodies, clock.now(), private=False)
     return calendar.to_ical()

@@ -95,9 +95,14 @@ class Database:
 
     def _info(self, scope: Scoped) -> dict[str, Any]:
         info = session_info(scope)
-        if self.row_security:
+        if self._walled(scope):
             info[_ROW_SECURITY] = _row_security_settings(scope.organisation_id)
         return info
+
+    def _walled(self, scope: Scoped) -> bool:
+        """Whether a transaction for `scope` takes the role of row-level security: for one organisation.
+        For every organisation the policies would admit every row; the role would only cost a round trip."""
+        return self.row_security and scope.organisation_id is not None
 
     @contextmanager
     def _writer_turn(self) -> Iterator[None]:
@@ -130,9 +135,9 @@ class Database:
 
         A single statement sees one consistent snapshot by itself; on SQLite, BEGIN and ROLLBACK around it
         would only add two round trips. On PostgreSQL with row-level security, the role and organisation
-        are set for a transaction around it.
+        of a scope of one organisation are set for a transaction around it.
         """
-        if not self.row_security:
+        if not self._walled(scope):
             with self._autocommit_engine.connect() as connection:
                 return list(connection.execute(statement, parameters or {}))
         with self.engine.connect() as connection, connection.begin():

@@ -12,7 +12,8 @@ the domain rather than in each service:
   every organisation, that of the row it belongs to (a case's history entry, a meeting's agenda
   item …); a row that names another organisation than its session's is refused;
 - on PostgreSQL, row-level security holds the same boundary a second time (`workflow/db.py` sets
-  the role and the organisation at the start of each transaction; the policies are migration 0009).
+  the role and the organisation at the start of each transaction for one organisation; the policies
+  are migration 0009).
 
 A single-organisation install (the embedded SQLite default) has one organisation, id 1, made by the
 migrations; it needs no configuration.
@@ -20,12 +21,13 @@ migrations; it needs no configuration.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import column, event, inspect
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
 #: The organisation of a single-organisation install (made by the migrations).
 DEFAULT_ORGANISATION = 1
@@ -75,6 +77,11 @@ def of(organisation_id: int) -> Scope:
     return Scope(organisation_id)
 
 
+def organisation_coded(code: str) -> Any:
+    """The id of the organisation with this code, as a subquery (no row: no organisation)."""
+    return select(Organisation.id).where(Organisation.code == code).scalar_subquery()
+
+
 _SCOPE = "shingi_organisation"
 _SCOPED = "shingi_scoped"
 
@@ -98,9 +105,15 @@ def _only_the_organisation(state: ORMExecuteState) -> None:
     organisation = state.session.info.get(_SCOPE)
     if organisation is None or state.is_column_load or state.is_relationship_load:
         return
+    state.statement = state.statement.options(_only(organisation))
+
+
+@functools.lru_cache(maxsize=8192)
+def _only(organisation: int) -> Any:
+    """The option that limits a statement to one organisation, made once per organisation: making it
+    analyses its lambda, which costs more than the query it is added to."""
     _registered()
-    state.statement = state.statement.options(with_loader_criteria(
-        Owned, lambda cls: cls.organisation_id == organisation, include_aliases=True))
+    return with_loader_criteria(Owned, lambda cls: cls.organisation_id == organisation, include_aliases=True)
 
 
 @event.listens_for(Session, "before_flush")

@@ -28,7 +28,7 @@ from workflow.errors import EventNotAllowed, InvalidInput, Message, StaleVersion
 from workflow.files import FileStore
 from workflow.guards import TransitionContext
 from workflow.models import Assessment, HistoryEntry
-from workflow.organisations import EVERY_ORGANISATION
+from workflow.organisations import EVERY_ORGANISATION, organisation_coded
 from workflow.policy import Action, Actor, authorize, visible_cases
 from workflow.threshold import Level, judge
 from workflow.validation import JSON_INTEGER, RecordDate, Text100, Text200, Text2000, validate
@@ -77,6 +77,9 @@ class AssessmentFilter:
     office: str | None = None
     procedure: str | None = None
     kind: str | None = None
+    #: The code of the organisation (the public reads every organisation's published cases; a user only
+    #: their own organisation's, whatever this says).
+    organisation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,8 +172,10 @@ def list_assessments(db: Database, filters: AssessmentFilter, limit: int, offset
     conditions = [
         getattr(Assessment, name) == value
         for name, value in vars(filters).items()
-        if value is not None
+        if value is not None and name != "organisation"
     ]
+    if filters.organisation:
+        conditions.append(col(Assessment.organisation_id) == organisation_coded(filters.organisation))
     conditions.append(visible_cases(actor))
     with db.reading(actor) as session:
         total = session.exec(select(func.count()).select_from(Assessment).where(*conditions)).one()

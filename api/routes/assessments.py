@@ -15,7 +15,7 @@ from api.schemas.cases import AssessmentOut, AssessmentPage, HistoryOut, assessm
 from workflow import service
 from workflow.cases import MAX_ID
 from workflow.service import AssessmentFilter, NewAssessment, NewConsultation
-from workflow.validation import JSON_INTEGER, Text64, Text64OrEmpty, Text100OrEmpty, Text2000
+from workflow.validation import JSON_INTEGER, Text20OrEmpty, Text64, Text64OrEmpty, Text100OrEmpty, Text2000
 
 router = Router(prefix="/api/assessments", tags=["assessments"], responses=ERROR_RESPONSES)
 consultations = Router(prefix="/api/consultations", tags=["assessments"], responses=ERROR_RESPONSES)
@@ -61,11 +61,14 @@ def list_assessments(
     office: Annotated[Text100OrEmpty | None, Query()] = None,
     procedure: Annotated[Text64OrEmpty | None, Query()] = None,
     kind: Literal["assessment", "consultation"] | None = None,
+    organisation: Annotated[Text20OrEmpty | None, Query(
+        description="団体コード: the cases of this organisation only (users see their own organisation's anyway)")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> AssessmentPage:
     page = service.list_assessments(
-        services.db, AssessmentFilter(state=state, level=level, office=office, procedure=procedure, kind=kind), limit, offset,
+        services.db, AssessmentFilter(state=state, level=level, office=office, procedure=procedure, kind=kind,
+                                      organisation=organisation or None), limit, offset,
         actor,
     )
     return AssessmentPage(items=[assessment_out(case, services.workflows) for case in page.items],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Path, Request, status
+from fastapi import Path, Query, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,7 +14,7 @@ from api.errors import ERROR_RESPONSES
 from api.routing import Router
 from api.schemas.feeds import CalendarTokenOut, calendar_token_out
 from notifications import feeds
-from workflow.validation import JSON_INTEGER
+from workflow.validation import JSON_INTEGER, Text20OrEmpty
 
 router = Router(tags=["calendar feeds"], responses=ERROR_RESPONSES)
 Id = Annotated[int, Path(ge=1, le=feeds.MAX_ID)]
@@ -70,5 +70,7 @@ def body_feed(token: str, services: ServicesDep) -> Response:
 
 @router.head("/feeds/public.ics", include_in_schema=False)
 @router.get("/feeds/public.ics", response_class=Response, responses=ICS, summary="公開会議のカレンダー")
-def public_feed(services: ServicesDep) -> Response:
-    return _ics(feeds.public_feed(services.db, services.clock), PUBLIC_HEADERS)
+def public_feed(services: ServicesDep, organisation: Annotated[Text20OrEmpty | None, Query(
+        description="団体コード: the public meetings of this organisation only (all organisations' when left out)")] = None,
+        ) -> Response:
+    return _ics(feeds.public_feed(services.db, services.clock, organisation=organisation or None), PUBLIC_HEADERS)

@@ -15,16 +15,17 @@ below checks that the database itself refuses the rows of another organisation.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from tests.api.test_existence import PROBES, Form, World, difference, served_routes
-from tests.helpers.people import ROLES
+from tests.helpers.people import REVIEWING_BODY, ROLES
 from tests.helpers.policy import Multipart
-from workflow import accounts
+from workflow import accounts, meetings
+from workflow.clock import TOKYO
 from workflow.organisations import EVERY_ORGANISATION, OutsideOrganisation, of
 from workflow.policy import system_actor
 
@@ -111,11 +112,11 @@ def test_no_list_page_search_or_paper_shows_or_counts_the_other_organisations_re
     routes = sorted(path for method, path in served_routes(app)
                     if method == "GET" and "{" not in path and path not in NOT_ABOUT_THE_RECORD)
     assert "/api/assessments" in routes and "/" in routes
-    queries = {"/api/search": {"q": "質問"}}  # (the answer repeats the words asked for: no mark among them)
+    queries = {"/api/search": {"q": "未回答の"}}  # (the answer repeats the words asked for: no mark among them)
     # The first organisation's own people see its records on these very routes: the marks are there to see.
     own = public.get("/api/assessments", headers=person("secretariat").headers).json()
     assert own["total"] >= 2
-    assert public.get("/api/search", params={"q": "質問"}, headers=person("secretariat").headers).json()["items"]
+    assert public.get("/api/search", params={"q": "未回答の"}, headers=person("secretariat").headers).json()["items"]
     leaks = []
     for role in FOREIGN_ROLES:
         for path in routes:
@@ -159,3 +160,23 @@ def test_the_database_itself_keeps_the_organisations_apart(db, world, second):
         assert session.execute(text("SELECT count(*) FROM assessment")).scalar_one() >= 1
     with pytest.raises(Exception, match="row-level security"), db.writing(of(second.id)) as session:
         session.execute(text("INSERT INTO office (name, organisation_id) VALUES ('市民課', 1)"))
+
+
+def test_the_public_may_choose_an_organisation(public, make_case, db, clock, second):
+    published = make_case("published")
+    everyone = public.get("/api/assessments").json()
+    assert published.id in [item["id"] for item in everyone["items"]]
+    assert public.get("/api/assessments", params={"organisation": "default"}).json()["total"] == everyone["total"]
+    assert public.get("/api/assessments", params={"organisation": second.code}).json()["total"] == 0
+    assert public.get("/api/assessments", params={"organisation": "nowhere"}).json()["total"] == 0
+
+
+def test_the_public_calendar_of_one_organisation(public, world, db, clock, second):
+    world.public_meeting  # noqa: B018 - the first organisation's public meeting, at 市政情報室
+    meetings.schedule(db, clock, meetings.NewMeeting(
+        body=REVIEWING_BODY, term="第1期", starts_at=datetime(2025, 7, 1, 14, tzinfo=TOKYO), venue="乙市役所 第2会議室",
+        is_public=True), system_actor("乙市 事務局", organisation_id=second.id))
+    both = public.get("/feeds/public.ics").text
+    assert "市政情報室" in both and "乙市役所" in both
+    theirs = public.get("/feeds/public.ics", params={"organisation": second.code}).text
+    assert "乙市役所" in theirs and "市政情報室" not in theirs
