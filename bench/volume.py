@@ -1,19 +1,21 @@
-"""The start page, the case list and the 計画管理書 at the size of a prefecture with its cities.
+"""The start page, the case list and the 計画管理書 of one organisation among all the country's.
 
-    .venv/bin/python bench/volume.py [--cases 100000] [--database-url URL] [--requests 30]
+    .venv/bin/python bench/volume.py [--organisations 1741] [--cases 100000] [--database-url URL] [--requests 30]
 
 One run:
 
-a) loads `--cases` assessments through the project's own tables (bulk inserts, every procedure and
-   state, 40 offices, opened over twelve fiscal years), then serves the service with uvicorn in a
-   subprocess (one worker, loopback), as `shingi serve` does;
-b) times, as the secretariat, `--requests` requests each of the start page (`/`), the case list
-   (`/api/assessments`), filtered ones, and searches of the titles (`/api/search`): median and p90;
-c) streams the register as HTML and as .xlsx: time to the first byte, total time, size, and the
-   server's peak resident memory while it is written (sampled from /proc every 20 ms);
-d) the baseline, in the same run on the same database: the register built whole in memory, as it was
-   before it streamed (every row in a list, the HTML rendered in one string, the workbook in memory),
-   in a process of its own: its time and peak memory (VmHWM).
+a) generates `--organisations` organisations and `--cases` cases spread over them by size, with their
+   history, meetings, findings, minutes and reminders (shingi.generate: bulk inserts through the project's
+   own tables, every procedure and state, opened over twelve fiscal years), then serves the service with
+   uvicorn in a subprocess (one worker, loopback), as `shingi serve` does;
+b) times, as the secretariat of the first organisation (a prefecture, the largest), `--requests` requests
+   each of the start page (`/`), the case list (`/api/assessments`), filtered ones, and searches of the
+   titles (`/api/search`): median and p90;
+c) streams its register as HTML, as .xlsx and for one fiscal year: time to the first byte, total time,
+   size, and the server's peak resident memory while it is written (sampled from /proc every 20 ms);
+d) the baseline, in the same run on the same database: the organisation's register built whole in memory,
+   as it was before it streamed (every row in a list, the HTML rendered in one string, the workbook in
+   memory), in a process of its own: its time and peak memory (VmHWM).
 Goals printed beside the figures: medians under 50 ms, first byte under 500 ms, server under 250 MB.
 SQLite uses a temporary file; a PostgreSQL URL gets a dedicated database `shingi_bench_volume`.
 """
@@ -23,14 +25,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -39,67 +40,60 @@ if sys.path and sys.path[0] and Path(sys.path[0]).resolve() == BENCH_DIR:
     sys.path[0] = str(REPO)
 
 import httpx  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
-from sqlmodel import func, select  # noqa: E402
+from sqlmodel import col, func, select  # noqa: E402
 
 from bench.transitions import Databases, Server, machine_summary  # noqa: E402
 from shingi import migrations  # noqa: E402
-from workflow.columns import table_of  # noqa: E402
+from shingi.generate import generate  # noqa: E402
+from workflow import accounts  # noqa: E402
+from workflow.clock import SystemClock  # noqa: E402
 from workflow.db import Database  # noqa: E402
 from workflow.engine import Workflows  # noqa: E402
-from workflow.models import Assessment  # noqa: E402
-from workflow.organisations import DEFAULT_ORGANISATION, EVERY_ORGANISATION  # noqa: E402
+from workflow.models import Assessment, Office  # noqa: E402
+from workflow.organisations import EVERY_ORGANISATION, Organisation, of  # noqa: E402
+from workflow.policy import Role, system_actor  # noqa: E402
 
 SHIPPED = Workflows.load()
 GOAL_MEDIAN_MS = 50.0
 GOAL_FIRST_BYTE_MS = 500.0
 GOAL_RSS_MB = 250.0
-OFFICES = [f"{name}課" for name in (
-    "市民", "市民税", "資産税", "納税", "国民健康保険", "介護保険", "障害福祉", "子育て支援", "保育", "健康増進",
-    "生活福祉", "高齢福祉", "年金", "住宅", "教育総務", "学務", "人事", "情報政策", "戸籍住民", "保健予防",
-    "地域福祉", "児童家庭", "医療助成", "税制", "収納", "環境", "防災", "選挙管理", "会計", "総務",
-    "企画", "財政", "福祉総務", "後期高齢者医療", "水道料金", "下水道", "都市計画", "建築指導", "農政", "商工")]
-SUBJECTS = ["住民基本台帳", "個人住民税", "固定資産税", "国民健康保険", "介護保険", "児童手当", "生活保護",
-            "予防接種", "障害者福祉", "就学援助", "後期高齢者医療", "子ども・子育て支援"]
+SEED = 20251201
 
 
-def load_cases(url: str, count: int) -> float:
-    """`count` assessments in every procedure and state, bulk-inserted; returns the seconds it took."""
+@dataclass(frozen=True)
+class Filled:
+    seconds: float
+    #: The organisation the requests are made in (the first generated: a prefecture, the largest), its
+    #: cases, its first office, and a token of its secretariat.
+    organisation_id: int
+    name: str
+    cases: int
+    office: str
+    token: str
+
+
+def fill(url: str, organisations: int, cases: int) -> Filled:
+    """`organisations` and `cases` in every procedure and state, with their records (shingi.generate), and
+    a secretariat with a token in the first organisation."""
     db = Database(url)
     migrations.upgrade(db)
-    started = time.perf_counter()
-    rows, chooser = [], random.Random(20251201)
-    procedures = [(name, list(procedure.states)) for name, procedure in SHIPPED.procedures.items()
-                  if name != "consultation"]
-    table = table_of(Assessment)
-    with db.engine.begin() as connection:
-        for number in range(1, count + 1):
-            procedure, states = procedures[number % len(procedures)]
-            opened = datetime(2014, 4, 1, tzinfo=UTC) + timedelta(days=chooser.randrange(12 * 365))
-            state = chooser.choice(states)
-            published = opened.date() + timedelta(days=200) if state in ("published", "under_review") else None
-            rows.append({
-                "title": f"{chooser.choice(SUBJECTS)}に関する事務（第{number}号）", "office": OFFICES[number % 40],
-                "kind": "assessment", "target_count": chooser.randrange(1, 500_000),
-                "handler_count": chooser.randrange(1, 2_000), "serious_incident": number % 97 == 0,
-                "level": {"basic_assessment": "basic", "focused_assessment": "focused"}.get(procedure, "full"),
-                "procedure": procedure, "state": state, "is_public": state == "published", "version": 1,
-                "cycle": 1, "planned_holding_date": opened.date() + timedelta(days=365),
-                "comment_start": opened.date() + timedelta(days=60), "comment_end": opened.date() + timedelta(days=90),
-                "published_on": published, "submitted_on": published,
-                "annual_review_due": published and published + timedelta(days=365),
-                "reassessment_due": published and published + timedelta(days=5 * 365 - 1),
-                "state_entered_at": opened, "created_at": opened, "updated_at": opened,
-                "organisation_id": DEFAULT_ORGANISATION,
-            })
-            if len(rows) == 5000:
-                connection.execute(insert(table), rows)
-                rows = []
-        if rows:
-            connection.execute(insert(table), rows)
-    seconds = time.perf_counter() - started
+    clock = SystemClock()
+    made = generate(db, SHIPPED, clock, organisations=organisations, cases=cases, seed=SEED)
+    chosen = made.organisation_ids[0]
+    with db.reading(EVERY_ORGANISATION) as session:
+        organisation = session.get(Organisation, chosen)
+        assert organisation is not None
+        held = session.exec(select(func.count()).select_from(Assessment)
+                            .where(Assessment.organisation_id == chosen)).one()
+        office = session.exec(select(Office.name).where(Office.organisation_id == chosen)
+                              .order_by(col(Office.id))).first()
+    operator = system_actor("bench", organisation_id=chosen)
+    email = "bench-secretariat@shingi.example.org"
+    accounts.add_user(db, clock, accounts.NewUser(email=email, display_name="ベンチマーク（事務局）",
+                                                  roles={Role.SECRETARIAT}), operator)
+    token = accounts.create_token(db, clock, email, operator, name="bench").token
     db.dispose()
-    return seconds
+    return Filled(made.seconds, chosen, organisation.name, held, office or "", token)
 
 
 def _rss_mb(pid: int, field: str = "VmRSS") -> float:
@@ -144,8 +138,9 @@ def streamed(client: httpx.Client, path: str, pid: int) -> dict[str, float]:
             "rss_before": peak[0], "rss_peak": max(peak)}
 
 
-def baseline_in_memory(url: str) -> None:
-    """The register as it was built before it streamed: all rows in a list, one string, one workbook."""
+def baseline_in_memory(url: str, organisation_id: int) -> None:
+    """The organisation's register as it was built before it streamed: all rows in a list, one string, one
+    workbook."""
     from notifications import papers
     from notifications.formats import sheets_to_xlsx
     from notifications.letterhead import letterhead_of
@@ -154,11 +149,11 @@ def baseline_in_memory(url: str) -> None:
     db = Database(url)
     env = papers.environment()
     started = time.perf_counter()
-    with db.reading(EVERY_ORGANISATION) as session:
-        total = session.exec(select(func.count()).select_from(Assessment)).one()
-    with db.reading(EVERY_ORGANISATION) as session:
-        letterhead = letterhead_of(session, DEFAULT_ORGANISATION)
-    register = Register(db, SHIPPED, letterhead, env, RegisterFilter(), total, EVERY_ORGANISATION)
+    scope = of(organisation_id)
+    with db.reading(scope) as session:
+        total = session.exec(select(func.count()).select_from(Assessment).where(*RegisterFilter().criteria())).one()
+        letterhead = letterhead_of(session, organisation_id)
+    register = Register(db, SHIPPED, letterhead, env, RegisterFilter(), total, scope)
     rows = list(register.rows())
     html = env.get_template("papers/register.html").render(kind_title=SHEET, letterhead=register.letterhead,
                                                            rows=rows, total=total)
@@ -170,13 +165,15 @@ def baseline_in_memory(url: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--organisations", type=int, default=1741)
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--database-url", default=None, help="postgresql://… (default: SQLite in a temporary file)")
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--baseline-in-memory", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--baseline-organisation", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.baseline_in_memory:
-        baseline_in_memory(args.baseline_in_memory)
+        baseline_in_memory(args.baseline_in_memory, args.baseline_organisation)
         return
     print(machine_summary())
     with tempfile.TemporaryDirectory(prefix="shingi-bench-volume-") as workdir:
@@ -184,18 +181,22 @@ def main(argv: list[str] | None = None) -> None:
         databases.create()
         try:
             url = databases.url_for("volume")
-            print(f"database: {databases.kind}; loading {args.cases:,} cases …", flush=True)
-            print(f"loaded in {load_cases(url, args.cases):.1f} s")
+            print(f"database: {databases.kind}; generating {args.organisations:,} organisations and "
+                  f"{args.cases:,} cases …", flush=True)
+            filled = fill(url, args.organisations, args.cases)
+            print(f"generated in {filled.seconds:.1f} s")
             with Server("bench._apps:shingi_app", url, Path(workdir)) as server, \
-                    httpx.Client(base_url=server.base_url, headers=server.headers, timeout=120) as client:
+                    httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {filled.token}"},
+                                 timeout=120) as client:
                 assert server.proc is not None
                 pid = server.proc.pid
-                print(f"\nrequests as the secretariat ({args.requests} each; goal: median < {GOAL_MEDIAN_MS:.0f} ms)")
+                print(f"\nrequests as the secretariat of {filled.name} ({filled.cases:,} of its cases; "
+                      f"{args.requests} each; goal: median < {GOAL_MEDIAN_MS:.0f} ms)")
                 for label, path in (("start page /", "/"), ("case list", "/api/assessments?limit=50"),
                                     ("case list, published", "/api/assessments?state=published&limit=50"),
-                                    ("case list, one office", "/api/assessments?office=市民課&limit=50"),
+                                    ("case list, one office", f"/api/assessments?office={filled.office}&limit=50"),
                                     ("search, no hit", "/api/search?q=宛名番号"),
-                                    ("search, one hit", "/api/search?q=第4242号"),
+                                    ("search, one hit", "/api/search?q=第42号"),
                                     ("search, 20 of many", "/api/search?q=住民基本台帳")):
                     median, p90 = timed(client, path, args.requests)
                     print(f"  {label:<24} median {median:7.1f} ms   p90 {p90:7.1f} ms")
@@ -208,7 +209,8 @@ def main(argv: list[str] | None = None) -> None:
                           f"   {figures['mb']:6.1f} MB   server RSS {figures['rss_before']:.0f} → peak "
                           f"{figures['rss_peak']:.0f} MB")
             baseline = json.loads(subprocess.run(
-                [sys.executable, str(Path(__file__).resolve()), "--baseline-in-memory", url],
+                [sys.executable, str(Path(__file__).resolve()), "--baseline-in-memory", url,
+                 "--baseline-organisation", str(filled.organisation_id)],
                 capture_output=True, text=True, check=True, cwd=REPO).stdout.strip().splitlines()[-1])
             print("\nbaseline: the register built whole in memory (a process of its own, same database)")
             print(f"  HTML {baseline['html_mb']:.1f} MB in {baseline['html_s']:.1f} s (nothing sent before the end); "

@@ -1,4 +1,5 @@
-"""The `shingi` command: serve, db upgrade, procedures check, audit verify and checkpoint, backup and restore."""
+"""The `shingi` command: serve, db upgrade, procedures check, audit verify and checkpoint, backup and restore,
+demo generate."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ app.add_typer(procedures_app, name="procedures")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
+demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 app.add_typer(organisations_app, name="organisations")
+app.add_typer(demo_app, name="demo")
 
 
 def _operator_context(organisation: str | None = None):
@@ -157,6 +160,46 @@ def _serve_workers(core: Core, host: str, port: int, workers: int) -> None:
         if scheduler is not None:
             scheduler.shutdown(wait=True)
         core.close()
+
+
+#: What `demo generate` made, in the words of the record.
+_GENERATED = (("organisation", "団体"), ("body", "審議会・部会"), ("office", "担当課"), ("user_account", "利用者"),
+              ("membership", "委員の所属"), ("assessment", "案件"), ("assessment_history", "履歴"),
+              ("meeting", "会議"), ("agenda_item", "議題"), ("finding", "質問・意見"), ("minutes", "会議録"),
+              ("reminder", "リマインダー（送信予定）"))
+
+
+@demo_app.command("generate")
+def demo_generate(
+    organisations: Annotated[int, typer.Option(min=1, max=37_600, help="How many organisations: the 47 prefectures "
+                                                                       "first, then municipalities.")] = 1741,
+    cases: Annotated[int, typer.Option(min=0, max=2_000_000, help="How many cases, spread over them by size.")] = 100_000,
+    seed: Annotated[int, typer.Option(help="The same seed makes the same data.")] = 0,
+) -> None:
+    """Fill an empty database with realistic organisations, bodies, people, cases in every state, meetings,
+    findings, minutes and reminders (demo data; no one can sign in until given a password).
+
+    デモデータを空のデータベースに生成します。
+    """
+    import time
+
+    from shingi.generate import ensure_empty, generate
+    from workflow.errors import DomainError
+
+    core, _operator = _operator_context()
+    started = time.perf_counter()
+    try:
+        ensure_empty(core.db)
+        with typer.progressbar(length=organisations + cases, label="生成中 generating") as bar:
+            made = generate(core.db, core.workflows, core.clock, organisations=organisations, cases=cases, seed=seed,
+                            progress=bar.update, calendar=core.calendar)
+    except DomainError as error:
+        _fail(error)
+    finally:
+        core.close()
+    typer.echo(f"生成しました generated in {time.perf_counter() - started:.1f} s:")
+    for table, label in _GENERATED:
+        typer.echo(f"  {made.rows.get(table, 0):>12,}  {label} ({table})")
 
 
 @app.command()

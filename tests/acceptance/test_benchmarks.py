@@ -30,5 +30,5 @@ def test_the_reminders_benchmark_runs_with_its_goal():
 
 
 def test_the_volume_benchmark_runs_with_its_baseline():
-    out = _run("bench/volume.py", "--cases", "300", "--requests", "2")
+    out = _run("bench/volume.py", "--organisations", "20", "--cases", "2000", "--requests", "2")
     assert "first byte" in out and "baseline: the register built whole in memory" in out
