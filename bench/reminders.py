@@ -103,11 +103,9 @@ def insert(db: Database, users: list[int], meetings: list[int], count: int, firs
                      "status": "pending", "created_at": now, "updated_at": now,
                      "organisation_id": DEFAULT_ORGANISATION})
     with db.writing(EVERY_ORGANISATION) as session:
-        if db.is_sqlite:
-            session.execute(text("DELETE FROM notice"))
-            session.execute(text("DELETE FROM reminder"))
-        else:
-            session.execute(text("TRUNCATE notice, reminder"))
+        # DELETE, not TRUNCATE: on PostgreSQL the session's role (shingi_app) may not truncate.
+        session.execute(text("DELETE FROM notice"))
+        session.execute(text("DELETE FROM reminder"))
         for start in range(0, len(rows), 10_000):
             session.execute(Reminder.__table__.insert(), rows[start:start + 10_000])
 

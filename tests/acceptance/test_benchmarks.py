@@ -32,3 +32,10 @@ def test_the_reminders_benchmark_runs_with_its_goal():
 def test_the_volume_benchmark_runs_with_its_baseline():
     out = _run("bench/volume.py", "--organisations", "20", "--cases", "2000", "--requests", "2")
     assert "first byte" in out and "baseline: the register built whole in memory" in out
+
+
+def test_the_load_benchmark_runs_the_mix_with_its_baseline():
+    # The mix on this suite's database; the fault scenarios (PostgreSQL, a minute or more each) run apart.
+    out = _run("bench/load.py", "--scenario", "mix", "--duration", "8", "--clients", "4", "--cases", "12")
+    assert "baseline: the same mix on 1 web instance" in out and "p99 ms" in out
+    assert "every answered write stored" in out
