@@ -22,6 +22,7 @@ migrations; it needs no configuration.
 from __future__ import annotations
 
 import functools
+import weakref
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -105,7 +106,22 @@ def _only_the_organisation(state: ORMExecuteState) -> None:
     organisation = state.session.info.get(_SCOPE)
     if organisation is None or state.is_column_load or state.is_relationship_load:
         return
-    state.statement = state.statement.options(_only(organisation))
+    state.statement = _scoped(state.statement, organisation)
+
+
+#: A statement built once and run often (a module's prebuilt SELECT) keeps its scoped copies: a new copy
+#: per execution would compute its cache key again each time, which costs more than running it.
+_SCOPED_COPIES: weakref.WeakKeyDictionary[Any, dict[int, Any]] = weakref.WeakKeyDictionary()
+
+
+def _scoped(statement: Any, organisation: int) -> Any:
+    copies = _SCOPED_COPIES.get(statement)
+    if copies is None:
+        copies = _SCOPED_COPIES[statement] = {}
+    copy = copies.get(organisation)
+    if copy is None:
+        copy = copies[organisation] = statement.options(_only(organisation))
+    return copy
 
 
 @functools.lru_cache(maxsize=8192)
