@@ -42,7 +42,7 @@ from workflow import audit, documents
 from workflow.audit import Checkpoint, InvalidCheckpoint, Verdict
 from workflow.clock import TOKYO, Clock
 from workflow.columns import table_of
-from workflow.db import Database
+from workflow.db import ROW_SECURITY_ROLE, Database
 from workflow.errors import Conflict, DomainError, Message
 from workflow.files import FileStore
 from workflow.models import Assessment, AuditEntry, Document
@@ -659,6 +659,13 @@ def _restore_postgres(db: Database, staged: Path) -> None:
             connection.exec_driver_sql(f"DROP {_KINDS[kind]} IF EXISTS {quote(name)} CASCADE")
     _postgres_client("pg_restore", ["--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
                                     "--exit-on-error", str(staged)], db.url)
+    # The dump's privileges are left out (another cluster's roles); the row-security role gets its own back.
+    with db.engine.begin() as connection:
+        if connection.exec_driver_sql(f"SELECT 1 FROM pg_roles WHERE rolname = '{ROW_SECURITY_ROLE}'").first():
+            for grant in (f"GRANT USAGE ON SCHEMA public TO {ROW_SECURITY_ROLE}",
+                          f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {ROW_SECURITY_ROLE}",
+                          f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {ROW_SECURITY_ROLE}"):
+                connection.exec_driver_sql(grant)
 
 
 def _state(db: Database) -> tuple[str, Counts]:

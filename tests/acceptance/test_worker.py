@@ -40,7 +40,7 @@ def _fill(db, meetings=50, people=100):
         session.execute(Reminder.__table__.insert(), [
             {"rule_key": "meeting_start_7d", "subject_type": "meeting", "subject_id": meeting.id,
              "user_id": user.id, "fact_at": now + timedelta(days=3), "due_at": now - timedelta(minutes=5),
-             "status": "pending", "created_at": now, "updated_at": now}
+             "status": "pending", "created_at": now, "updated_at": now, "organisation_id": 1}
             for meeting in rows for user in users])
 
 
