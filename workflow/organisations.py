@@ -84,12 +84,11 @@ def organisation_coded(code: str) -> Any:
 
 
 _SCOPE = "shingi_organisation"
-_SCOPED = "shingi_scoped"
 
 
 def session_info(scope: Scoped) -> dict[str, Any]:
     """What a Session is opened with for `scope` (workflow.db)."""
-    return {_SCOPED: True, _SCOPE: scope.organisation_id}
+    return {_SCOPE: scope.organisation_id}
 
 
 def scope_of(session: Session) -> int | None:

@@ -459,15 +459,19 @@ def send(public, person) -> Callable[[str, tuple[str, str, Body]], httpx.Respons
     """send(role, (method, path, body)): as the person of that role (by API token), or with no account."""
 
     def as_role(role: str, request: tuple[str, str, Body]) -> httpx.Response:
-        headers = {} if role == "public" else person(role).headers
-        method, path, body = request
-        if isinstance(body, Multipart):
-            return public.request(method, path, headers=headers, data=body.data, files=body.files)
-        if isinstance(body, Form):
-            return public.request(method, path, headers=headers, data=body.data)
-        return public.request(method, path, headers=headers, json=body)
+        return send_request(public, {} if role == "public" else person(role).headers, request)
 
     return as_role
+
+
+def send_request(client, headers: dict[str, str], request: tuple[str, str, Body]) -> httpx.Response:
+    """One request with its body sent as what it is: multipart, a page's form, or JSON."""
+    method, path, body = request
+    if isinstance(body, Multipart):
+        return client.request(method, path, headers=headers, data=body.data, files=body.files)
+    if isinstance(body, Form):
+        return client.request(method, path, headers=headers, data=body.data)
+    return client.request(method, path, headers=headers, json=body)
 
 
 #: Headers that differ between any two requests, whatever they ask for: the length (the keys read as one
@@ -502,7 +506,10 @@ def difference(hidden: httpx.Response, missing: httpx.Response, hidden_key: Any,
     return "; ".join(parts)
 
 
-def _unequal_answers(world: World, send, probe: Probe | BodyProbe) -> Iterator[str]:
+def unequal_answers(world: World, send, probe: Probe | BodyProbe,
+                     roles: tuple[str, ...] | None = None) -> Iterator[str]:
+    """What differs between the hidden record's answers and a missing one's, asked as each of `roles`
+    (the probe's own by default)."""
     if isinstance(probe, Probe):
         hidden_key, missing_key = probe.keys(world)
         hidden_request, missing_request = probe.request(world, hidden_key), probe.request(world, missing_key)
@@ -510,7 +517,7 @@ def _unequal_answers(world: World, send, probe: Probe | BodyProbe) -> Iterator[s
         hidden_key = getattr(world, probe.target)
         missing_key = hidden_key + OFFSET
         hidden_request, missing_request = probe.make(world, hidden_key), probe.make(world, missing_key)
-    for role in probe.hidden_from:
+    for role in roles or probe.hidden_from:
         missing = send(role, missing_request)
         hidden = send(role, hidden_request)
         assert missing.status_code < 500 and hidden.status_code < 500, (role, missing.text, hidden.text)
@@ -522,13 +529,13 @@ def _unequal_answers(world: World, send, probe: Probe | BodyProbe) -> Iterator[s
 
 @pytest.mark.parametrize("probe", [pytest.param(probe, id=probe.name) for probe in PROBES])
 def test_a_hidden_record_answers_as_a_missing_one(world, send, probe):
-    unequal = list(_unequal_answers(world, send, probe))
+    unequal = list(unequal_answers(world, send, probe))
     assert not unequal, f"{probe.name} tells a hidden record from a missing one:\n" + "\n".join(unequal)
 
 
 @pytest.mark.parametrize("probe", [pytest.param(probe, id=probe.name) for probe in BODY_PROBES])
 def test_a_hidden_record_named_in_a_body_answers_as_a_missing_one(world, send, probe):
-    unequal = list(_unequal_answers(world, send, probe))
+    unequal = list(unequal_answers(world, send, probe))
     assert not unequal, f"{probe.name} tells a hidden record from a missing one:\n" + "\n".join(unequal)
 
 

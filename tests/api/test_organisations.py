@@ -21,9 +21,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from tests.api.test_existence import PROBES, Form, World, difference, served_routes
+from tests.api.test_existence import PROBES, World, send_request, served_routes, unequal_answers
 from tests.helpers.people import REVIEWING_BODY, ROLES
-from tests.helpers.policy import Multipart
 from workflow import accounts, meetings
 from workflow.clock import TOKYO
 from workflow.organisations import EVERY_ORGANISATION, OutsideOrganisation, of
@@ -67,29 +66,14 @@ def world(db, clock, files, make_case, person) -> World:
 @pytest.fixture
 def send_as_foreigner(public: TestClient, foreigner):
     def send(role: str, request):
-        method, path, body = request
-        headers = foreigner(role)
-        if isinstance(body, Multipart):
-            return public.request(method, path, headers=headers, data=body.data, files=body.files)
-        if isinstance(body, Form):
-            return public.request(method, path, headers=headers, data=body.data)
-        return public.request(method, path, headers=headers, json=body)
+        return send_request(public, foreigner(role), request)
 
     return send
 
 
 @pytest.mark.parametrize("probe", [pytest.param(probe, id=probe.name) for probe in PROBES])
 def test_a_record_of_another_organisation_answers_as_a_missing_one(world, send_as_foreigner, probe):
-    hidden_key, missing_key = probe.keys(world)
-    hidden_request, missing_request = probe.request(world, hidden_key), probe.request(world, missing_key)
-    unequal = []
-    for role in FOREIGN_ROLES:
-        missing = send_as_foreigner(role, missing_request)
-        hidden = send_as_foreigner(role, hidden_request)
-        assert missing.status_code < 500 and hidden.status_code < 500, (role, missing.text, hidden.text)
-        found = difference(hidden, missing, hidden_key, missing_key)
-        if found:
-            unequal.append(f"as the other organisation's {role}: {found}")
+    unequal = list(unequal_answers(world, send_as_foreigner, probe, FOREIGN_ROLES))
     assert not unequal, f"{probe.name} tells another organisation's record from a missing one:\n" + "\n".join(unequal)
 
 
