@@ -10,7 +10,6 @@ from fastapi import Depends, Request
 from api.metrics import Exposition
 from api.readiness import Readiness
 from notifications.papers import Papers
-from workflow.calendar import BusinessCalendar
 from workflow.clock import Clock
 from workflow.db import Database
 from workflow.engine import Workflows
@@ -35,8 +34,6 @@ class Services:
     workflows: Workflows
     clock: Clock
     files: FileStore
-    #: The organisation's business days (national holidays and its own closure days).
-    calendar: BusinessCalendar
     #: The generated documents, with the organisation's letterhead and the secretariat's templates.
     papers: Papers
     options: WebOptions

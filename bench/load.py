@@ -770,7 +770,7 @@ def deliver(db: Database, users: list[int], meetings: list[int], count: int, spr
             victim: Process | None) -> Delivery:
     """`count` reminders due over `spread` seconds from a moment ahead; the victim is killed once half are out."""
     lead = 2.0
-    reminder_bench.insert(db, users, meetings, count, datetime.now(TOKYO) + timedelta(seconds=lead), spread)
+    reminder_bench.insert(db, users, meetings, count, lead, spread)
     deadline = time.monotonic() + lead + spread + 120
     killed_at, killed_after = None, None
     while time.monotonic() < deadline:

@@ -39,7 +39,6 @@ from notifications.models import Reminder, ReminderRule  # noqa: E402
 from shingi import migrations  # noqa: E402
 from shingi.scheduler import Jobs, start_in_background  # noqa: E402
 from workflow import accounts  # noqa: E402
-from workflow.calendar import DEFAULT_CALENDAR  # noqa: E402
 from workflow.clock import TOKYO, SystemClock  # noqa: E402
 from workflow.db import Database, normalise_url  # noqa: E402
 from workflow.engine import Workflows  # noqa: E402
@@ -92,9 +91,15 @@ def setup(db: Database) -> tuple[list[int], list[int]]:
         return [u.id for u in users], [m.id for m in meetings]
 
 
-def insert(db: Database, users: list[int], meetings: list[int], count: int, first_due: datetime,
-           spread: float) -> None:
+def insert(db: Database, users: list[int], meetings: list[int], count: int, lead: float, spread: float) -> None:
+    """`count` pending reminders, the first due `lead` seconds after the previous run's rows are gone
+    (deleting those takes seconds on its own: counted from before it, the first would be late already)."""
+    with db.writing(EVERY_ORGANISATION) as session:
+        # DELETE, not TRUNCATE: on PostgreSQL the session's role (shingi_app) may not truncate.
+        session.execute(text("DELETE FROM notice"))
+        session.execute(text("DELETE FROM reminder"))
     now = datetime.now(TOKYO)
+    first_due = now + timedelta(seconds=lead)
     rows, step = [], (spread / count if spread else 0.0)
     for n in range(count):
         rows.append({"rule_key": "meeting_start_7d", "subject_type": "meeting",
@@ -103,9 +108,6 @@ def insert(db: Database, users: list[int], meetings: list[int], count: int, firs
                      "status": "pending", "created_at": now, "updated_at": now,
                      "organisation_id": DEFAULT_ORGANISATION})
     with db.writing(EVERY_ORGANISATION) as session:
-        # DELETE, not TRUNCATE: on PostgreSQL the session's role (shingi_app) may not truncate.
-        session.execute(text("DELETE FROM notice"))
-        session.execute(text("DELETE FROM reminder"))
         for start in range(0, len(rows), 10_000):
             session.execute(Reminder.__table__.insert(), rows[start:start + 10_000])
 
@@ -148,10 +150,10 @@ def main(argv: list[str] | None = None) -> int:
             workflows = Workflows.load()
             deliverer = Deliverer(db, workflows, clock, None)
             worker = Jobs(db=db, workflows=workflows, clock=clock,
-                          follower=Follower(db, workflows, DEFAULT_CALENDAR, clock, None), deliverer=deliverer,
+                          follower=Follower(db, workflows, clock, None), deliverer=deliverer,
                           instance="bench")
 
-            insert(db, users, meetings, args.count, datetime.now(TOKYO) - timedelta(seconds=1), 0)
+            insert(db, users, meetings, args.count, -1.0, 0)
             started = time.perf_counter()
             while deliverer.deliver_due(limit=worker.batch):
                 pass
@@ -159,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             assert pending(db) == 0
 
             lead = 3.0  # the first reminders fall due a moment after the scheduler starts
-            insert(db, users, meetings, args.count, datetime.now(TOKYO) + timedelta(seconds=lead), args.spread_seconds)
+            insert(db, users, meetings, args.count, lead, args.spread_seconds)
             scheduler = start_in_background(worker, interval)
             deadline = time.monotonic() + lead + args.spread_seconds + 120
             while time.monotonic() < deadline:  # a light check, not to compete with the sweeper for the CPU

@@ -22,7 +22,6 @@ from notifications import messages, reminders
 from notifications.reminders import Audience
 from states.definition import StateSpec
 from workflow import changes
-from workflow.calendar import BusinessCalendar
 from workflow.changes import Subject
 from workflow.clock import TOKYO, Clock
 from workflow.columns import table_of
@@ -32,6 +31,7 @@ from workflow.findings import FindingStatus
 from workflow.meetings import MeetingStatus
 from workflow.minutes import MinutesStatus
 from workflow.models import Assessment
+from workflow.organisation_settings import calendar_of
 from workflow.organisations import EVERY_ORGANISATION
 from workflow.records import Finding, Meeting, Minutes
 
@@ -106,18 +106,21 @@ _MARK_CASE_FOLLOWED = (update(_ASSESSMENTS)
 
 @dataclass(frozen=True)
 class Follower:
-    """Recomputes the reminders of changed subjects; built once with the organisation's calendar and
+    """Recomputes the reminders of changed subjects, each in its organisation's calendar; built once with
     the procedures in force."""
 
     db: Database
     workflows: Workflows
-    calendar: BusinessCalendar
     clock: Clock
     #: The secretariat's own notice templates (SHINGI_TEMPLATES_DIR), or None for the shipped ones.
     templates_dir: Path | None
 
     def follow(self, *, batch: int = 200) -> int:
-        """Follow every change committed so far; returns how many subjects were recomputed."""
+        """Follow every change committed so far; returns how many subjects were recomputed.
+
+        The rules are read afresh first: one edited in another process counts from the next sweep.
+        """
+        reminders.forget_rules()
         return self.follow_cases(batch=batch) + self.follow_records(batch=batch)
 
     def follow_cases(self, *, batch: int = 200) -> int:
@@ -147,7 +150,7 @@ class Follower:
                         case.id, case.procedure, case.state)
             return
         reminders.refresh(session, Subject.CASE, case.id, case_facts(case, procedure.states[case.state]),
-                          Audience(case.body_id, case.office), now, self.calendar)
+                          Audience(case.body_id, case.office), now, calendar_of(session, case.organisation_id))
 
     def follow_records(self, *, batch: int = 200) -> int:
         done = 0
@@ -171,19 +174,23 @@ class Follower:
         workers following the same subject take turns)."""
         facts: Facts
         audience: Audience
+        owner: int | None
         if subject is Subject.MEETING:
             meeting = session.get(Meeting, subject_id, with_for_update=True)
             facts = meeting_facts(meeting) if meeting else {"meeting_start": None}
             audience = Audience(meeting.body_id if meeting else None, None)
+            owner = meeting.organisation_id if meeting else None
         elif subject is Subject.MINUTES:
             minutes = session.get(Minutes, subject_id, with_for_update=True)
             meeting = session.get(Meeting, minutes.meeting_id) if minutes else None
             facts = minutes_facts(minutes) if minutes else {"minutes_correction_deadline": None}
             audience = Audience(meeting.body_id if meeting else None, None)
+            owner = minutes.organisation_id if minutes else None
         else:
             finding = session.get(Finding, subject_id, with_for_update=True)
             case = session.get(Assessment, finding.assessment_id) if finding else None
             facts = finding_facts(finding) if finding else {"finding_unanswered": None}
             audience = Audience(case.body_id if case else None, case.office if case else None)
-        reminders.refresh(session, subject, subject_id, facts, audience, now, self.calendar,
+            owner = finding.organisation_id if finding else None
+        reminders.refresh(session, subject, subject_id, facts, audience, now, calendar_of(session, owner),
                           tell=ChangeTeller(self.templates_dir))

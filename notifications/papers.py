@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from notifications import templating
 from notifications.formats import Paper
-from notifications.letterhead import letterhead_of
+from notifications.letterhead import Letterhead, letterhead_of
 from notifications.register import Register, RegisterFilter, open_register
 from workflow import cases, lifecycle, meetings, public_comments, reading
 from workflow.clock import TOKYO, Clock, local_today
@@ -136,8 +136,10 @@ def _case_facts(session: Session, case: Assessment) -> dict[str, Any]:
 
 # --- the documents ------------------------------------------------------------------------------
 
-def _render(kind: str, env: Environment, **context: Any) -> str:
-    return env.get_template(f"papers/{kind}.html").render(kind_title=KIND_TITLES[kind], **context)
+def _render(kind: str, env: Environment, *, letterhead: Letterhead, **context: Any) -> str:
+    """The paper from its organisation's own template, else the install's."""
+    template = env.select_template(letterhead.templates(f"papers/{kind}.html"))
+    return template.render(kind_title=KIND_TITLES[kind], letterhead=letterhead, **context)
 
 
 def _meeting_paper(kind: str, db: Database, meeting_id: int, actor: Actor,

@@ -123,7 +123,7 @@ class Register:
     def html(self) -> Iterator[str]:
         """The HTML, rendered as the rows are read, in pieces of about CHUNK characters (Jinja yields
         a piece per tag and value: sent one by one, they would cost more than the rendering)."""
-        template = self.env.get_template("papers/register.html")
+        template = self.env.select_template(self.letterhead.templates("papers/register.html"))
         pieces: list[str] = []
         size = 0
         for piece in template.generate(kind_title=SHEET, letterhead=self.letterhead, rows=self.rows(),

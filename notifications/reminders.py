@@ -166,6 +166,10 @@ class RuleChange(BaseModel):
         return values
 
 
+#: What a rule's reminders are planned from (its channels and message count only when one goes out).
+_PLANNING = frozenset({"enabled", "counts", "offset_days", "offset_unit", "recipients"})
+
+
 def change_rule(db: Database, key: str, change: RuleChange, actor: Actor, now: datetime) -> ReminderRule:
     """The secretariat changes a rule (on/off, offset, before/after, recipients, channels, its own message)."""
     authorize(actor, Action.MANAGE_REMINDER_RULES)
@@ -179,6 +183,9 @@ def change_rule(db: Database, key: str, change: RuleChange, actor: Actor, now: d
             setattr(rule, name, value)
         session.add(rule)
         forget_rules()
+        if values.keys() & _PLANNING:  # the reminders it has made are planned again, by the next sweep
+            changes.all_changed(session, now, [subject for subject, moments in WATCHES.items()
+                                               if rule.watches in moments])
         audit.record(session, audit_actor(actor), "reminder_rule.changed", at=now, object_type="reminder_rule",
                      object_id=rule.key, detail={name: str(value) for name, value in values.items()})
     return rule
@@ -263,6 +270,7 @@ class Existing:
     user_id: int
     status: str
     fact_at: datetime
+    due_at: datetime
 
 
 @dataclass(frozen=True)
@@ -299,6 +307,12 @@ def desired(rules: Iterable[ReminderRule], facts: Mapping[str, datetime | None],
     return wanted
 
 
+def _same_due(stored: datetime, wanted: datetime, now: datetime) -> bool:
+    """A pending row needs no new due time when it has the one wanted, or when both are already past
+    (it goes out with the next delivery either way)."""
+    return stored == wanted or (stored <= now and wanted <= now)
+
+
 def plan(existing: Sequence[Existing], wanted: Mapping[tuple[str, int], Wanted], gone: frozenset[str],
          now: datetime) -> Plan:
     """What to do with the rows of one subject so that they match `wanted`.
@@ -315,8 +329,9 @@ def plan(existing: Sequence[Existing], wanted: Mapping[tuple[str, int], Wanted],
             elif row.status == "sent" and row.rule_key in gone:
                 result.cancelled.append(row)
             continue
-        if row.fact_at == target.fact_at and row.status != "withdrawn":
-            continue
+        if row.fact_at == target.fact_at and (row.status not in ("pending", "withdrawn")
+                                               or (row.status == "pending" and _same_due(row.due_at, target.due_at, now))):
+            continue  # told already of this moment, or waiting to be told at the right time
         if row.status == "sent" and row.fact_at != target.fact_at:
             result.changed.append(row)
         again = row.status in ("pending", "withdrawn") or target.due_at > now
@@ -329,7 +344,8 @@ def plan(existing: Sequence[Existing], wanted: Mapping[tuple[str, int], Wanted],
 _REMINDERS = table_of(Reminder)
 #: Built once: a statement object keeps its compiled form and cache key between executions.
 _SUBJECT_REMINDERS = (
-    core_select(_REMINDERS.c.id, _REMINDERS.c.rule_key, _REMINDERS.c.user_id, _REMINDERS.c.status, _REMINDERS.c.fact_at)
+    core_select(_REMINDERS.c.id, _REMINDERS.c.rule_key, _REMINDERS.c.user_id, _REMINDERS.c.status,
+                _REMINDERS.c.fact_at, _REMINDERS.c.due_at)
     .where(_REMINDERS.c.subject_type == bindparam("subject_type"), _REMINDERS.c.subject_id == bindparam("subject_id"))
 )
 _RETIME = update(_REMINDERS).where(_REMINDERS.c.id == bindparam("row_id")).values(
@@ -363,7 +379,8 @@ def refresh(session: Session, subject: Subject, subject_id: int, facts: Mapping[
         # work costs several times what the statements do.
         connection = session.connection()
         rows = connection.execute(_SUBJECT_REMINDERS, {"subject_type": subject.value, "subject_id": subject_id})
-        decided = plan([Existing(row.id, row.rule_key, row.user_id, row.status, row.fact_at) for row in rows],
+        decided = plan([Existing(row.id, row.rule_key, row.user_id, row.status, row.fact_at, row.due_at)
+                        for row in rows],
                        wanted, gone, now)
         if decided.withdraw:
             connection.execute(_WITHDRAW, {"ids": decided.withdraw, "now": now})

@@ -24,12 +24,12 @@ from notifications.mailer import Mailer, SmtpMailer, SmtpSettings
 from shingi import migrations
 from shingi.config import Settings
 from shingi.scheduler import Jobs, instance_name, start_in_background
-from workflow import accounts, documents, service
-from workflow.calendar import BusinessCalendar
+from workflow import documents, organisation_settings, service
 from workflow.clock import Clock, SystemClock
 from workflow.db import Database
 from workflow.engine import Workflows
 from workflow.files import FileStore
+from workflow.organisation_settings import OrganisationChange
 
 
 @dataclass
@@ -41,7 +41,6 @@ class Core:
     workflows: Workflows
     clock: Clock
     files: FileStore
-    calendar: BusinessCalendar
     paper_templates: Environment
     mailer: Mailer | None
     #: Whether this process made the database (and so disposes of it).
@@ -55,14 +54,14 @@ class Core:
 
     def jobs(self) -> Jobs:
         return Jobs(db=self.db, workflows=self.workflows, clock=self.clock,
-                    follower=Follower(self.db, self.workflows, self.calendar, self.clock, self.settings.templates_dir),
+                    follower=Follower(self.db, self.workflows, self.clock, self.settings.templates_dir),
                     deliverer=Deliverer(self.db, self.workflows, self.clock, self.settings.templates_dir),
                     files=self.files, mailer=self.mailer, instance=self.instance, observe=metrics.observe_job)
 
     def web_services(self) -> Services:
         settings = self.settings
         return Services(db=self.db, workflows=self.workflows, clock=self.clock, files=self.files,
-                        calendar=self.calendar, papers=self.papers,
+                        papers=self.papers,
                         options=WebOptions(version=shingi.__version__, cookie_secure=settings.cookie_secure,
                                            max_upload_bytes=settings.max_upload_bytes,
                                            token_cache_seconds=settings.token_cache_seconds),
@@ -89,7 +88,9 @@ class Core:
         content a crash left behind between a commit and its purge."""
         if self.settings.migrate_on_start:
             migrations.upgrade(self.db)
-        accounts.name_first_organisation(self.db, self.settings.organisation, self.settings.organisation_head)
+        organisation_settings.apply_to_first(self.db, self.clock, OrganisationChange(
+            name=self.settings.organisation, head_title=self.settings.organisation_head,
+            closure_days=self.settings.closure_days))
         reminders.ensure_default_rules(self.db)
         service.reconcile_public(self.db, self.workflows)
         self.files.sweep(documents.live_keys(self.db))
@@ -123,7 +124,6 @@ def build(settings: Settings, *, database: Database | None = None, workflows: Wo
         workflows=workflows,
         clock=clock or SystemClock(),
         files=files or FileStore(settings.files_dir),
-        calendar=BusinessCalendar.from_settings(settings.closure_days),
         paper_templates=papers.environment(settings.templates_dir),
         mailer=mailer(settings),
         owns_database=database is None,

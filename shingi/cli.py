@@ -88,6 +88,37 @@ def organisations_list() -> None:
         typer.echo(f"{organisation.code}\t{organisation.name}\t{organisation.kind}\t{organisation.head_title}")
 
 
+@organisations_app.command("set")
+def organisations_set(
+    code: Annotated[str, typer.Argument(help="The organisation's code (shingi organisations list).")],
+    name: Annotated[str | None, typer.Option(help="Its name, e.g. 千葉市.")] = None,
+    head_title: Annotated[str | None, typer.Option("--head", help="The head its councils reply to.")] = None,
+    closure_days: Annotated[str | None, typer.Option(
+        help='Closure days besides weekends and holidays, e.g. "12-29..01-03,08-15" ("" for none).')] = None,
+    closed_date: Annotated[list[str] | None, typer.Option(
+        help="A one-off closure day (臨時閉庁日), YYYY-MM-DD; repeat it for several. Replaces the ones set.")] = None,
+) -> None:
+    """Change an organisation's name, head or closure days (its secretariat can also, on its page)."""
+    from pydantic import ValidationError
+
+    from workflow import organisation_settings
+    from workflow.errors import DomainError
+
+    core, operator = _operator_context(code)
+    given = {"name": name, "head_title": head_title, "closure_days": closure_days, "closed_dates": closed_date}
+    try:
+        changed = organisation_settings.change(core.db, core.clock, operator, organisation_settings.OrganisationChange(
+            **{field: value for field, value in given.items() if value is not None}))
+    except ValidationError as error:
+        _fail(ValueError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())))
+    except DomainError as error:
+        _fail(error)
+    finally:
+        core.close()
+    dates = ",".join(changed.closed_dates) or "-"
+    typer.echo(f"{changed.code}\t{changed.name}\t{changed.head_title}\tclosed {changed.closure_days or '-'}\tonce {dates}")
+
+
 def _fail(error: Exception) -> None:
     message = getattr(error, "message", None)
     typer.echo(f"error: {message.en if message else error}", err=True)
@@ -192,7 +223,7 @@ def demo_generate(
         ensure_empty(core.db)
         with typer.progressbar(length=organisations + cases, label="生成中 generating") as bar:
             made = generate(core.db, core.workflows, core.clock, organisations=organisations, cases=cases, seed=seed,
-                            progress=bar.update, calendar=core.calendar)
+                            progress=bar.update)
     except DomainError as error:
         _fail(error)
     finally:
@@ -389,11 +420,13 @@ def audit_verify(
     checkpoint: Annotated[Path | None, typer.Option(
         exists=True, dir_okay=False, readable=True,
         help="A file written by `shingi audit checkpoint`: also detect entries deleted or rewritten up to it.")] = None,
+    organisation: Annotated[str | None, typer.Option(
+        "--organisation", help="The code of the organisation whose chain to check (default: the first).")] = None,
 ) -> None:
-    """Check the audit chain; exit 1 naming what is wrong and the first broken entry."""
+    """Check an organisation's audit chain; exit 1 naming what is wrong and the first broken entry."""
     from workflow import audit
 
-    core, operator = _operator_context()
+    core, operator = _operator_context(organisation)
     try:
         text = checkpoint.read_bytes() if checkpoint else None
     except OSError as error:
@@ -406,8 +439,10 @@ def audit_verify(
 @audit_app.command("checkpoint")
 def audit_checkpoint(
     output: Annotated[Path | None, typer.Option(dir_okay=False, help="File to write (default: print it).")] = None,
+    organisation: Annotated[str | None, typer.Option(
+        "--organisation", help="The code of the organisation whose chain it records (default: the first).")] = None,
 ) -> None:
-    """Record where the audit chain ends now (entry, hash, time) as a small JSON file.
+    """Record where an organisation's audit chain ends now (entry, hash, time) as a small JSON file.
 
     Keep the file outside the database: on another machine, on paper, in the secretariat's files.
 
@@ -420,7 +455,7 @@ def audit_checkpoint(
     from workflow import audit
     from workflow.errors import DomainError
 
-    core, operator = _operator_context()
+    core, operator = _operator_context(organisation)
     try:
         taken = audit.checkpoint(core.db, operator, core.clock.now())
     except DomainError as error:

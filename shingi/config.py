@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from workflow.calendar import BusinessCalendar
 from workflow.db import Pool
 
 
@@ -37,8 +38,10 @@ class Settings(BaseSettings):
     files_dir: Path = Path("./var/files")
     #: Largest accepted upload, in bytes.
     max_upload_bytes: int = 20 * 1024 * 1024
-    #: The organisation's closure days besides weekends and national holidays (MM-DD, ranges with ..).
-    closure_days: str = "12-29..01-03"
+    #: The first organisation's closure days besides weekends and national holidays ("MM-DD", ranges
+    #: "MM-DD..MM-DD", comma-separated), written to its row at start; left out, the row keeps its own
+    #: (年末年始 12-29..01-03 unless the secretariat changed them).
+    closure_days: str | None = None
     #: The first organisation's name (例: 千葉市) and the head its councils reply to (例: 千葉市長), written
     #: to its row at start (the letterhead of its documents); left out, the row stays as it is. Other
     #: organisations are added with `shingi organisations add`.
@@ -80,6 +83,13 @@ class Settings(BaseSettings):
     ready_requires_scheduler: bool | None = None
     #: How long /ready and the database part of /metrics wait for the database, in seconds.
     ready_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+
+    @field_validator("closure_days")
+    @classmethod
+    def _closure_days_a_calendar_reads(cls, value: str | None) -> str | None:
+        if value is not None:
+            BusinessCalendar.from_settings(value)  # its ValueError names the part it cannot read
+        return value
 
     @field_validator("log_format", mode="before")
     @classmethod

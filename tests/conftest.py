@@ -33,6 +33,7 @@ pytest_plugins = [
     "tests.helpers.public_comments",
     "tests.helpers.report_versions",
     "tests.helpers.reminders",
+    "tests.helpers.organisations",
 ]
 
 # Property tests check properties, not speed: a loaded 2-core CI machine must not fail them on time.

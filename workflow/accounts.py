@@ -133,18 +133,6 @@ def add_organisation(db: Database, data: NewOrganisation) -> Organisation:
     return organisation
 
 
-def name_first_organisation(db: Database, name: str | None, head_title: str | None) -> None:
-    """The install's first organisation as the settings name it (SHINGI_ORGANISATION, _HEAD), at start."""
-    if not name and not head_title:
-        return
-    with db.writing(EVERY_ORGANISATION) as session:
-        first = session.get(Organisation, DEFAULT_ORGANISATION)
-        if first is None:
-            return
-        first.name, first.head_title = name or first.name, head_title or first.head_title
-        session.add(first)
-
-
 def organisation_by_code(db: Database, code: str) -> Organisation | None:
     with db.reading(EVERY_ORGANISATION) as session:
         return session.exec(select(Organisation).where(Organisation.code == code)).first()

@@ -36,6 +36,8 @@ NENMATSU_NENSHI: frozenset[MonthDay] = frozenset(
     {(12, 29), (12, 30), (12, 31), (1, 1), (1, 2), (1, 3)}
 )
 DEFAULT_CLOSURE: frozenset[MonthDay] = NENMATSU_NENSHI
+#: The same, written as an organisation's setting is (BusinessCalendar.from_settings).
+DEFAULT_CLOSURE_SETTING = "12-29..01-03"
 
 # Reasons closed_reason() gives for days that are not national holidays.
 DOYOUBI = "土曜日"

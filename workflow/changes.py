@@ -7,16 +7,17 @@ version the reminders last followed (see `cases_changed_since_reminders`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, bindparam, delete, insert, or_
+from sqlalchemy import ColumnElement, bindparam, delete, insert, or_, update
 from sqlmodel import Session, col, select
 
 from workflow.columns import table_of
 from workflow.models import Assessment, RecordChange
 from workflow.organisations import record_owner
+from workflow.records import Finding, Meeting, Minutes
 
 
 class Subject(StrEnum):
@@ -50,6 +51,20 @@ def followed(session: Session, change_ids: Sequence[int]) -> None:
     if change_ids:
         session.connection().execute(delete(_CHANGES).where(_CHANGES.c.id.in_(bindparam("ids", expanding=True))),
                                      {"ids": list(change_ids)})
+
+
+def all_changed(session: Session, now: datetime, subjects: Iterable[Subject] = tuple(Subject)) -> None:
+    """Note that every subject of these kinds in the session's organisation changed, so that what is
+    derived from them (their reminders) is computed again: after a change of what that derivation
+    reads besides the record itself (the organisation's closure days, a reminder rule)."""
+    kinds = set(subjects)
+    if Subject.CASE in kinds:
+        session.exec(update(Assessment).values(reminders_version=None))  # scoped like every ORM statement
+    for subject, table in ((Subject.MEETING, Meeting), (Subject.MINUTES, Minutes), (Subject.FINDING, Finding)):
+        if subject in kinds:
+            for subject_id in session.exec(select(table.id)).all():
+                if subject_id is not None:
+                    record(session, subject, subject_id, now)
 
 
 def cases_changed_since_reminders() -> ColumnElement[bool]:

@@ -22,7 +22,6 @@ from sqlmodel import Session, col, select
 
 from workflow import audit, changes, lifecycle, meetings
 from workflow.accounts import audit_actor
-from workflow.calendar import BusinessCalendar
 from workflow.clock import TOKYO, Clock, local_today
 from workflow.columns import load_row, stored_id
 from workflow.dates import wareki
@@ -31,6 +30,7 @@ from workflow.errors import Conflict, InvalidInput, Message, Record, RecordNotFo
 from workflow.lifecycle import MEETING, MINUTES
 from workflow.meetings import MeetingRecord, MeetingStatus
 from workflow.models import Membership, UserAccount
+from workflow.organisation_settings import calendar_of
 from workflow.policy import Action, Actor, Decision, Position, authorize, decide, records_for_members
 from workflow.records import Meeting, Minutes, MinutesCorrection
 from workflow.validation import JSON_INTEGER, RecordDate, Text200, Text20000
@@ -158,25 +158,27 @@ def draft(db: Database, clock: Clock, meeting_id: int, data: MinutesDraft, actor
         return _full(session, meeting, minutes, actor), created
 
 
-def send_for_corrections(db: Database, clock: Clock, meeting_id: int, data: SendForCorrections, actor: Actor,
-                         calendar: BusinessCalendar) -> MinutesView:
-    """Send the draft to the members for corrections by a deadline; a closed day moves to the next open one."""
+def send_for_corrections(db: Database, clock: Clock, meeting_id: int, data: SendForCorrections,
+                         actor: Actor) -> MinutesView:
+    """Send the draft to the members for corrections by a deadline; a day the meeting's organisation is
+    closed moves to its next open one."""
     today = local_today(clock)
     if data.deadline < today:
         raise InvalidInput.single("deadline", "not_past", "締切には今日以降の日付を指定してください。",
                                   "The deadline cannot be in the past.")
-    deadline = calendar.deadline(data.deadline)
-    notices = []
-    if deadline != data.deadline:
-        reason = calendar.closed_reason(data.deadline)
-        notices.append(Message(
-            f"{wareki(data.deadline)}は閉庁日（{reason}）のため、締切を翌開庁日の{wareki(deadline)}としました。",
-            f"{data.deadline:%Y-%m-%d} is a closed day ({reason}); the deadline moves to the next open day, "
-            f"{deadline:%Y-%m-%d}."))
     now = clock.now()
     with db.writing(actor) as session:
         meeting = _meeting_for_staff(session, actor, meeting_id)
         minutes = _fire(session, meeting, "send")
+        calendar = calendar_of(session, meeting.organisation_id)
+        deadline = calendar.deadline(data.deadline)
+        notices = []
+        if deadline != data.deadline:
+            reason = calendar.closed_reason(data.deadline)
+            notices.append(Message(
+                f"{wareki(data.deadline)}は閉庁日（{reason}）のため、締切を翌開庁日の{wareki(deadline)}としました。",
+                f"{data.deadline:%Y-%m-%d} is a closed day ({reason}); the deadline moves to the next open day, "
+                f"{deadline:%Y-%m-%d}."))
         minutes.correction_deadline, minutes.sent_on, minutes.updated_at = deadline, today, now
         session.add(minutes)
         audit.record(session, audit_actor(actor), "minutes.sent", at=now, object_type="minutes", object_id=minutes.id,

@@ -26,9 +26,11 @@ import weakref
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import column, event, inspect
+from sqlalchemy import JSON, column, event, inspect
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 from sqlmodel import Field, Session, SQLModel, select
+
+from workflow.calendar import DEFAULT_CLOSURE_SETTING
 
 #: The organisation of a single-organisation install (made by the migrations).
 DEFAULT_ORGANISATION = 1
@@ -47,6 +49,11 @@ class Organisation(SQLModel, table=True):
     kind: str = Field(default="municipality", max_length=16)
     #: The head its councils reply to (例: 千葉市長, 福岡県知事).
     head_title: str = Field(max_length=100)
+    #: Its own recurring closure days besides weekends and national holidays (休日条例): "MM-DD" or
+    #: "MM-DD..MM-DD", comma-separated (workflow.calendar). Deadlines and reminders of its record follow them.
+    closure_days: str = Field(default=DEFAULT_CLOSURE_SETTING, max_length=500)
+    #: One-off closure days (臨時閉庁日), as ISO dates.
+    closed_dates: list[str] = Field(default_factory=list, sa_type=JSON)
 
 
 class Owned:

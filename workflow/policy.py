@@ -38,6 +38,7 @@ full table); tests/api/test_policy*.py walk every endpoint against every role ov
 | users.manage          | —                                       | 403         | 403   | 403    | 403          | 403    | 403          | yes   | 401    | yes    |
 | register.read         | —                                       | yes         | 403   | 403    | 403          | 403    | 403          | yes   | 401    | yes    |
 | reminder_rules.manage | —                                       | yes         | 403   | 403    | 403          | 403    | 403          | 403   | 401    | yes    |
+| organisation.manage   | —                                       | yes         | 403   | 403    | 403          | 403    | 403          | 403   | 401    | yes    |
 | meeting.manage        | —                                       | yes         | 403   | 403    | 403          | 403    | 403          | 403   | 401    | yes    |
 | meeting.read          | closed meeting, office's case on agenda | yes         | yes   | yes    | 404          | yes    | 404          | yes   | 404    | yes    |
 | meeting.read          | public meeting, office's case on agenda | yes         | yes   | yes    | yes          | yes    | yes          | yes   | yes    | yes    |
@@ -181,6 +182,7 @@ class Action(StrEnum):
     READ_FULL_MINUTES = "minutes.read_full"
     READ_REGISTER = "register.read"
     MANAGE_REMINDER_RULES = "reminder_rules.manage"
+    MANAGE_ORGANISATION = "organisation.manage"  #: its letterhead and closure days
     READ_INBOX = "inbox.read"
     READ_OWN_ACCOUNT = "account.read"
     ISSUE_TOKEN = "token.issue"
@@ -470,6 +472,7 @@ RULES: dict[Action, Callable[[Actor, Any], Decision]] = {
     Action.READ_FULL_MINUTES: _rule_full_minutes,
     Action.READ_REGISTER: _rule_audit,
     Action.MANAGE_REMINDER_RULES: _staff_only,
+    Action.MANAGE_ORGANISATION: _staff_only,
     Action.READ_INBOX: _rule_own_account,
     Action.READ_OWN_ACCOUNT: _rule_own_account,
     Action.ISSUE_TOKEN: _rule_tokens_of,
@@ -503,6 +506,8 @@ _FORBIDDEN = {
     Action.READ_FULL_MINUTES: ("会議録（全文）を閲覧する権限がありません。", "You may not read the full minutes."),
     Action.READ_REGISTER: ("計画管理書は事務局・管理者が閲覧できます。", "Only the secretariat and the administrator read the register."),
     Action.MANAGE_REMINDER_RULES: ("リマインダーの規則は事務局が設定します。", "Only the secretariat sets the reminder rules."),
+    Action.MANAGE_ORGANISATION: ("団体の名称・閉庁日は事務局が設定します。",
+                                 "Only the secretariat sets the organisation's name and closure days."),
     Action.ISSUE_TOKEN: ("他の利用者のAPIトークンは管理者のみ発行できます。",
                          "Only an administrator issues API tokens for other users."),
     Action.LIST_TOKENS: ("他の利用者のAPIトークンは管理者のみ閲覧できます。",

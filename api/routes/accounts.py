@@ -18,6 +18,7 @@ from api.schemas.accounts import (
     AuditVerdictOut,
     IssuedTokenOut,
     MeOut,
+    OrganisationOut,
     TokenOut,
     UserOut,
     audit_checkpoint_out,
@@ -25,12 +26,14 @@ from api.schemas.accounts import (
     audit_verdict_out,
     issued_token_out,
     me_out,
+    organisation_out,
     token_out,
     user_out,
 )
-from workflow import accounts, audit
+from workflow import accounts, audit, organisation_settings
 from workflow.accounts import Credentials, NewUser
 from workflow.columns import MAX_ID
+from workflow.organisation_settings import OrganisationChange
 from workflow.validation import JSON_INTEGER, EmailText, RecordInstant, Text100, refusal
 
 router = Router(tags=["accounts"], responses=ERROR_RESPONSES)
@@ -61,6 +64,18 @@ def sign_out(request: Request, response: Response, services: ServicesDep, actor:
 @router.get("/api/me", summary="ログイン中の利用者")
 def me(actor: ActorDep) -> MeOut:
     return me_out(accounts.me(actor))
+
+
+@router.get("/api/organisation", summary="所属する団体（名称・長・閉庁日）")
+def read_organisation(services: ServicesDep, actor: ActorDep) -> OrganisationOut:
+    organisation = organisation_settings.own_organisation(services.db, actor)
+    return organisation_out(organisation, organisation_settings.closed_days_ahead(services.db, services.clock, actor))
+
+
+@router.patch("/api/organisation", summary="団体の名称・長・閉庁日を変更する（事務局；送った項目だけが変わる）")
+def change_organisation(data: OrganisationChange, services: ServicesDep, actor: ActorDep) -> OrganisationOut:
+    organisation = organisation_settings.change(services.db, services.clock, actor, data)
+    return organisation_out(organisation, organisation_settings.closed_days_ahead(services.db, services.clock, actor))
 
 
 @router.post("/api/tokens", status_code=status.HTTP_201_CREATED, summary="APIトークンを発行する（一度だけ表示）")

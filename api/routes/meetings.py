@@ -136,8 +136,7 @@ def read_minutes(meeting_id: MeetingId, services: ServicesDep, actor: ActorDep,
 @router.post("/{meeting_id}/minutes/send", summary="会議録を委員に送付し修正を依頼する（締切が閉庁日なら翌開庁日）")
 def send_minutes(meeting_id: MeetingId, data: SendForCorrections, services: ServicesDep,
                  actor: ActorDep) -> MinutesOut:
-    calendar = services.calendar
-    return minutes_out(minutes.send_for_corrections(services.db, services.clock, meeting_id, data, actor, calendar))
+    return minutes_out(minutes.send_for_corrections(services.db, services.clock, meeting_id, data, actor))
 
 
 @router.post("/{meeting_id}/minutes/corrections", status_code=status.HTTP_201_CREATED,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -11,6 +11,7 @@ from api.errors import LocalisedText
 from api.schemas.common import from_row
 from workflow.audit import Checkpoint, Verdict
 from workflow.models import ApiToken, AuditEntry, UserAccount
+from workflow.organisations import Organisation
 from workflow.policy import Actor, Position, Role
 
 
@@ -29,6 +30,31 @@ def me_out(actor: Actor) -> MeOut:
     return MeOut(user_id=actor.user_id, display_name=actor.label, email=actor.email, roles=sorted(actor.roles),
                  office=actor.office, bodies={str(body): position for body, position in actor.bodies.items()},
                  via=actor.via, csrf_token=actor.csrf_token)
+
+
+class ClosedDayOut(BaseModel):
+    date: date
+    reason: str = Field(description="why the offices are closed that day (例: 年末年始, 文化の日, 臨時閉庁日)")
+
+
+class OrganisationOut(BaseModel):
+    """The signed-in user's organisation: its letterhead and its business-day calendar."""
+
+    code: str
+    name: str
+    kind: str = Field(description="prefecture | municipality | association")
+    head_title: str
+    closure_days: str = Field(description="土日・祝日のほかの閉庁日（毎年）")
+    closed_dates: list[date] = Field(description="臨時閉庁日")
+    closed_weekdays_ahead: list[ClosedDayOut] = Field(
+        description="the weekdays the offices are closed in the coming 120 days, holidays included")
+
+
+def organisation_out(organisation: Organisation, ahead: list[tuple[date, str]]) -> OrganisationOut:
+    return OrganisationOut(code=organisation.code, name=organisation.name, kind=organisation.kind,
+                           head_title=organisation.head_title, closure_days=organisation.closure_days,
+                           closed_dates=[date.fromisoformat(day) for day in organisation.closed_dates],
+                           closed_weekdays_ahead=[ClosedDayOut(date=day, reason=reason) for day, reason in ahead])
 
 
 class TokenOut(BaseModel):

@@ -25,7 +25,6 @@ from states.loader import load_procedures
 from tests.helpers.core import ROOT, deliver_due, follow_changes
 from tests.helpers.people import PASSWORD, REVIEWING_BODY, SYSTEM
 from workflow import accounts, findings, meetings, minutes, service
-from workflow.calendar import DEFAULT_CALENDAR
 from workflow.clock import TOKYO, FixedClock
 from workflow.db import Database
 from workflow.engine import Workflows
@@ -68,8 +67,7 @@ def _minutes_out_for_corrections(db: Database, clock: FixedClock, case_id: int, 
     meetings.record_held(db, clock, meeting_id, meetings.HeldMeeting(expected_version=1), SYSTEM)
     minutes.draft(db, clock, meeting_id, minutes.MinutesDraft(passages=[
         minutes.Passage(speaker="部会長", text="ただいまから部会を開催します。")]), SYSTEM)
-    minutes.send_for_corrections(db, clock, meeting_id, minutes.SendForCorrections(deadline=deadline), SYSTEM,
-                                 DEFAULT_CALENDAR)
+    minutes.send_for_corrections(db, clock, meeting_id, minutes.SendForCorrections(deadline=deadline), SYSTEM)
 
 
 # Mon 2 Jun 2025, 09:00 is where every test starts (tests.helpers.core.START).
@@ -225,6 +223,7 @@ def test_the_secretariats_notice_templates_are_the_ones_delivered(tmp_path, db, 
     core = bootstrap.build(Settings(database_url=db.url, migrate_on_start=False, files_dir=files.root,
                                     scheduler=False, templates_dir=tmp_path),
                            database=db, workflows=workflows, clock=clock, files=files)
+    core.prepare()  # the setting is written to the first organisation's row
     person("member")
     case = make_case("subcommittee_review", body=REVIEWING_BODY)
     meeting_id = _meeting(db, clock, case.id, at(2025, 6, 20, 10))
@@ -248,6 +247,7 @@ def test_the_organisations_closure_days_reach_the_reminders(db, clock, workflows
     core = bootstrap.build(Settings(database_url=db.url, migrate_on_start=False, files_dir=files.root,
                                     scheduler=False, closure_days="12-29..01-03,06-13"),
                            database=db, workflows=workflows, clock=clock, files=files)
+    core.prepare()  # the setting is written to the first organisation's row
     person("member")
     case = make_case("subcommittee_review", body=REVIEWING_BODY)
     meeting_id = _meeting(db, clock, case.id, at(2025, 6, 20, 10))

@@ -45,7 +45,6 @@ from notifications.models import Notice
 from tests.helpers.people import OTHER_BODY, REVIEWING_BODY, SYSTEM
 from tests.helpers.policy import POLICY_ROLES, Multipart
 from workflow import accounts, documents, findings, meetings, minutes, public_comments, report_versions, resolutions
-from workflow.calendar import DEFAULT_CALENDAR
 from workflow.clock import TOKYO
 from workflow.columns import MAX_ID
 from workflow.documents import Upload
@@ -144,7 +143,7 @@ class World:
             SYSTEM)
         if minutes_status == "correcting":
             minutes.send_for_corrections(db, clock, meeting_id, SendForCorrections(deadline=date(2025, 6, 16)),
-                                         SYSTEM, DEFAULT_CALENDAR)
+                                         SYSTEM)
             minutes.record_correction(db, clock, meeting_id, CorrectionInput(passage_index=0, text="訂正"), SYSTEM)
         return meeting_id
 

@@ -15,14 +15,14 @@ below checks that the database itself refuses the rows of another organisation.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from tests.api.test_existence import PROBES, World, send_request, served_routes, unequal_answers
-from tests.helpers.people import REVIEWING_BODY, ROLES
+from tests.helpers.people import REVIEWING_BODY
 from workflow import accounts, meetings
 from workflow.clock import TOKYO
 from workflow.organisations import EVERY_ORGANISATION, OutsideOrganisation, of
@@ -33,29 +33,6 @@ FOREIGN_ROLES = ("secretariat", "admin", "chair", "member", "office")
 
 #: Texts only the first organisation's records hold (World's).
 MARKS = ("未回答の質問", "意見の概要", "市政情報室", "開会します", "hyoukasho", "資料2 評価書")
-
-
-@pytest.fixture
-def second(db):
-    return accounts.add_organisation(db, accounts.NewOrganisation(code="402010", name="乙市", head_title="乙市長"))
-
-
-@pytest.fixture
-def foreigner(db, clock, second):
-    """foreigner("member") → the Authorization header of that role's person in the second organisation."""
-    made: dict[str, dict[str, str]] = {}
-    operator = system_actor("運用者", organisation_id=second.id)
-
-    def get(role: str) -> dict[str, str]:
-        if role not in made:
-            email = f"otsu-{role}@example.jp"
-            accounts.add_user(db, clock, accounts.NewUser(email=email, display_name=f"乙市 {role}", **ROLES[role]),
-                              operator)
-            issued = accounts.create_token(db, clock, email, operator, name="tests", lifetime=timedelta(days=3650))
-            made[role] = {"Authorization": f"Bearer {issued.token}"}
-        return made[role]
-
-    return get
 
 
 @pytest.fixture

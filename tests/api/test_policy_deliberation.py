@@ -23,6 +23,7 @@ POLICY_PATHS = {
     "/api/papers/subcommittee-report/{case_id}", "/api/papers/reply/{case_id}", "/api/papers/findings/{case_id}",
     "/api/papers/public-comment-result/{case_id}", "/api/papers/register", "/api/consultations",
     "/api/inbox", "/api/inbox/{notice_id}/read", "/api/reminder-rules", "/api/reminder-rules/{key}",
+    "/api/organisation",
     "/api/assessments/{case_id}/scheduled-events",
 }
 
@@ -82,6 +83,8 @@ def requests(w: World) -> dict[str, tuple[str, str, Any]]:
         "mark a member's notice read": ("POST", f"/api/inbox/{w.notice_id}/read", None),
         "reminder rules": ("GET", "/api/reminder-rules", None),
         "change a rule": ("PATCH", "/api/reminder-rules/meeting_start_7d", {"offset_days": 10}),
+        "the organisation": ("GET", "/api/organisation", None),
+        "change the organisation": ("PATCH", "/api/organisation", {"closure_days": "12-29..01-03,08-15"}),
         "schedule an event": ("POST", f"/api/assessments/{case}/scheduled-events",
                               {"event": "request_revision", "run_at": "2025-07-01T09:00:00+09:00"}),
         "list scheduled events": ("GET", f"/api/assessments/{case}/scheduled-events", None),
@@ -107,6 +110,8 @@ TABLE = {
     "mark a member's notice read":        (401, 404, 404, 200, 404, 404, 404, 404),
     "reminder rules":                     (401, 200, 403, 403, 403, 403, 403, 403),
     "change a rule":                      (401, 200, 403, 403, 403, 403, 403, 403),
+    "the organisation":                   (401, 200, 200, 200, 200, 200, 200, 200),
+    "change the organisation":            (401, 200, 403, 403, 403, 403, 403, 403),
     "schedule an event":                  (404, 201, 403, 403, 404, 403, 404, 403),
     "list scheduled events":              (404, 200, 403, 403, 404, 403, 404, 403),
 }

@@ -14,7 +14,6 @@ import pytest
 from tests.helpers.people import REVIEWING_BODY, SYSTEM
 from tests.helpers.policy import assert_answer, role_table
 from workflow import documents, meetings, minutes
-from workflow.calendar import DEFAULT_CALENDAR
 from workflow.clock import TOKYO
 from workflow.documents import Upload
 from workflow.meetings import HeldMeeting, NewMeeting
@@ -64,8 +63,7 @@ class World:
                 Passage(speaker="部会長", text="ただいまから第4回特定個人情報保護評価部会を開催します。"),
                 Passage(speaker="実施機関", text="（非公開部分）", public=False)]), SYSTEM)
         if minutes_status in ("correcting", "confirmed", "published"):
-            minutes.send_for_corrections(db, clock, meeting_id, SendForCorrections(deadline=date(2025, 6, 16)), SYSTEM,
-                                         DEFAULT_CALENDAR)
+            minutes.send_for_corrections(db, clock, meeting_id, SendForCorrections(deadline=date(2025, 6, 16)), SYSTEM)
             minutes.record_correction(db, clock, meeting_id, CorrectionInput(passage_index=0, text="訂正"), SYSTEM)
         if minutes_status in ("confirmed", "published"):
             minutes.confirm(db, clock, meeting_id, Confirmation(confirmed_by="部会長"), SYSTEM)

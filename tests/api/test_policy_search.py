@@ -11,7 +11,6 @@ from sqlmodel import select
 from tests.helpers.people import REVIEWING_BODY, SYSTEM
 from tests.helpers.policy import POLICY_ROLES
 from workflow import findings, meetings, minutes
-from workflow.calendar import DEFAULT_CALENDAR
 from workflow.clock import TOKYO
 from workflow.findings import NewFinding
 from workflow.meetings import HeldMeeting, NewMeeting
@@ -41,8 +40,7 @@ def world(make_case, db, clock, person):
     minutes.draft(db, clock, meeting.id, MinutesDraft(passages=[
         Passage(speaker="部会長", text=f"{WORD}について質疑をお願いします。"),
         Passage(speaker="実施機関", text=f"{WORD}の委託先の体制（非公開）", public=False)]), SYSTEM)
-    minutes.send_for_corrections(db, clock, meeting.id, SendForCorrections(deadline=date(2025, 6, 16)), SYSTEM,
-                                 DEFAULT_CALENDAR)
+    minutes.send_for_corrections(db, clock, meeting.id, SendForCorrections(deadline=date(2025, 6, 16)), SYSTEM)
     minutes.confirm(db, clock, meeting.id, Confirmation(confirmed_by="部会長"), SYSTEM)
     minutes.publish(db, clock, meeting.id, minutes.Publication(), SYSTEM)
     return review, published, meeting

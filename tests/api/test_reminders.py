@@ -27,6 +27,22 @@ def test_a_disabled_rule_sends_nothing(client, db, clock, person):
     assert bad.status_code == 422
 
 
+def test_a_rule_changed_after_the_fact_replans_the_reminders_waiting(client, db, clock, person):
+    """Counted 10 days ahead instead of 7, the meeting's reminder waiting for 13 Jun goes out on 10 Jun;
+    switched off, it is withdrawn."""
+    person("member")
+    meeting = schedule_meeting(db, clock, datetime(2025, 6, 20, 10, tzinfo=TOKYO))
+    assert {row.rule_key: row.due_at for row in pending(db, meeting.id)}["meeting_start_7d"] == datetime(
+        2025, 6, 13, 9, tzinfo=TOKYO)
+    assert client.patch("/api/reminder-rules/meeting_start_7d", json={"offset_days": 10}).status_code == 200
+    follow_changes(db, clock)
+    assert {row.rule_key: row.due_at for row in pending(db, meeting.id)}["meeting_start_7d"] == datetime(
+        2025, 6, 10, 9, tzinfo=TOKYO)
+    assert client.patch("/api/reminder-rules/meeting_start_7d", json={"enabled": False}).status_code == 200
+    follow_changes(db, clock)
+    assert {row.rule_key for row in pending(db, meeting.id)} == {"meeting_start_1d"}
+
+
 def test_inbox_api(public, db, clock, person):
     member = person("member")
     schedule_meeting(db, clock, datetime(2025, 6, 20, 10, tzinfo=TOKYO))

@@ -16,7 +16,6 @@ from notifications.following import Follower
 from shingi import bootstrap
 from shingi.config import Settings
 from shingi.scheduler import Jobs
-from workflow.calendar import DEFAULT_CALENDAR
 from workflow.clock import TOKYO, FixedClock
 from workflow.db import Database
 from workflow.engine import Workflows
@@ -79,7 +78,7 @@ def jobs(core: bootstrap.Core) -> Jobs:
 
 def follow_changes(db: Database, clock: FixedClock, workflows: Workflows | None = None) -> int:
     """What the scheduler does after every commit: the reminders of changed subjects recomputed."""
-    return Follower(db, workflows or SHIPPED, DEFAULT_CALENDAR, clock, None).follow()
+    return Follower(db, workflows or SHIPPED, clock, None).follow()
 
 
 def deliver_due(db: Database, clock: FixedClock, workflows: Workflows | None = None, *, limit: int = 500) -> int:

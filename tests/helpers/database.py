@@ -26,6 +26,7 @@ import workflow.models
 import workflow.records
 from shingi import migrations
 from workflow.audit import GENESIS
+from workflow.calendar import DEFAULT_CLOSURE_SETTING
 from workflow.db import Database, normalise_url
 from workflow.organisations import DEFAULT_ORGANISATION
 
@@ -118,6 +119,10 @@ def db(migrated_database: Database) -> Iterator[Database]:
             connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
         connection.execute(text(f"DELETE FROM audit_head WHERE organisation_id <> {DEFAULT_ORGANISATION}"))
         connection.execute(text(f"DELETE FROM organisation WHERE id <> {DEFAULT_ORGANISATION}"))
+        # The first organisation as the migrations make it (a test may have renamed it or moved its closure days).
+        connection.execute(text("UPDATE organisation SET code = 'default', name = '当市', kind = 'municipality', "
+                                "head_title = '市長', closure_days = :closure, closed_dates = '[]'"),
+                           {"closure": DEFAULT_CLOSURE_SETTING})
         connection.execute(text(f"UPDATE audit_head SET last_seq = 0, length = 0, last_hash = '{GENESIS}'"))
         connection.commit()
 

@@ -10,7 +10,6 @@ import pytest
 from tests.helpers.meetings import FUKUOKA, FUKUOKA_MEMBERS, TOPIC, schedule, tokyo
 from tests.helpers.people import SYSTEM
 from workflow import meetings, minutes
-from workflow.calendar import DEFAULT_CALENDAR
 from workflow.clock import local_today
 from workflow.meetings import AttendeeInput, HeldMeeting
 from workflow.minutes import Confirmation, CorrectionInput, MinutesDraft, Publication, SendForCorrections
@@ -50,7 +49,7 @@ def minutes_in(db, clock, meeting_id: int, status: str) -> int | None:
     if status == "draft":
         return None
     deadline = local_today(clock) + timedelta(days=14)
-    minutes.send_for_corrections(db, clock, meeting_id, SendForCorrections(deadline=deadline), SYSTEM, DEFAULT_CALENDAR)
+    minutes.send_for_corrections(db, clock, meeting_id, SendForCorrections(deadline=deadline), SYSTEM)
     correction = minutes.record_correction(db, clock, meeting_id, CorrectionInput(passage_index=0, text="訂正"),
                                            SYSTEM)
     if status == "correcting":

@@ -18,7 +18,7 @@ from workflow import audit
 from workflow.audit import AuditActor
 from workflow.errors import Conflict
 from workflow.models import AuditEntry
-from workflow.organisations import EVERY_ORGANISATION
+from workflow.organisations import EVERY_ORGANISATION, Organisation
 from workflow.policy import Actor, Forbidden, Role
 
 
@@ -317,3 +317,26 @@ def test_cli_verify_names_what_is_wrong_with_a_checkpoint_file(db, clock, tmp_pa
     result = shingi(db, "audit", "verify", "--checkpoint", str(target))
     assert result.exit_code == 1
     assert f"audit chain not checked: the checkpoint file cannot be used: {words}" in result.stderr
+
+
+def test_cli_verifies_the_chain_of_the_organisation_it_names(db, clock, second):
+    fill(db, clock, 5)
+    changed = shingi(db, "organisations", "set", "402010", "--closure-days", "12-29..01-03,08-15",
+                     "--closed-date", "2027-05-06")
+    assert changed.exit_code == 0, changed.stderr
+    assert "closed 12-29..01-03,08-15" in changed.stdout and "once 2027-05-06" in changed.stdout
+    first = shingi(db, "audit", "verify")
+    assert first.exit_code == 0 and "audit chain intact: 5 entries" in first.stdout
+    own = shingi(db, "audit", "verify", "--organisation", "402010")
+    assert own.exit_code == 0 and "audit chain intact: 1 entry" in own.stdout
+    checkpoint = shingi(db, "audit", "checkpoint", "--organisation", "402010")
+    assert checkpoint.exit_code == 0 and json.loads(checkpoint.stdout)["seq"] == 1
+    unknown = shingi(db, "audit", "verify", "--organisation", "999999")
+    assert unknown.exit_code == 1 and "no organisation with code 999999" in unknown.stderr
+
+
+def test_cli_refuses_closure_days_it_cannot_read(db, clock, second):
+    refused = shingi(db, "organisations", "set", "402010", "--closure-days", "12-32")
+    assert refused.exit_code == 1 and "closure_days" in refused.stderr and "Traceback" not in refused.stderr
+    with db.reading(EVERY_ORGANISATION) as session:
+        assert session.get(Organisation, second.id).closure_days == "12-29..01-03"

@@ -7,9 +7,12 @@ import pytest
 from openpyxl import load_workbook
 
 from notifications import papers
+from notifications.register import open_register
+from tests.helpers.cases import FULL
 from tests.helpers.papers import docx_text
 from tests.helpers.people import SYSTEM
-from workflow import resolutions
+from workflow import resolutions, service
+from workflow.policy import system_actor
 from workflow.errors import Conflict, InvalidInput
 from workflow.resolutions import OpinionInput, ResolutionKind
 
@@ -63,6 +66,27 @@ def test_a_secretariat_template_replaces_the_shipped_one(tmp_path, make_case, db
     case = make_case("subcommittee_review", title="独自様式の確認")
     paper = papers.reply(db, case.id, SYSTEM, papers.environment(tmp_path))
     assert "独自様式の確認（答申・当市様式）" in paper.html
+
+
+def test_an_organisations_own_template_comes_before_the_installs(tmp_path, make_case, db, clock, workflows, second):
+    """SHINGI_TEMPLATES_DIR/402010/papers/… serve that organisation alone; the others keep the install's."""
+    (tmp_path / "papers").mkdir()
+    (tmp_path / "papers" / "findings.html").write_text("<p>{{ subject }}（当市様式）</p>", encoding="utf-8")
+    (tmp_path / "402010" / "papers").mkdir(parents=True)
+    (tmp_path / "402010" / "papers" / "findings.html").write_text(
+        "<p>{{ letterhead.organisation }} {{ subject }}（乙市様式）</p>", encoding="utf-8")
+    (tmp_path / "402010" / "papers" / "register.html").write_text(
+        "<p>{{ letterhead.organisation }} 計画管理書（乙市様式） {{ total }}件</p>", encoding="utf-8")
+    env = papers.environment(tmp_path)
+    ours = make_case("subcommittee_review", title="当市の事務")
+    otsu = system_actor("乙市 運用者", organisation_id=second.id)
+    theirs = service.create_assessment(db, workflows, clock, service.NewAssessment(**{**FULL, "title": "乙市の事務"}),
+                                       otsu)
+    assert papers.findings(db, ours.id, SYSTEM, env, clock.now().date()).html == "<p>当市の事務（当市様式）</p>"
+    assert papers.findings(db, theirs.id, otsu, env, clock.now().date()).html == "<p>乙市 乙市の事務（乙市様式）</p>"
+    register = "".join(open_register(db, otsu, workflows, env).html())
+    assert register == "<p>乙市 計画管理書（乙市様式） 1件</p>"
+    assert "（乙市様式）" not in "".join(open_register(db, SYSTEM, workflows, env).html())
 
 
 def test_cli_writes_documents(make_case, db, tmp_path):

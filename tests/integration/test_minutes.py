@@ -12,7 +12,6 @@ from tests.helpers.meetings import RACERS, race, tokyo
 from tests.helpers.minutes import PASSAGES, draft, minutes_in
 from tests.helpers.people import SYSTEM
 from workflow import audit, minutes
-from workflow.calendar import DEFAULT_CALENDAR
 from workflow.errors import Conflict
 from workflow.lifecycle import MINUTES
 from workflow.minutes import (
@@ -37,8 +36,7 @@ def test_every_status_and_step(db, clock, held, status, step):
     calls = {
         "revise": lambda: minutes.draft(db, clock, meeting_id, MinutesDraft(passages=PASSAGES[:1]), SYSTEM),
         "send": lambda: minutes.send_for_corrections(db, clock, meeting_id,
-                                                     SendForCorrections(deadline=date(2023, 12, 4)), SYSTEM,
-                                                     DEFAULT_CALENDAR),
+                                                     SendForCorrections(deadline=date(2023, 12, 4)), SYSTEM),
         "correct": lambda: minutes.record_correction(db, clock, meeting_id, CorrectionInput(text="誤字"), SYSTEM),
         "apply": lambda: minutes.apply_correction(db, clock, meeting_id, correction_id, ApplyCorrection(), SYSTEM),
         "confirm": lambda: minutes.confirm(db, clock, meeting_id, Confirmation(), SYSTEM),
@@ -69,7 +67,7 @@ def test_every_status_and_step(db, clock, held, status, step):
 def test_a_deadline_on_a_closed_day_moves_to_the_next_open_day(db, clock, held, today, asked, deadline, reason):
     clock.set(tokyo(today.year, today.month, today.day, 9))
     draft(db, clock, held.meeting.id)
-    view = minutes.send_for_corrections(db, clock, held.meeting.id, SendForCorrections(deadline=asked), SYSTEM, DEFAULT_CALENDAR)
+    view = minutes.send_for_corrections(db, clock, held.meeting.id, SendForCorrections(deadline=asked), SYSTEM)
     assert view.minutes.correction_deadline == deadline
     if reason is None:
         assert view.notices == []

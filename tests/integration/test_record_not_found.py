@@ -17,7 +17,6 @@ from notifications import feeds, inbox
 from tests.helpers.people import REVIEWING_BODY, SYSTEM
 from workflow import accounts, documents, findings, meetings, minutes, public_comments, resolutions, scheduled_events
 from workflow import service as cases_service
-from workflow.calendar import DEFAULT_CALENDAR
 from workflow.columns import MAX_ID
 from workflow.errors import InvalidInput, Record, RecordNotFound
 from workflow.findings import FindingAnswer, FindingClose, FindingReopen
@@ -95,8 +94,7 @@ def test_a_correction_that_is_not_there_is_not_found_by_its_id(db, clock, make_c
     meeting_id = record.meeting.id
     meetings.record_held(db, clock, meeting_id, HeldMeeting(expected_version=1), SYSTEM)
     minutes.draft(db, clock, meeting_id, MinutesDraft(passages=[Passage(speaker="部会長", text="開会します。")]), SYSTEM)
-    minutes.send_for_corrections(db, clock, meeting_id, SendForCorrections(deadline=date(2025, 6, 16)), SYSTEM,
-                                 DEFAULT_CALENDAR)
+    minutes.send_for_corrections(db, clock, meeting_id, SendForCorrections(deadline=date(2025, 6, 16)), SYSTEM)
     with pytest.raises(RecordNotFound) as missing:
         minutes.apply_correction(db, clock, meeting_id, correction_id, ApplyCorrection(passage_index=0), SYSTEM)
     assert (missing.value.record, missing.value.record_id) == (Record.CORRECTION, correction_id)
@@ -112,7 +110,7 @@ def test_minutes_not_drafted_are_not_found_by_their_meeting(db, clock, make_case
     assert (missing.value.record, missing.value.record_id) == (Record.MINUTES, record.meeting.id)
     with pytest.raises(RecordNotFound) as missing:
         minutes.send_for_corrections(db, clock, record.meeting.id, SendForCorrections(deadline=date(2025, 6, 16)),
-                                     SYSTEM, DEFAULT_CALENDAR)
+                                     SYSTEM)
     assert (missing.value.record, missing.value.record_id) == (Record.MINUTES, record.meeting.id)
 
 

@@ -12,7 +12,6 @@ from notifications.models import Notice, Reminder
 from tests.helpers.core import deliver_due, follow_changes
 from tests.helpers.people import REVIEWING_BODY
 from tests.helpers.reminders import case_reminders, move_meeting, pending, schedule_meeting
-from workflow.calendar import DEFAULT_CALENDAR
 from workflow.clock import TOKYO
 from workflow.engine import Workflows
 from workflow.models import Assessment, UserAccount
@@ -145,6 +144,6 @@ def test_a_case_whose_procedure_is_no_longer_loaded_does_not_hold_up_the_others(
     orphan = make_case(procedure="consultation")
     case = make_case("published")
     without = Workflows({name: procedure for name, procedure in workflows.procedures.items() if name != "consultation"})
-    assert Follower(db, without, DEFAULT_CALENDAR, clock, None).follow_cases() == 2  # both looked at; the orphan left as it was
+    assert Follower(db, without, clock, None).follow_cases() == 2  # both looked at; the orphan left as it was
     assert {row.rule_key for row in case_reminders(db, clock, without, case.id)} >= {"annual_review_30d"}
     assert case_reminders(db, clock, without, orphan.id) == []

@@ -199,6 +199,7 @@ TABLE: dict[tuple[Action, str], tuple[str, ...]] = {
     (Action.READ_FULL_MINUTES, "public meeting"):              ("401", "yes", "yes", "yes", "yes", "403", "403", "403", "403", "yes", "yes"),
     (Action.READ_REGISTER, "—"):                               ("401", "yes", "403", "403", "403", "403", "403", "403", "403", "yes", "yes"),
     (Action.MANAGE_REMINDER_RULES, "—"):                       ("401", "yes", "403", "403", "403", "403", "403", "403", "403", "403", "yes"),
+    (Action.MANAGE_ORGANISATION, "—"):                         ("401", "yes", "403", "403", "403", "403", "403", "403", "403", "403", "yes"),
     (Action.READ_INBOX, "—"):                                  ("401", "yes", "yes", "yes", "yes", "yes", "yes", "yes", "yes", "yes", "401"),
     (Action.READ_OWN_ACCOUNT, "—"):                            ("401", "yes", "yes", "yes", "yes", "yes", "yes", "yes", "yes", "yes", "401"),
     (Action.ISSUE_TOKEN, "own"):                               ("401", "yes", "yes", "yes", "yes", "yes", "yes", "yes", "yes", "yes", "401"),

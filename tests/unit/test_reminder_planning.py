@@ -73,7 +73,8 @@ def test_a_new_subject_adds_every_reminder():
 
 def test_a_moved_moment_retimes_and_tells_those_already_reminded():
     now = at(2025, 6, 14, 9)
-    existing = [Existing(1, "a", 7, "sent", at(2025, 6, 20, 10)), Existing(2, "b", 7, "pending", at(2025, 6, 20, 10))]
+    existing = [Existing(1, "a", 7, "sent", at(2025, 6, 20, 10), at(2025, 6, 13, 9)),
+                Existing(2, "b", 7, "pending", at(2025, 6, 20, 10), at(2025, 6, 19, 9))]
     wanted = {("a", 7): Wanted(at(2025, 6, 27, 10), at(2025, 6, 20, 9)),
               ("b", 7): Wanted(at(2025, 6, 27, 10), at(2025, 6, 26, 9))}
     decided = plan(existing, wanted, frozenset(), now)
@@ -83,20 +84,41 @@ def test_a_moved_moment_retimes_and_tells_those_already_reminded():
 
 
 def test_a_moment_that_is_gone_withdraws_and_tells_those_already_reminded():
-    existing = [Existing(1, "a", 7, "sent", at(2025, 6, 20, 10)), Existing(2, "b", 7, "pending", at(2025, 6, 20, 10))]
+    existing = [Existing(1, "a", 7, "sent", at(2025, 6, 20, 10), at(2025, 6, 13, 9)),
+                Existing(2, "b", 7, "pending", at(2025, 6, 20, 10), at(2025, 6, 19, 9))]
     decided = plan(existing, {}, frozenset({"a", "b"}), at(2025, 6, 14, 9))
     assert decided.withdraw == [2] and decided.cancelled == [existing[0]] and decided.retime == []
 
 
 def test_an_unchanged_subject_needs_nothing():
-    existing = [Existing(1, "a", 7, "pending", at(2025, 6, 20, 10))]
+    existing = [Existing(1, "a", 7, "pending", at(2025, 6, 20, 10), at(2025, 6, 13, 9))]
     wanted = {("a", 7): Wanted(at(2025, 6, 20, 10), at(2025, 6, 13, 9))}
     decided = plan(existing, wanted, frozenset(), at(2025, 6, 2, 9))
     assert (decided.add, decided.retime, decided.withdraw, decided.changed, decided.cancelled) == ({}, [], [], [], [])
 
 
+def test_a_new_due_time_for_the_same_moment_retimes_what_is_still_pending():
+    """A rule now counted 10 days ahead, or a day that became a closure day: the moment is the same, but
+    the reminder waiting for it goes out at its new time; one already sent is not sent again."""
+    existing = [Existing(1, "a", 7, "pending", at(2025, 6, 20, 10), at(2025, 6, 13, 9)),
+                Existing(2, "b", 7, "sent", at(2025, 6, 20, 10), at(2025, 6, 3, 9))]
+    wanted = {("a", 7): Wanted(at(2025, 6, 20, 10), at(2025, 6, 12, 9)),
+              ("b", 7): Wanted(at(2025, 6, 20, 10), at(2025, 6, 2, 9))}
+    decided = plan(existing, wanted, frozenset(), at(2025, 6, 5, 9))
+    assert decided.retime == [(1, "pending", at(2025, 6, 20, 10), at(2025, 6, 12, 9))]
+    assert (decided.add, decided.withdraw, decided.changed) == ({}, [], [])
+
+
+def test_a_reminder_already_due_keeps_its_due_time():
+    """Due and waiting for the next delivery: recomputed with the moment unchanged, it is left alone."""
+    now = at(2025, 6, 14, 9)
+    existing = [Existing(1, "a", 7, "pending", at(2025, 6, 20, 10), at(2025, 6, 13, 9))]
+    wanted = {("a", 7): Wanted(at(2025, 6, 20, 10), now)}
+    assert plan(existing, wanted, frozenset(), now).retime == []
+
+
 def test_a_withdrawn_reminder_comes_back_when_its_moment_does():
-    existing = [Existing(1, "a", 7, "withdrawn", at(2025, 6, 20, 10))]
+    existing = [Existing(1, "a", 7, "withdrawn", at(2025, 6, 20, 10), at(2025, 6, 13, 9))]
     wanted = {("a", 7): Wanted(at(2025, 6, 20, 10), at(2025, 6, 13, 9))}
     assert plan(existing, wanted, frozenset(), at(2025, 6, 2, 9)).retime == [
         (1, "pending", at(2025, 6, 20, 10), at(2025, 6, 13, 9))]
