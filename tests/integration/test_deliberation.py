@@ -12,8 +12,8 @@ from tests.helpers.cases import FULL
 from tests.helpers.papers import docx_text
 from tests.helpers.people import SYSTEM
 from workflow import resolutions, service
-from workflow.policy import system_actor
 from workflow.errors import Conflict, InvalidInput
+from workflow.policy import system_actor
 from workflow.resolutions import OpinionInput, ResolutionKind
 
 
