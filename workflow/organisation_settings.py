@@ -10,7 +10,7 @@ were set.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -20,7 +20,7 @@ from sqlmodel import Session
 from workflow import audit, changes
 from workflow.accounts import audit_actor
 from workflow.calendar import DEFAULT_CALENDAR, BusinessCalendar
-from workflow.clock import Clock, local_today
+from workflow.clock import Clock
 from workflow.db import Database
 from workflow.errors import Message, NotFound
 from workflow.organisations import DEFAULT_ORGANISATION, Organisation, of
@@ -69,8 +69,10 @@ class OrganisationChange(BaseModel):
 def calendar_of(session: Session, organisation_id: int | None) -> BusinessCalendar:
     """The business-day calendar of the organisation's record (the default one when it has no row)."""
     organisation = session.get(Organisation, organisation_id) if organisation_id is not None else None
-    if organisation is None:
-        return DEFAULT_CALENDAR
+    return DEFAULT_CALENDAR if organisation is None else _calendar_of_row(organisation)
+
+
+def _calendar_of_row(organisation: Organisation) -> BusinessCalendar:
     return _calendar(organisation.closure_days, tuple(sorted(organisation.closed_dates)))
 
 
@@ -97,12 +99,7 @@ def change(db: Database, clock: Clock, actor: Actor, data: OrganisationChange) -
     with db.writing(actor) as session:
         organisation = _row(session, actor)
         before = {name: getattr(organisation, name) for name in values}
-        for name, value in values.items():
-            setattr(organisation, name, value)
-        session.add(organisation)
-        changed = {name: value for name, value in values.items() if before[name] != value}
-        if changed.keys() & {"closure_days", "closed_dates"}:
-            changes.all_changed(session, now)
+        changed = _apply(session, organisation, values, now)
         if changed:
             audit.record(session, audit_actor(actor), "organisation.changed", at=now, object_type="organisation",
                          object_id=organisation.id,
@@ -118,21 +115,25 @@ def apply_to_first(db: Database, clock: Clock, data: OrganisationChange) -> None
         return
     with db.writing(of(DEFAULT_ORGANISATION)) as session:
         first = session.get(Organisation, DEFAULT_ORGANISATION)
-        if first is None:
-            return
-        moved = values.get("closure_days", first.closure_days) != first.closure_days
-        for name, value in values.items():
-            setattr(first, name, value)
-        session.add(first)
-        if moved:
-            changes.all_changed(session, clock.now())
+        if first is not None:
+            _apply(session, first, values, clock.now())
 
 
-def closed_days_ahead(db: Database, clock: Clock, actor: Actor, days: int = UPCOMING_DAYS) -> list[tuple[date, str]]:
+def _apply(session: Session, organisation: Organisation, values: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Write `values` into the row; what differs from before is returned. Moved closure days have the
+    organisation's reminders planned again (by the sweep after this commit)."""
+    changed = {name: value for name, value in values.items() if getattr(organisation, name) != value}
+    for name, value in changed.items():
+        setattr(organisation, name, value)
+    session.add(organisation)
+    if changed.keys() & {"closure_days", "closed_dates"}:
+        changes.all_changed(session, now)
+    return changed
+
+
+def closed_days_ahead(organisation: Organisation, today: date, days: int = UPCOMING_DAYS) -> list[tuple[date, str]]:
     """The weekdays the organisation is closed in the next `days` days, with why (holiday, closure)."""
-    with db.reading(actor) as session:
-        calendar = calendar_of(session, actor.organisation_id)
-    today = local_today(clock)
+    calendar = _calendar_of_row(organisation)
     ahead = (today + timedelta(days=offset) for offset in range(days))
     return [(day, reason) for day in ahead if day.weekday() < 5 and (reason := calendar.closed_reason(day))]
 

@@ -32,6 +32,7 @@ from api.schemas.accounts import (
 )
 from workflow import accounts, audit, organisation_settings
 from workflow.accounts import Credentials, NewUser
+from workflow.clock import local_today
 from workflow.columns import MAX_ID
 from workflow.organisation_settings import OrganisationChange
 from workflow.validation import JSON_INTEGER, EmailText, RecordInstant, Text100, refusal
@@ -69,13 +70,13 @@ def me(actor: ActorDep) -> MeOut:
 @router.get("/api/organisation", summary="所属する団体（名称・長・閉庁日）")
 def read_organisation(services: ServicesDep, actor: ActorDep) -> OrganisationOut:
     organisation = organisation_settings.own_organisation(services.db, actor)
-    return organisation_out(organisation, organisation_settings.closed_days_ahead(services.db, services.clock, actor))
+    return organisation_out(organisation, organisation_settings.closed_days_ahead(organisation, local_today(services.clock)))
 
 
 @router.patch("/api/organisation", summary="団体の名称・長・閉庁日を変更する（事務局；送った項目だけが変わる）")
 def change_organisation(data: OrganisationChange, services: ServicesDep, actor: ActorDep) -> OrganisationOut:
     organisation = organisation_settings.change(services.db, services.clock, actor, data)
-    return organisation_out(organisation, organisation_settings.closed_days_ahead(services.db, services.clock, actor))
+    return organisation_out(organisation, organisation_settings.closed_days_ahead(organisation, local_today(services.clock)))
 
 
 @router.post("/api/tokens", status_code=status.HTTP_201_CREATED, summary="APIトークンを発行する（一度だけ表示）")
